@@ -1,0 +1,14 @@
+//! marqa: a rules-as-configuration audit engine for B2B marketing analytics.
+//!
+//! Data flows one way, and a later stage may read an earlier one's types, never the reverse:
+//!
+//! `snapshot` (load, type, validate) → `metrics` (compute once, read-only store) →
+//! `rules` (load packs, evaluate into findings) → `report` (render).
+//!
+//! `cli` turns flags into calls of the library; the library never prints, never exits and
+//! never reads the environment or the wall clock (the manifest's `as_of` is "now").
+
+pub mod diag;
+pub mod schema;
+pub mod snapshot;
+pub mod yaml;

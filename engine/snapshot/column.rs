@@ -1,0 +1,290 @@
+//! Typed columns. Every cell is parsed once, at load, into one of these; metrics and
+//! rules read them without parsing again. Nulls are sentinels inside the vectors (no
+//! `Option` per cell) so a column of a million timestamps is 8 MB, not 16.
+
+use std::collections::HashMap;
+
+use super::spec::ColType;
+
+/// Null marker for `i64` columns (timestamps, money, ints).
+pub const NULL_I64: i64 = i64::MIN;
+/// Null marker for date columns.
+pub const NULL_DATE: i32 = i32::MIN;
+/// Money is stored in ten-thousandths of the currency unit: exact sums to the kopeck.
+pub const MONEY_SCALE: i64 = 10_000;
+
+/// Strings of one column in a single buffer: row `i` is `bytes[offsets[i]..offsets[i+1]]`.
+/// The empty string is null ("empty cell = null").
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StrColumn {
+    bytes: String,
+    offsets: Vec<u64>,
+}
+
+impl StrColumn {
+    pub fn new() -> Self {
+        StrColumn {
+            bytes: String::new(),
+            offsets: vec![0],
+        }
+    }
+    pub fn push(&mut self, s: &str) {
+        self.bytes.push_str(s);
+        self.offsets.push(self.bytes.len() as u64);
+    }
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let s = &self.bytes[self.offsets[i] as usize..self.offsets[i + 1] as usize];
+        (!s.is_empty()).then_some(s)
+    }
+}
+
+/// Dictionary-encoded strings for columns with few distinct values (channel, stage, owner).
+/// Code 0 is null; `dict[code - 1]` is the value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CatColumn {
+    pub codes: Vec<u32>,
+    pub dict: Vec<Box<str>>,
+    lookup: HashMap<Box<str>, u32>,
+}
+
+impl CatColumn {
+    /// A column of `rows` nulls.
+    pub fn nulls(rows: usize) -> Self {
+        CatColumn {
+            codes: vec![0; rows],
+            ..Default::default()
+        }
+    }
+    pub fn push(&mut self, s: &str) {
+        let code = self.code_for(s);
+        self.codes.push(code);
+    }
+    /// The code of `s`, adding it to the dictionary if new. The empty string is null (0).
+    pub fn code_for(&mut self, s: &str) -> u32 {
+        if s.is_empty() {
+            return 0;
+        }
+        if let Some(&c) = self.lookup.get(s) {
+            return c;
+        }
+        self.dict.push(s.into());
+        let c = self.dict.len() as u32;
+        self.lookup.insert(s.into(), c);
+        c
+    }
+    /// The code of `s` if it occurs in the column.
+    pub fn find(&self, s: &str) -> Option<u32> {
+        self.lookup.get(s).copied()
+    }
+    pub fn get(&self, i: usize) -> Option<&str> {
+        self.value(self.codes[i])
+    }
+    pub fn value(&self, code: u32) -> Option<&str> {
+        (code != 0).then(|| &*self.dict[code as usize - 1])
+    }
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    /// Ids and free text (and every unknown column).
+    Str(StrColumn),
+    Cat(CatColumn),
+    /// Unix seconds (UTC); `NULL_I64` for null.
+    Time(Vec<i64>),
+    /// Days since 1970-01-01; `NULL_DATE` for null.
+    Date(Vec<i32>),
+    /// Ten-thousandths of the currency unit; `NULL_I64` for null.
+    Money(Vec<i64>),
+    /// `NULL_I64` for null.
+    Int(Vec<i64>),
+    /// NaN for null (NaN is never accepted as input).
+    Num(Vec<f64>),
+    /// 0 false, 1 true, 2 null.
+    Bool(Vec<u8>),
+}
+
+/// One column of a loaded table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    /// The declared type, or `Text` for a column the spec does not know (kept as is).
+    pub ty: ColType,
+    /// False for columns not in the spec ("unknown columns are kept").
+    pub known: bool,
+    pub data: ColumnData,
+}
+
+impl Column {
+    pub fn new(name: &str, ty: ColType, known: bool) -> Self {
+        let data = match ty {
+            ColType::Id | ColType::Text => ColumnData::Str(StrColumn::new()),
+            ColType::Category => ColumnData::Cat(CatColumn::default()),
+            ColType::Timestamp => ColumnData::Time(Vec::new()),
+            ColType::Date => ColumnData::Date(Vec::new()),
+            ColType::Money => ColumnData::Money(Vec::new()),
+            ColType::Int => ColumnData::Int(Vec::new()),
+            ColType::Number => ColumnData::Num(Vec::new()),
+            ColType::Bool => ColumnData::Bool(Vec::new()),
+        };
+        Column {
+            name: name.to_string(),
+            ty,
+            known,
+            data,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.data {
+            ColumnData::Str(c) => c.len(),
+            ColumnData::Cat(c) => c.len(),
+            ColumnData::Time(v) | ColumnData::Money(v) | ColumnData::Int(v) => v.len(),
+            ColumnData::Date(v) => v.len(),
+            ColumnData::Num(v) => v.len(),
+            ColumnData::Bool(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn is_null(&self, i: usize) -> bool {
+        match &self.data {
+            ColumnData::Str(c) => c.get(i).is_none(),
+            ColumnData::Cat(c) => c.codes[i] == 0,
+            ColumnData::Time(v) | ColumnData::Money(v) | ColumnData::Int(v) => v[i] == NULL_I64,
+            ColumnData::Date(v) => v[i] == NULL_DATE,
+            ColumnData::Num(v) => v[i].is_nan(),
+            ColumnData::Bool(v) => v[i] == 2,
+        }
+    }
+
+    /// The text of a string or category cell.
+    pub fn str(&self, i: usize) -> Option<&str> {
+        match &self.data {
+            ColumnData::Str(c) => c.get(i),
+            ColumnData::Cat(c) => c.get(i),
+            _ => None,
+        }
+    }
+
+    /// Timestamps (unix seconds), dates are not included.
+    pub fn times(&self) -> Option<&[i64]> {
+        match &self.data {
+            ColumnData::Time(v) => Some(v),
+            _ => None,
+        }
+    }
+    pub fn dates(&self) -> Option<&[i32]> {
+        match &self.data {
+            ColumnData::Date(v) => Some(v),
+            _ => None,
+        }
+    }
+    /// Money in ten-thousandths (see `MONEY_SCALE`).
+    pub fn money(&self) -> Option<&[i64]> {
+        match &self.data {
+            ColumnData::Money(v) => Some(v),
+            _ => None,
+        }
+    }
+    pub fn ints(&self) -> Option<&[i64]> {
+        match &self.data {
+            ColumnData::Int(v) => Some(v),
+            _ => None,
+        }
+    }
+    pub fn nums(&self) -> Option<&[f64]> {
+        match &self.data {
+            ColumnData::Num(v) => Some(v),
+            _ => None,
+        }
+    }
+    pub fn bools(&self) -> Option<&[u8]> {
+        match &self.data {
+            ColumnData::Bool(v) => Some(v),
+            _ => None,
+        }
+    }
+    pub fn cats(&self) -> Option<&CatColumn> {
+        match &self.data {
+            ColumnData::Cat(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Any cell as a number, for generic consumers (scripts, row checks): money in currency
+    /// units, timestamps in unix seconds, dates in days since 1970-01-01, bools as 0/1.
+    pub fn f64(&self, i: usize) -> Option<f64> {
+        match &self.data {
+            ColumnData::Time(v) | ColumnData::Int(v) => (v[i] != NULL_I64).then(|| v[i] as f64),
+            ColumnData::Money(v) => (v[i] != NULL_I64).then(|| v[i] as f64 / MONEY_SCALE as f64),
+            ColumnData::Date(v) => (v[i] != NULL_DATE).then(|| v[i] as f64),
+            ColumnData::Num(v) => (!v[i].is_nan()).then_some(v[i]),
+            ColumnData::Bool(v) => (v[i] != 2).then(|| v[i] as f64),
+            ColumnData::Str(_) | ColumnData::Cat(_) => None,
+        }
+    }
+}
+
+/// A money amount in ten-thousandths rendered as a plain decimal ("12500.5").
+pub fn format_money(v: i64) -> String {
+    let sign = if v < 0 { "-" } else { "" };
+    let a = v.unsigned_abs();
+    let (whole, frac) = (a / MONEY_SCALE as u64, a % MONEY_SCALE as u64);
+    if frac == 0 {
+        format!("{sign}{whole}")
+    } else {
+        let f = format!("{frac:04}");
+        format!("{sign}{whole}.{}", f.trim_end_matches('0'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn str_column_treats_empty_as_null() {
+        let mut c = StrColumn::new();
+        c.push("a");
+        c.push("");
+        c.push("Привет");
+        assert_eq!(
+            (c.get(0), c.get(1), c.get(2)),
+            (Some("a"), None, Some("Привет"))
+        );
+        assert_eq!(c.len(), 3);
+    }
+
+    #[test]
+    fn cat_column_shares_codes() {
+        let mut c = CatColumn::default();
+        for s in ["yandex", "", "google", "yandex"] {
+            c.push(s);
+        }
+        assert_eq!(c.codes, vec![1, 0, 2, 1]);
+        assert_eq!(c.get(3), Some("yandex"));
+        assert_eq!(c.get(1), None);
+    }
+
+    #[test]
+    fn money_formats_exactly() {
+        assert_eq!(format_money(125_005_000), "12500.5");
+        assert_eq!(format_money(-10_000), "-1");
+        assert_eq!(format_money(1), "0.0001");
+    }
+}

@@ -1,0 +1,455 @@
+//! Reading one table file (CSV in any supported dialect, or JSONL) into typed columns.
+//! The file is streamed record by record straight into the column vectors: the table's
+//! text is never held whole beside its columns.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use encoding_rs_io::DecodeReaderBytesBuilder;
+
+use super::column::{Column, ColumnData, NULL_DATE, NULL_I64};
+use super::dialect::{self, Dialect, Encoding};
+use super::spec::{ColType, ColumnSpec, TableName};
+use super::table::{SourceFormat, Table};
+use super::time::LocalClock;
+use super::value;
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Location};
+
+/// Most cell errors reported for one table before giving up on it.
+const MAX_CELL_ERRORS: usize = 20;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Turn cells that do not parse into nulls (counted per column) instead of failing.
+    pub lenient: bool,
+}
+
+/// What to read for one table.
+pub struct TableSource<'a> {
+    pub table: TableName,
+    pub path: PathBuf,
+    pub jsonl: bool,
+    pub encoding: Option<Encoding>,
+    pub delimiter: Option<u8>,
+    /// The zone naive timestamps of this table are read in.
+    pub clock: &'a LocalClock,
+}
+
+/// Column builders for one table, plus the error bookkeeping shared by CSV and JSONL.
+struct Builder<'a> {
+    src: &'a TableSource<'a>,
+    opts: LoadOptions,
+    columns: Vec<Column>,
+    specs: Vec<Option<&'static ColumnSpec>>,
+    lines: Vec<u32>,
+    errors: Vec<Diagnostic>,
+    nulled: BTreeMap<String, usize>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(src: &'a TableSource<'a>, opts: LoadOptions) -> Self {
+        Builder {
+            src,
+            opts,
+            columns: Vec::new(),
+            specs: Vec::new(),
+            lines: Vec::new(),
+            errors: Vec::new(),
+            nulled: BTreeMap::new(),
+        }
+    }
+
+    fn add_column(&mut self, name: &str) {
+        let spec = self.src.table.spec().column(name);
+        let ty = spec.map(|s| s.ty).unwrap_or(ColType::Text);
+        self.columns.push(Column::new(name, ty, spec.is_some()));
+        self.specs.push(spec);
+    }
+
+    fn too_many_errors(&self) -> bool {
+        self.errors.len() >= MAX_CELL_ERRORS
+    }
+
+    /// Parse `raw` into column `c` of the row that starts at `line`.
+    fn push(&mut self, c: usize, raw: &str, line: u32) {
+        let spec = self.specs[c];
+        let col = &mut self.columns[c];
+        let result = push_cell(col, spec, raw, self.src.clock);
+        if let Err(why) = result {
+            push_null(col);
+            self.cell_error(c, raw, line, &why);
+        }
+    }
+
+    fn cell_error(&mut self, c: usize, raw: &str, line: u32, why: &str) {
+        let col = &self.columns[c];
+        if self.opts.lenient {
+            *self.nulled.entry(col.name.clone()).or_default() += 1;
+            return;
+        }
+        if self.too_many_errors() {
+            return;
+        }
+        let shown: String = raw.chars().take(80).collect();
+        let mut help = format!("write it like {}", col.ty.example());
+        if let Some(values) = self.specs[c].and_then(|s| s.values) {
+            help = format!("use one of: {}", values.join(", "));
+        }
+        help.push_str("; or run with --lenient to load bad cells as empty and count them");
+        self.errors.push(
+            Diagnostic::new(
+                "E-CELL",
+                format!(
+                    "`{}` = {:?}: {} (expected {})",
+                    col.name,
+                    shown,
+                    why,
+                    col.ty.name()
+                ),
+            )
+            .at(Location::at(&self.src.path, line as u64, c as u64 + 1))
+            .help(help),
+        );
+    }
+
+    fn finish(self, format: SourceFormat, bytes: u64) -> Result<Table, Diagnostics> {
+        if !self.errors.is_empty() {
+            let mut errors = self.errors;
+            if errors.len() >= MAX_CELL_ERRORS {
+                errors.push(
+                    Diagnostic::new(
+                        "E-CELL-MORE",
+                        format!("stopped after {MAX_CELL_ERRORS} broken cells"),
+                    )
+                    .in_file(&self.src.path)
+                    .help("fix these first, or run with --lenient to count them all"),
+                );
+            }
+            return Err(Diagnostics(errors));
+        }
+        Ok(Table {
+            name: self.src.table,
+            source: self.src.path.clone(),
+            format,
+            bytes,
+            rows: self.lines.len(),
+            columns: self.columns,
+            lines: self.lines,
+            nulled_cells: self.nulled,
+        })
+    }
+
+    /// Required columns of the spec that the file lacks.
+    fn check_required_columns(&self) -> Result<(), Diagnostics> {
+        let spec = self.src.table.spec();
+        let have: Vec<&str> = self.columns.iter().map(|c| c.name.as_str()).collect();
+        let missing: Vec<Diagnostic> = spec
+            .columns
+            .iter()
+            .filter(|c| c.required && !have.contains(&c.name))
+            .map(|c| {
+                let near = did_you_mean(c.name, have.iter().copied());
+                let help = match near {
+                    Some(n) => format!("rename column `{n}` to `{}`", c.name),
+                    None => format!("add a `{}` column ({}: {})", c.name, c.ty.name(), c.doc),
+                };
+                Diagnostic::new(
+                    "E-COLUMN-MISSING",
+                    format!("table {} has no required column `{}`", spec.name, c.name),
+                )
+                .at(Location::at(&self.src.path, 1, 1))
+                .help(help)
+            })
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Diagnostics(missing))
+        }
+    }
+}
+
+/// Append one parsed cell. Empty cells are null; an empty required cell is an error.
+fn push_cell(
+    col: &mut Column,
+    spec: Option<&ColumnSpec>,
+    raw: &str,
+    clock: &LocalClock,
+) -> Result<(), String> {
+    if raw.contains('\0') {
+        return Err("a NUL byte in the cell; the file is binary or UTF-16, not UTF-8 text".into());
+    }
+    let typed = !matches!(col.ty, ColType::Id | ColType::Text | ColType::Category);
+    let s = if typed { raw.trim() } else { raw };
+    if s.is_empty() {
+        if spec.is_some_and(|s| s.required) {
+            return Err("a required value is empty".into());
+        }
+        push_null(col);
+        return Ok(());
+    }
+    match &mut col.data {
+        ColumnData::Str(c) => c.push(s),
+        ColumnData::Cat(c) => {
+            if let Some(values) = spec.and_then(|s| s.values) {
+                if !values.contains(&s) {
+                    return Err("not an allowed value".into());
+                }
+            }
+            c.push(s)
+        }
+        ColumnData::Time(v) => v.push(value::parse_timestamp(s, clock)?),
+        ColumnData::Date(v) => v.push(value::parse_date(s)?),
+        ColumnData::Money(v) => v.push(value::parse_money(s)?),
+        ColumnData::Int(v) => v.push(value::parse_int(s)?),
+        ColumnData::Num(v) => v.push(value::parse_number(s)?),
+        ColumnData::Bool(v) => v.push(value::parse_bool(s)? as u8),
+    }
+    Ok(())
+}
+
+fn push_null(col: &mut Column) {
+    match &mut col.data {
+        ColumnData::Str(c) => c.push(""),
+        ColumnData::Cat(c) => c.push(""),
+        ColumnData::Time(v) | ColumnData::Money(v) | ColumnData::Int(v) => v.push(NULL_I64),
+        ColumnData::Date(v) => v.push(NULL_DATE),
+        ColumnData::Num(v) => v.push(f64::NAN),
+        ColumnData::Bool(v) => v.push(2),
+    }
+}
+
+fn open(path: &Path) -> Result<File, Diagnostics> {
+    File::open(path).map_err(|e| {
+        Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {e}"))
+            .in_file(path)
+            .help("check the file exists and is readable")
+            .into()
+    })
+}
+
+pub fn load_table(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> {
+    if src.jsonl {
+        load_jsonl(src, opts)
+    } else {
+        load_csv(src, opts)
+    }
+}
+
+fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> {
+    let mut file = open(&src.path)?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut sample = Vec::with_capacity(dialect::SNIFF_BYTES);
+    (&mut file)
+        .take(dialect::SNIFF_BYTES as u64)
+        .read_to_end(&mut sample)
+        .map_err(|e| {
+            Diagnostics::from(
+                Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {e}"))
+                    .in_file(&src.path),
+            )
+        })?;
+    let dialect = dialect::detect(&sample, src.encoding, src.delimiter);
+    let file = open(&src.path)?;
+    let decoded: Box<dyn Read> = match dialect.encoding {
+        Encoding::Utf8 => Box::new(
+            DecodeReaderBytesBuilder::new()
+                .bom_sniffing(true)
+                .utf8_passthru(true)
+                .build(file),
+        ),
+        Encoding::Windows1251 => Box::new(
+            DecodeReaderBytesBuilder::new()
+                .encoding(Some(encoding_rs::WINDOWS_1251))
+                .bom_override(true)
+                .build(file),
+        ),
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(dialect.delimiter)
+        .has_headers(true)
+        .flexible(false)
+        .buffer_capacity(256 * 1024)
+        .from_reader(BufReader::with_capacity(256 * 1024, decoded));
+
+    let mut b = Builder::new(src, opts);
+    let headers = reader
+        .byte_headers()
+        .map_err(|e| csv_error(&e, &src.path, &dialect))?
+        .clone();
+    if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
+        return Err(
+            Diagnostic::new("E-TABLE-EMPTY", "the file has no header row")
+                .at(Location::at(&src.path, 1, 1))
+                .help("the first line must name the columns, e.g. lead_id,created_at,source")
+                .into(),
+        );
+    }
+    for (i, h) in headers.iter().enumerate() {
+        let name = std::str::from_utf8(h)
+            .map_err(|_| utf8_error(&src.path, 1, i))?
+            .trim();
+        if name.is_empty() {
+            return Err(Diagnostic::new(
+                "E-COLUMN-UNNAMED",
+                format!("column {} has no name", i + 1),
+            )
+            .at(Location::at(&src.path, 1, i as u64 + 1))
+            .help("give every column a name in the header row, or delete the empty column")
+            .into());
+        }
+        if b.columns.iter().any(|c| c.name == name) {
+            return Err(Diagnostic::new(
+                "E-COLUMN-DUPLICATE",
+                format!("column `{name}` appears twice in the header"),
+            )
+            .at(Location::at(&src.path, 1, i as u64 + 1))
+            .help("rename or remove one of the two columns")
+            .into());
+        }
+        b.add_column(name);
+    }
+    b.check_required_columns()?;
+
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(csv_error(&e, &src.path, &dialect)),
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(0) as u32;
+        // A blank line at the end of a file is not a row.
+        if record.len() == 1 && record[0].is_empty() && b.columns.len() > 1 {
+            continue;
+        }
+        for (c, cell) in record.iter().enumerate() {
+            match std::str::from_utf8(cell) {
+                Ok(s) => b.push(c, s, line),
+                Err(_) => {
+                    push_null(&mut b.columns[c]);
+                    if opts.lenient {
+                        b.cell_error(c, "", line, "invalid UTF-8");
+                    } else if !b.too_many_errors() {
+                        b.errors.push(utf8_error(&src.path, line, c));
+                    }
+                }
+            }
+        }
+        b.lines.push(line);
+        if b.too_many_errors() {
+            break;
+        }
+    }
+    b.finish(SourceFormat::Csv(dialect), bytes)
+}
+
+fn utf8_error(path: &Path, line: u32, c: usize) -> Diagnostic {
+    Diagnostic::new("E-ENCODING", "invalid UTF-8 in a UTF-8 file")
+        .at(Location::at(path, line as u64, c as u64 + 1))
+        .help("save the file as UTF-8, or set `tables.NAME.encoding: windows-1251` in snapshot.yaml if it is a Windows-1251 export")
+}
+
+fn csv_error(e: &csv::Error, path: &Path, dialect: &Dialect) -> Diagnostics {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    let d = match e.kind() {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Diagnostic::new(
+            "E-CSV-RAGGED",
+            format!("this row has {len} cells but the header has {expected_len}"),
+        )
+        .help(format!(
+            "the file is read as {}-separated; quote cells that contain the delimiter, or fix the row",
+            dialect.delimiter_name()
+        )),
+        csv::ErrorKind::Io(io) => Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {io}")),
+        _ => Diagnostic::new("E-CSV", format!("malformed CSV: {e}")),
+    };
+    let d = if line > 0 {
+        d.at(Location::at(path, line, 1))
+    } else {
+        d.in_file(path)
+    };
+    d.into()
+}
+
+fn load_jsonl(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> {
+    let file = open(&src.path)?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let reader = BufReader::with_capacity(256 * 1024, file);
+    let mut b = Builder::new(src, opts);
+    for c in src.table.spec().columns {
+        b.add_column(c.name);
+    }
+    let mut seen = vec![false; b.columns.len()];
+    let mut scratch: String;
+    for (i, line) in reader.split(b'\n').enumerate() {
+        let line_no = i as u32 + 1;
+        let raw = line.map_err(|e| {
+            Diagnostics::from(
+                Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {e}"))
+                    .in_file(&src.path),
+            )
+        })?;
+        let text = std::str::from_utf8(&raw)
+            .map_err(|_| Diagnostics::from(utf8_error(&src.path, line_no, 0)))?;
+        let text = text.trim_start_matches('\u{feff}').trim();
+        if text.is_empty() {
+            continue;
+        }
+        let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text).map_err(|e| {
+            Diagnostics::from(
+                Diagnostic::new("E-JSONL", format!("not a JSON object: {e}"))
+                    .at(Location::at(&src.path, line_no as u64, e.column() as u64))
+                    .help("each line of a .jsonl table is one JSON object, e.g. {\"lead_id\": \"L1\", \"created_at\": \"2026-03-01T09:15:00+03:00\"}"),
+            )
+        })?;
+        let row = b.lines.len();
+        seen.iter_mut().for_each(|s| *s = false);
+        for (key, v) in &obj {
+            let c = match b.columns.iter().position(|c| &c.name == key) {
+                Some(c) => c,
+                None => {
+                    // A new unknown column: earlier rows had no value for it.
+                    b.add_column(key);
+                    seen.push(false);
+                    let col = b.columns.last_mut().expect("just added");
+                    (0..row).for_each(|_| push_null(col));
+                    b.columns.len() - 1
+                }
+            };
+            seen[c] = true;
+            let cell: &str = match v {
+                serde_json::Value::Null => "",
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Bool(x) => {
+                    if *x {
+                        "true"
+                    } else {
+                        "false"
+                    }
+                }
+                serde_json::Value::Number(n) => {
+                    scratch = n.to_string();
+                    &scratch
+                }
+                other => {
+                    scratch = other.to_string();
+                    &scratch
+                }
+            };
+            b.push(c, cell, line_no);
+        }
+        for c in 0..b.columns.len() {
+            if !seen[c] {
+                b.push(c, "", line_no);
+            }
+        }
+        b.lines.push(line_no);
+        if b.too_many_errors() {
+            break;
+        }
+    }
+    b.finish(SourceFormat::Jsonl, bytes)
+}

@@ -1,0 +1,261 @@
+//! The normalized snapshot: a folder with `snapshot.yaml` and up to twelve tables
+//! (`../shared/spec/snapshot.md`, `docs/snapshot.md`). Loading types every cell once;
+//! what follows (metrics, rules, reports) only reads.
+
+pub mod column;
+pub mod derive;
+pub mod dialect;
+pub mod facts;
+pub mod load;
+pub mod manifest;
+pub mod spec;
+pub mod table;
+pub mod time;
+pub mod value;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+pub use column::{Column, ColumnData};
+pub use facts::Facts;
+pub use load::LoadOptions;
+pub use manifest::{LoadedManifest, Manifest};
+pub use spec::{ColType, TableName};
+pub use table::Table;
+pub use time::LocalClock;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use dialect::Encoding;
+use load::TableSource;
+
+/// The manifest's file name inside a snapshot folder.
+pub const MANIFEST_FILE: &str = "snapshot.yaml";
+
+/// One company's loaded snapshot. Read-only once loaded: metrics and rules share it.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub root: PathBuf,
+    pub manifest: Manifest,
+    pub loaded: LoadedManifest,
+    /// Local dates and period bounds in the snapshot's zone.
+    pub clock: LocalClock,
+    /// "now" for every age check (unix seconds).
+    pub as_of: i64,
+    /// The audit period as instants: `[period_start, period_end)`.
+    pub period_start: i64,
+    pub period_end: i64,
+    /// The audit period as local day numbers, inclusive.
+    pub period_days: (i32, i32),
+    pub tables: BTreeMap<TableName, Table>,
+    /// Referential facts (orphans, duplicate ids…) found at load; not errors.
+    pub facts: Facts,
+}
+
+impl Snapshot {
+    pub fn table(&self, name: TableName) -> Option<&Table> {
+        self.tables.get(&name)
+    }
+
+    /// Whether an instant's local date falls within the audit period.
+    pub fn in_period(&self, ts: i64) -> bool {
+        ts >= self.period_start && ts < self.period_end
+    }
+
+    /// Whether a local day number falls within the audit period.
+    pub fn day_in_period(&self, day: i32) -> bool {
+        day >= self.period_days.0 && day <= self.period_days.1
+    }
+
+    /// Load a snapshot folder (or the folder of a given `snapshot.yaml`).
+    pub fn load(path: &Path, opts: LoadOptions) -> Result<Snapshot, Diagnostics> {
+        let (root, manifest_path) = if path.is_dir() {
+            (path.to_path_buf(), path.join(MANIFEST_FILE))
+        } else {
+            (
+                path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+                path.to_path_buf(),
+            )
+        };
+        if !manifest_path.exists() {
+            return Err(Diagnostic::new("E-SNAPSHOT-NOT-FOUND", format!("no {MANIFEST_FILE} here"))
+                .in_file(&manifest_path)
+                .help("pass the snapshot folder (the one holding snapshot.yaml), e.g. `marqa validate examples/demo`")
+                .into());
+        }
+        let loaded = manifest::load(&manifest_path)?;
+        let clock = LocalClock::new(loaded.resolved.tz.clone());
+        let planned = plan_tables(&root, &loaded)?;
+        // Tables load in parallel: each is independent until references are checked.
+        let results: Vec<(TableName, Result<Table, Diagnostics>)> = planned
+            .par_iter()
+            .map(|p| {
+                let src = TableSource {
+                    table: p.name,
+                    path: p.path.clone(),
+                    jsonl: p.jsonl,
+                    encoding: p.encoding,
+                    delimiter: p.delimiter,
+                    clock: p.clock.as_ref().unwrap_or(&clock),
+                };
+                (p.name, load::load_table(&src, opts))
+            })
+            .collect();
+        let mut tables = BTreeMap::new();
+        let mut errors = Vec::new();
+        for (name, r) in results {
+            match r {
+                Ok(t) => {
+                    tables.insert(name, t);
+                }
+                Err(e) => errors.extend(e.0),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Diagnostics(errors));
+        }
+        if !tables.contains_key(&TableName::Leads) {
+            return Err(Diagnostic::new("E-TABLE-REQUIRED", "the leads table is missing")
+                .in_file(&root.join("leads.csv"))
+                .help("a snapshot needs leads.csv (or leads.jsonl, or `tables.leads.path` in snapshot.yaml)")
+                .into());
+        }
+        let r = &loaded.resolved;
+        let from = time::days_from_date(r.period_from);
+        let to = time::days_from_date(r.period_to);
+        let mut snap = Snapshot {
+            root,
+            manifest: loaded.manifest.clone(),
+            period_start: clock.day_start(from),
+            period_end: clock.day_start(to + 1),
+            period_days: (from, to),
+            as_of: r.as_of,
+            loaded,
+            clock,
+            tables,
+            facts: Facts::default(),
+        };
+        derive::derive_channels(&mut snap);
+        snap.facts = facts::collect(&snap);
+        Ok(snap)
+    }
+}
+
+/// A table file to read, and the zone for its naive timestamps when it differs from the
+/// snapshot's (`tables.NAME.timezone`).
+struct PlannedTable {
+    name: TableName,
+    path: PathBuf,
+    jsonl: bool,
+    encoding: Option<Encoding>,
+    delimiter: Option<u8>,
+    clock: Option<LocalClock>,
+}
+
+/// Which tables exist and how to read them: `NAME.csv`, `NAME.tsv` or `NAME.jsonl` in the
+/// folder, or `tables.NAME.path`. Paths must stay inside the snapshot folder.
+fn plan_tables(root: &Path, loaded: &LoadedManifest) -> Result<Vec<PlannedTable>, Diagnostics> {
+    let m = &loaded.manifest;
+    let manifest_path = root.join(MANIFEST_FILE);
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for name in TableName::ALL {
+        let o = m.tables.get(name.as_str()).cloned().unwrap_or_default();
+        let path = match &o.path {
+            Some(p) => {
+                let full = root.join(p);
+                if !inside(root, &full) {
+                    errors.push(
+                        Diagnostic::new(
+                            "E-TABLE-PATH",
+                            format!("`tables.{name}.path` leaves the snapshot folder: {p}"),
+                        )
+                        .at(loaded
+                            .document
+                            .location(&manifest_path, &format!("/tables/{name}/path")))
+                        .help(
+                            "copy the file into the snapshot folder and give a path relative to it",
+                        ),
+                    );
+                    continue;
+                }
+                if !full.exists() {
+                    errors.push(
+                        Diagnostic::new(
+                            "E-TABLE-PATH",
+                            format!("`tables.{name}.path` names a file that does not exist: {p}"),
+                        )
+                        .at(loaded
+                            .document
+                            .location(&manifest_path, &format!("/tables/{name}/path")))
+                        .help("fix the path (it is relative to the snapshot folder)"),
+                    );
+                    continue;
+                }
+                full
+            }
+            None => {
+                let candidates: Vec<PathBuf> = ["csv", "tsv", "jsonl"]
+                    .iter()
+                    .map(|ext| root.join(format!("{name}.{ext}")))
+                    .filter(|p| p.is_file())
+                    .collect();
+                match candidates.len() {
+                    0 => continue,
+                    1 => candidates[0].clone(),
+                    _ => {
+                        errors.push(
+                            Diagnostic::new(
+                                "E-TABLE-AMBIGUOUS",
+                                format!("table {name} exists in more than one file"),
+                            )
+                            .in_file(&candidates[0])
+                            .help(
+                                "keep one of them, or point `tables.NAME.path` at the one to use",
+                            ),
+                        );
+                        continue;
+                    }
+                }
+            }
+        };
+        let jsonl = path
+            .extension()
+            .is_some_and(|e| e == "jsonl" || e == "ndjson");
+        let encoding = o.encoding.as_deref().and_then(Encoding::parse);
+        let delimiter = o.delimiter.as_deref().and_then(dialect::parse_delimiter);
+        let clock = o
+            .timezone
+            .as_deref()
+            .and_then(|z| manifest::zone(z).ok())
+            .map(LocalClock::new);
+        out.push(PlannedTable {
+            name,
+            path,
+            jsonl,
+            encoding,
+            delimiter,
+            clock,
+        });
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(Diagnostics(errors))
+    }
+}
+
+fn inside(root: &Path, path: &Path) -> bool {
+    match (root.canonicalize(), path.canonicalize()) {
+        (Ok(r), Ok(p)) => p.starts_with(r),
+        // A path that does not exist yet is judged by its components.
+        _ => !path
+            .strip_prefix(root)
+            .map(|rel| {
+                rel.components()
+                    .any(|c| c == std::path::Component::ParentDir)
+            })
+            .unwrap_or(true),
+    }
+}
