@@ -8,7 +8,9 @@
 //! `cli` turns flags into calls of the library; the library never prints, never exits and
 //! never reads the environment or the wall clock (the manifest's `as_of` is "now").
 
+pub mod cli;
 pub mod diag;
+pub mod metrics;
 pub mod schema;
 pub mod snapshot;
 pub mod yaml;

@@ -9,6 +9,7 @@ pub mod facts;
 pub mod load;
 pub mod manifest;
 pub mod spec;
+pub mod summary;
 pub mod table;
 pub mod time;
 pub mod value;

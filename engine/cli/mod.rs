@@ -1,0 +1,67 @@
+//! The command line: flags become plain requests to the library, results become text on
+//! stdout and an exit code. Nothing below `cli` prints or exits.
+//!
+//! Exit codes (the CI contract): 0 nothing failed at or above `--fail-on`; 1 something
+//! did; 2 the run itself could not be done (bad snapshot, bad rules, bad arguments).
+
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::diag::Diagnostics;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "marqa",
+    version,
+    about = "Audit a company's marketing and sales data against declarative rules",
+    long_about = "marqa loads a normalized snapshot of one company's marketing and sales data \
+(snapshot.yaml plus CSV/JSONL tables), computes the metrics audits argue about, evaluates \
+rule packs written in YAML and sandboxed Rhai, and reports findings for people and CI.\n\n\
+Exit codes: 0 = passed, 1 = a rule failed at or above --fail-on, 2 = the run could not be done.",
+    after_help = "Start with `marqa validate examples/demo`. Docs: docs/ in the repository."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check a snapshot's manifest, column types and references; print a summary.
+    ///
+    /// Exit 0 when the snapshot loads, 2 when it does not. Referential facts (orphan deals,
+    /// duplicate ids) are listed but do not fail validation: finding them is the audit's job.
+    Validate(validate::Args),
+}
+
+/// Parse the command line, run, and map the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(diags) => {
+            eprintln!("{diags}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// What every command returns: an exit code, or diagnostics (exit 2).
+pub type CmdResult = Result<ExitCode, Diagnostics>;
+
+/// The snapshot folder a command works on: the argument, or the current directory.
+pub fn snapshot_dir(arg: Option<std::path::PathBuf>) -> std::path::PathBuf {
+    arg.unwrap_or_else(|| std::path::PathBuf::from("."))
+}
