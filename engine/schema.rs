@@ -133,6 +133,10 @@ fn known_keys(schema: &Value, schema_path: &str) -> Vec<String> {
     let parent = schema_path.trim_end_matches("/additionalProperties");
     let mut node = schema;
     for seg in parent.split('/').filter(|s| !s.is_empty()) {
+        // The path names each `$ref` it went through; the previous step already followed it.
+        if seg == "$ref" {
+            continue;
+        }
         let seg = seg.replace("~1", "/").replace("~0", "~");
         node = match node {
             Value::Object(m) => match m.get(&seg) {
@@ -163,9 +167,14 @@ pub static MANIFEST: Schema = Schema::new(
     include_str!("../schemas/manifest.schema.json"),
 );
 
+pub static IMPORT_MAPPING: Schema = Schema::new(
+    "import-mapping.schema.json",
+    include_str!("../schemas/import-mapping.schema.json"),
+);
+
 /// Every embedded schema, for `marqa schema`.
-pub fn all() -> [&'static Schema; 1] {
-    [&MANIFEST]
+pub fn all() -> [&'static Schema; 2] {
+    [&MANIFEST, &IMPORT_MAPPING]
 }
 
 #[cfg(test)]

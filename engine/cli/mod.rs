@@ -4,6 +4,7 @@
 //! Exit codes (the CI contract): 0 nothing failed at or above `--fail-on`; 1 something
 //! did; 2 the run itself could not be done (bad snapshot, bad rules, bad arguments).
 
+mod import;
 mod validate;
 
 use std::process::ExitCode;
@@ -35,6 +36,12 @@ pub enum Command {
     /// Exit 0 when the snapshot loads, 2 when it does not. Referential facts (orphan deals,
     /// duplicate ids) are listed but do not fail validation: finding them is the audit's job.
     Validate(validate::Args),
+    /// Turn raw exports (amoCRM, Bitrix24, HubSpot, Yandex Direct, Google Ads, Calltouch,
+    /// Yandex Metrica, any CSV/XLSX/JSON) into a snapshot with a scaffolded snapshot.yaml.
+    ///
+    /// Exit 0 when every row was imported, 1 when some rows were rejected (the snapshot is
+    /// still written; the report lists them), 2 when the import could not be done.
+    Import(import::Args),
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
@@ -48,6 +55,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::Import(args) => import::run(args),
     };
     match result {
         Ok(code) => code,
