@@ -131,8 +131,11 @@ pub enum Source {
 
 #[derive(Debug, Clone)]
 pub enum Alias {
-    /// A normalized header name (see `text::norm`).
-    Exact(String),
+    /// A header name as written, and normalized (see `text::norm`).
+    Exact {
+        text: String,
+        normed: String,
+    },
     Regex(Regex),
 }
 
@@ -142,19 +145,22 @@ impl Alias {
             Some(p) => Regex::new(&format!("(?i){p}"))
                 .map(Alias::Regex)
                 .map_err(|e| format!("bad regular expression: {e}")),
-            None => Ok(Alias::Exact(norm(s))),
+            None => Ok(Alias::Exact {
+                text: s.trim().to_string(),
+                normed: norm(s),
+            }),
         }
     }
     /// Whether a normalized header matches.
     pub fn matches(&self, normed: &str) -> bool {
         match self {
-            Alias::Exact(a) => a == normed,
+            Alias::Exact { normed: a, .. } => a == normed,
             Alias::Regex(re) => re.is_match(normed),
         }
     }
     pub fn display(&self) -> String {
         match self {
-            Alias::Exact(a) => a.clone(),
+            Alias::Exact { text, .. } => text.clone(),
             Alias::Regex(re) => format!("re:{}", re.as_str().trim_start_matches("(?i)")),
         }
     }

@@ -284,11 +284,12 @@ fn funnel(inp: &Input<'_>, w: &mut Writer) {
     w.line("  stages:");
     for id in &order {
         let name = label(id);
+        let n = counts[id];
         w.line(&format!(
-            "    - {{id: {}, name: {}}}  # {} deals",
+            "    - {{id: {}, name: {}}}  # {n} {}",
             q(id),
             q(&name),
-            counts[id]
+            if n == 1 { "deal" } else { "deals" }
         ));
     }
     w.line("  won: won");
@@ -486,7 +487,7 @@ fn channels(inp: &Input<'_>, w: &mut Writer) {
         if !r.mediums.is_empty() {
             parts.push(format!("medium: [{}]", list(&r.mediums)));
         }
-        let seen: Vec<String> = r.counts.iter().map(|(t, n)| format!("{n} {t}")).collect();
+        let seen: Vec<String> = r.counts.iter().map(|(t, n)| format!("{t}: {n}")).collect();
         let note = if r.recognized {
             ""
         } else {

@@ -142,10 +142,9 @@ pub fn apply(
     // 2. `when`.
     for g in &part.when_has {
         if matches_any(g, &header).is_none() {
-            let names: Vec<String> = g.iter().map(Alias::display).collect();
             return Ok(Outcome::Skipped(format!(
                 "the file has no column {}",
-                names.join(" / ")
+                alias_list(g)
             )));
         }
     }
@@ -446,6 +445,21 @@ pub fn apply(
         report,
         rejected,
     })))
+}
+
+/// `«ID» / «Id сделки»`: aliases as written, each once.
+fn alias_list(aliases: &[Alias]) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for a in aliases {
+        let d = a.display();
+        if !seen.iter().any(|s| s.eq_ignore_ascii_case(&d)) {
+            seen.push(d);
+        }
+    }
+    seen.iter()
+        .map(|s| format!("«{s}»"))
+        .collect::<Vec<_>>()
+        .join(" / ")
 }
 
 /// ` (column «Дата создания»)` for messages about a value read from a column.

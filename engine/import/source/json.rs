@@ -75,7 +75,19 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Grid, Diagnostic> {
                     .help("the importer reads an array of JSON objects; set `json_pointer:` if it is nested oddly")
             })?,
         };
-        records = objects(arr, path)?;
+        // Batches of records (Google Ads searchStream: [{"results": [...]}, …]): every
+        // element holds one array of objects under the same key; read them as one list.
+        let (ptr, recs): (String, Vec<&serde_json::Map<String, Value>>) = match batch_key(arr) {
+            Some(k) => (
+                format!("{ptr}/*/{}", pointer_segment(&k)),
+                arr.iter()
+                    .flat_map(|b| b[&k].as_array().into_iter().flatten())
+                    .filter_map(Value::as_object)
+                    .collect(),
+            ),
+            None => (ptr, objects(arr, path)?),
+        };
+        records = recs;
         numbers = (1..=records.len() as u64).collect();
         described = if ptr.is_empty() {
             "json array".into()
@@ -128,6 +140,28 @@ fn objects<'a>(
             })
         })
         .collect()
+}
+
+/// The one key under which every element of `arr` holds an array of objects, if there is
+/// exactly one such key.
+fn batch_key(arr: &[Value]) -> Option<String> {
+    let first = arr.first()?.as_object()?;
+    let is_records = |v: &Value| {
+        v.as_array()
+            .is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_object))
+    };
+    let keys: Vec<&String> = first
+        .iter()
+        .filter(|(_, v)| is_records(v))
+        .map(|(k, _)| k)
+        .collect();
+    if keys.len() != 1 {
+        return None;
+    }
+    let k = keys[0];
+    arr.iter()
+        .all(|b| b.get(k).is_some_and(is_records))
+        .then(|| k.clone())
 }
 
 /// The first array of objects, breadth-first (so `result` wins over deeper arrays).
