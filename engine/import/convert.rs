@@ -95,8 +95,8 @@ pub fn convert(cell: CellRef<'_>, c: &Conv<'_>) -> Result<Converted, String> {
                 CellRef::Bool(b) => b,
                 CellRef::Int(1) => true,
                 CellRef::Int(0) => false,
-                CellRef::Float(f) if f == 1.0 => true,
-                CellRef::Float(f) if f == 0.0 => false,
+                CellRef::Float(1.0) => true,
+                CellRef::Float(0.0) => false,
                 CellRef::Text(t) => {
                     let t = t.trim().to_lowercase();
                     if TRUE.contains(&t.as_str()) {

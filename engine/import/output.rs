@@ -34,6 +34,9 @@ impl TableOut {
 
 /// Merge every part's rows for one table and sort them.
 pub fn assemble(table: TableName, parts: &[&PartOutput]) -> TableOut {
+    let mut parts = parts.to_vec();
+    parts.sort_by(|a, b| a.origin.cmp(&b.origin));
+    let parts = &parts[..];
     let spec = table.spec();
     let mut columns: Vec<String> = spec
         .columns

@@ -21,6 +21,9 @@ const HEADER_SEARCH_ROWS: usize = 30;
 /// The rows a part produced, in its own column layout.
 pub struct PartOutput {
     pub table: TableName,
+    /// The source file and the part's place in its mapping: what orders the parts of a
+    /// table, so the output does not depend on the order inputs were named in.
+    pub origin: (String, String),
     pub columns: Vec<String>,
     pub rows: RowBuf,
     /// Each row's position on the time line (see `sort_field`), `i64::MIN` when none.
@@ -272,8 +275,8 @@ pub fn apply(
         .collect();
     let mut extras: Vec<usize> = Vec::new();
     if part.keep_extra {
-        for c in 0..width {
-            if used[c] {
+        for (c, &taken) in used.iter().enumerate() {
+            if taken {
                 continue;
             }
             let name = header_texts
@@ -438,6 +441,7 @@ pub fn apply(
     }
     Ok(Outcome::Applied(Box::new(PartOutput {
         table: part.table,
+        origin: (grid.file.display().to_string(), part.pointer.clone()),
         columns,
         rows,
         times,
