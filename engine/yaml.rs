@@ -229,7 +229,8 @@ mod tests {
 
     #[test]
     fn positions_point_at_keys_and_values() {
-        let text = "version: 1\nperiod:\n  from: 2026-01-01\n  to: 2026-06-30\ngoals:\n  - {goal: growth, kpis: [revenue]}\n";
+        let text =
+            "version: 1\nperiod:\n  from: 2026-01-01\n  to: 2026-06-30\ngoals:\n  - {goal: growth, kpis: [revenue]}\n";
         let doc = parse_single(text, Path::new("s.yaml")).unwrap();
         assert_eq!(doc.value["period"]["from"], "2026-01-01");
         assert_eq!(doc.positions.value("/period/from"), Some((3, 9)));
@@ -268,7 +269,9 @@ mod tests {
             } else {
                 format!("l{}", i - 1)
             };
-            text.push_str(&format!("l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            text.push_str(&format!(
+                "l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            ));
         }
         let err = parse_documents(&text, Path::new("bomb.yaml")).unwrap_err();
         assert_eq!(err.code, "E-YAML-SYNTAX");

@@ -245,25 +245,24 @@ fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
     (&mut file)
         .take(dialect::SNIFF_BYTES as u64)
         .read_to_end(&mut sample)
-        .map_err(|e| {
-            Diagnostics::from(
-                Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {e}"))
-                    .in_file(&src.path),
-            )
-        })?;
+        .map_err(|e| read_error(&src.path, e))?;
     let dialect = dialect::detect(&sample, src.encoding, src.delimiter);
-    let file = open(&src.path)?;
+    let mut file = open(&src.path)?;
     let decoded: Box<dyn Read> = match dialect.encoding {
-        Encoding::Utf8 => Box::new(
-            DecodeReaderBytesBuilder::new()
-                .bom_sniffing(true)
-                .utf8_passthru(true)
-                .build(file),
-        ),
+        // UTF-8 is read as is (cells are checked one by one, so a bad byte gets its line);
+        // only the byte-order mark is skipped.
+        Encoding::Utf8 => {
+            if dialect.bom {
+                let mut bom = [0u8; 3];
+                file.read_exact(&mut bom)
+                    .map_err(|e| read_error(&src.path, e))?;
+            }
+            Box::new(file)
+        }
         Encoding::Windows1251 => Box::new(
             DecodeReaderBytesBuilder::new()
                 .encoding(Some(encoding_rs::WINDOWS_1251))
-                .bom_override(true)
+                .bom_sniffing(false)
                 .build(file),
         ),
     };
@@ -346,6 +345,12 @@ fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
     b.finish(SourceFormat::Csv(dialect), bytes)
 }
 
+fn read_error(path: &Path, e: std::io::Error) -> Diagnostics {
+    Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {e}"))
+        .in_file(path)
+        .into()
+}
+
 fn utf8_error(path: &Path, line: u32, c: usize) -> Diagnostic {
     Diagnostic::new("E-ENCODING", "invalid UTF-8 in a UTF-8 file")
         .at(Location::at(path, line as u64, c as u64 + 1))
@@ -355,14 +360,14 @@ fn utf8_error(path: &Path, line: u32, c: usize) -> Diagnostic {
 fn csv_error(e: &csv::Error, path: &Path, dialect: &Dialect) -> Diagnostics {
     let line = e.position().map(|p| p.line()).unwrap_or(0);
     let d = match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Diagnostic::new(
-            "E-CSV-RAGGED",
-            format!("this row has {len} cells but the header has {expected_len}"),
-        )
-        .help(format!(
-            "the file is read as {}-separated; quote cells that contain the delimiter, or fix the row",
-            dialect.delimiter_name()
-        )),
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            Diagnostic::new("E-CSV-RAGGED", format!("this row has {len} cells but the header has {expected_len}")).help(
+                format!(
+                    "the file is read as {}-separated; quote cells that contain the delimiter, or fix the row",
+                    dialect.delimiter_name()
+                ),
+            )
+        }
         csv::ErrorKind::Io(io) => Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {io}")),
         _ => Diagnostic::new("E-CSV", format!("malformed CSV: {e}")),
     };
@@ -386,12 +391,7 @@ fn load_jsonl(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics
     let mut scratch: String;
     for (i, line) in reader.split(b'\n').enumerate() {
         let line_no = i as u32 + 1;
-        let raw = line.map_err(|e| {
-            Diagnostics::from(
-                Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {e}"))
-                    .in_file(&src.path),
-            )
-        })?;
+        let raw = line.map_err(|e| read_error(&src.path, e))?;
         let text = std::str::from_utf8(&raw)
             .map_err(|_| Diagnostics::from(utf8_error(&src.path, line_no, 0)))?;
         let text = text.trim_start_matches('\u{feff}').trim();
@@ -441,10 +441,9 @@ fn load_jsonl(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics
             };
             b.push(c, cell, line_no);
         }
-        for c in 0..b.columns.len() {
-            if !seen[c] {
-                b.push(c, "", line_no);
-            }
+        let unseen: Vec<usize> = (0..seen.len()).filter(|&c| !seen[c]).collect();
+        for c in unseen {
+            b.push(c, "", line_no);
         }
         b.lines.push(line_no);
         if b.too_many_errors() {
