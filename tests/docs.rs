@@ -9,5 +9,8 @@ fn tables_page_is_current() {
         std::fs::write(path, &expected).unwrap();
     }
     let actual = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(actual == expected, "docs/tables.md is stale: run `MARQA_BLESS=1 cargo test --test docs` and commit it");
+    assert!(
+        actual == expected,
+        "docs/tables.md is stale: run `MARQA_BLESS=1 cargo test --test docs` and commit it"
+    );
 }

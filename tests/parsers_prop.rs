@@ -2,7 +2,9 @@
 
 use jiff::tz::TimeZone;
 use marqa::snapshot::column::format_money;
-use marqa::snapshot::time::{date_from_days, days_from_date, format_day, format_instant, LocalClock};
+use marqa::snapshot::time::{
+    date_from_days, days_from_date, format_day, format_instant, LocalClock,
+};
 use marqa::snapshot::value::{parse_date, parse_money, parse_timestamp};
 use proptest::prelude::*;
 

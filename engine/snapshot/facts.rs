@@ -95,7 +95,12 @@ impl IdIndex {
 }
 
 /// A foreign key: table, column, the indexed target id column (if that table exists), target name.
-type Reference<'a> = (TableName, &'static str, &'a Option<(&'a Column, IdIndex)>, &'static str);
+type Reference<'a> = (
+    TableName,
+    &'static str,
+    &'a Option<(&'a Column, IdIndex)>,
+    &'static str,
+);
 
 pub fn collect(snap: &Snapshot) -> Facts {
     let mut items = Vec::new();

@@ -526,7 +526,11 @@ pub fn tables_markdown() -> String {
                 doc.push_str(&format!("; one of `{}`", values.join("`, `")));
             }
             let req = if c.required { "yes" } else { "" };
-            out.push_str(&format!("| `{}` | {} | {req} | {doc} |\n", c.name, c.ty.name()));
+            out.push_str(&format!(
+                "| `{}` | {} | {req} | {doc} |\n",
+                c.name,
+                c.ty.name()
+            ));
         }
     }
     out
