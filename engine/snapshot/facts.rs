@@ -61,7 +61,7 @@ pub struct IdIndex {
 fn id_hash(s: &str) -> u64 {
     use std::hash::BuildHasher;
     // A fixed seed: the index (and so every sample drawn from it) is the same on every run.
-    foldhash::fast::FixedState::with_seed(0x6d61_7271_61).hash_one(s)
+    foldhash::fast::FixedState::with_seed(0x006d_6172_7161).hash_one(s)
 }
 
 impl IdIndex {
