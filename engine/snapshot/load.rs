@@ -257,6 +257,7 @@ fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
         Encoding::Utf8 => Box::new(
             DecodeReaderBytesBuilder::new()
                 .bom_sniffing(true)
+                .strip_bom(true)
                 .utf8_passthru(true)
                 .build(file),
         ),
