@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod diag;
+pub mod generate;
 pub mod metrics;
 pub mod schema;
 pub mod snapshot;

@@ -4,6 +4,7 @@
 //! Exit codes (the CI contract): 0 nothing failed at or above `--fail-on`; 1 something
 //! did; 2 the run itself could not be done (bad snapshot, bad rules, bad arguments).
 
+mod generate;
 mod validate;
 
 use std::process::ExitCode;
@@ -35,6 +36,12 @@ pub enum Command {
     /// Exit 0 when the snapshot loads, 2 when it does not. Referential facts (orphan deals,
     /// duplicate ids) are listed but do not fail validation: finding them is the audit's job.
     Validate(validate::Args),
+    /// Write a deterministic synthetic snapshot (a demo, a test fixture, a benchmark).
+    ///
+    /// A Russian industrial B2B company over 2026 H1 with all twelve tables and realistic,
+    /// individually switchable data defects (`--list-defects`). The same seed and scale
+    /// give byte-identical files. Exit 0 when written, 2 when it could not be.
+    Generate(generate::Args),
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
@@ -48,6 +55,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::Generate(args) => generate::run(args),
     };
     match result {
         Ok(code) => code,
