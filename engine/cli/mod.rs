@@ -4,6 +4,7 @@
 //! Exit codes (the CI contract): 0 nothing failed at or above `--fail-on`; 1 something
 //! did; 2 the run itself could not be done (bad snapshot, bad rules, bad arguments).
 
+mod metrics;
 mod validate;
 
 use std::process::ExitCode;
@@ -35,6 +36,11 @@ pub enum Command {
     /// Exit 0 when the snapshot loads, 2 when it does not. Referential facts (orphan deals,
     /// duplicate ids) are listed but do not fail validation: finding them is the audit's job.
     Validate(validate::Args),
+    /// Compute every metric (funnel, sales, speed, money, customer value, data quality,
+    /// KPIs, attribution) and print it as a table, JSON or CSV.
+    ///
+    /// Values that cannot be computed are n/a with the reason, never 0.
+    Metrics(metrics::Args),
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
@@ -48,6 +54,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::Metrics(args) => metrics::run(args),
     };
     match result {
         Ok(code) => code,
