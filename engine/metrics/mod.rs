@@ -238,3 +238,6 @@ impl Store {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests;
