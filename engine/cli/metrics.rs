@@ -29,6 +29,9 @@ pub struct Args {
     /// Print the metric registry (names, units, breakdowns) instead of computing.
     #[arg(long)]
     pub list: bool,
+    /// Print the JSON Schema of `--format json` instead of computing.
+    #[arg(long)]
+    pub schema: bool,
     /// Load cells that do not parse as empty instead of failing.
     #[arg(long)]
     pub lenient: bool,
@@ -43,6 +46,10 @@ pub enum Format {
 }
 
 pub fn run(args: Args) -> CmdResult {
+    if args.schema {
+        print!("{}", crate::metrics::schema::json_schema_text());
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.list {
         print!("{}", render_registry(args.format));
         return Ok(ExitCode::SUCCESS);
@@ -291,7 +298,13 @@ fn overall_table(store: &Store, md: bool) -> String {
         );
         for d in REGISTRY.iter().filter(|d| d.family == fam) {
             let Some(m) = store.get(d.name) else { continue };
-            let p = prev.and_then(|p| p.get(d.name)).map(|m| &m.value);
+            // State and whole-snapshot metrics (no month breakdown) do not depend on the
+            // window: a previous value would only repeat the current one.
+            let windowed = d.by.contains(&By::Month);
+            let p = prev
+                .filter(|_| windowed)
+                .and_then(|p| p.get(d.name))
+                .map(|m| &m.value);
             g.rows.push(vec![
                 d.name.into(),
                 unit_label(d.unit, &store.currency),

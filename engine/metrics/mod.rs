@@ -19,6 +19,7 @@ pub mod quality;
 pub mod registry;
 pub mod run;
 pub mod sales;
+pub mod schema;
 pub mod scope;
 pub mod speed;
 
