@@ -97,6 +97,8 @@ pub struct Payments<'a> {
     pub customer: Vec<u32>,
     pub account_orphan: Vec<bool>,
     pub deal: Vec<u32>,
+    /// The payment's deal id as a small number (NONE without one); unknown ids count too.
+    pub deal_key: Vec<u32>,
     pub deal_orphan: Vec<bool>,
     pub product: Vec<u32>,
 }
@@ -383,11 +385,13 @@ impl<'a> Ctx<'a> {
                 customer: vec![NONE; pn],
                 account_orphan: vec![false; pn],
                 deal: vec![NONE; pn],
+                deal_key: vec![NONE; pn],
                 deal_orphan: vec![false; pn],
                 product: vec![0; pn],
             };
             let acc = pt.column("account_id");
             let deal = pt.column("deal_id");
+            let mut deal_keys: HashMap<&str, u32> = HashMap::new();
             for i in 0..pn {
                 if let Some(a) = acc.and_then(|c| c.str(i)) {
                     match customers.index.get(a) {
@@ -396,6 +400,8 @@ impl<'a> Ctx<'a> {
                     }
                 }
                 if let Some(did) = deal.and_then(|c| c.str(i)) {
+                    let next = deal_keys.len() as u32;
+                    p.deal_key[i] = *deal_keys.entry(did).or_insert(next);
                     match deals.as_ref().and_then(|d| d.ids.get(did)) {
                         Some(&r) => {
                             p.deal[i] = r;

@@ -49,22 +49,23 @@ fn value(run: &mut Run) {
     let mut unknown_start = 0.0;
     for c in 0..ctx.customers.list.len() {
         let cust = &ctx.customers.list[c];
-        if cust.acquired == NULL_I64 {
-            unknown_start += 1.0;
-            continue;
-        }
-        let end = if cust.churned != NULL_I64 {
-            cust.churned.min(as_of)
-        } else {
-            as_of
-        };
         let key = run.customer_key(c);
-        run.scopes.members(&key, |s, w| {
-            let secs = run.scopes.list[s].window.overlap(cust.acquired, end);
-            if secs > 0 {
-                active[s] += w * secs as f64 / SECONDS_PER_MONTH;
-            }
-        });
+        if cust.acquired == NULL_I64 {
+            // No start: no active months, but a churn date still counts as a churn.
+            unknown_start += 1.0;
+        } else {
+            let end = if cust.churned != NULL_I64 {
+                cust.churned.min(as_of)
+            } else {
+                as_of
+            };
+            run.scopes.members(&key, |s, w| {
+                let secs = run.scopes.list[s].window.overlap(cust.acquired, end);
+                if secs > 0 {
+                    active[s] += w * secs as f64 / SECONDS_PER_MONTH;
+                }
+            });
+        }
         if cust.churned != NULL_I64 {
             run.scopes.at(&key, cust.churned, |s, w| churned[s] += w);
         }
