@@ -94,6 +94,14 @@ impl IdIndex {
     }
 }
 
+/// A foreign key: table, column, the indexed target id column (if that table exists), target name.
+type Reference<'a> = (
+    TableName,
+    &'static str,
+    &'a Option<(&'a Column, IdIndex)>,
+    &'static str,
+);
+
 pub fn collect(snap: &Snapshot) -> Facts {
     let mut items = Vec::new();
     let index = |t: TableName, c: &str| {
@@ -128,7 +136,7 @@ pub fn collect(snap: &Snapshot) -> Facts {
         }
     }
 
-    let references: [(TableName, &str, &Option<(&Column, IdIndex)>, &str); 9] = [
+    let references: [Reference; 9] = [
         (TableName::Deals, "lead_id", &leads, "leads"),
         (TableName::Deals, "account_id", &customers, "customers"),
         (TableName::Payments, "account_id", &customers, "customers"),

@@ -245,25 +245,24 @@ fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
     (&mut file)
         .take(dialect::SNIFF_BYTES as u64)
         .read_to_end(&mut sample)
-        .map_err(|e| {
-            Diagnostics::from(
-                Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {e}"))
-                    .in_file(&src.path),
-            )
-        })?;
+        .map_err(|e| read_error(&src.path, e))?;
     let dialect = dialect::detect(&sample, src.encoding, src.delimiter);
-    let file = open(&src.path)?;
+    let mut file = LineGuard::new(open(&src.path)?);
     let decoded: Box<dyn Read> = match dialect.encoding {
-        Encoding::Utf8 => Box::new(
-            DecodeReaderBytesBuilder::new()
-                .bom_sniffing(true)
-                .utf8_passthru(true)
-                .build(file),
-        ),
+        // UTF-8 is read as is (cells are checked one by one, so a bad byte gets its line);
+        // only the byte-order mark is skipped.
+        Encoding::Utf8 => {
+            if dialect.bom {
+                let mut bom = [0u8; 3];
+                file.read_exact(&mut bom)
+                    .map_err(|e| read_error(&src.path, e))?;
+            }
+            Box::new(file)
+        }
         Encoding::Windows1251 => Box::new(
             DecodeReaderBytesBuilder::new()
                 .encoding(Some(encoding_rs::WINDOWS_1251))
-                .bom_override(true)
+                .bom_sniffing(false)
                 .build(file),
         ),
     };
@@ -346,6 +345,15 @@ fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
     b.finish(SourceFormat::Csv(dialect), bytes)
 }
 
+fn read_error(path: &Path, e: std::io::Error) -> Diagnostics {
+    if let Some(long) = LineTooLong::from_io(&e) {
+        return long.diagnostic(path).into();
+    }
+    Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {e}"))
+        .in_file(path)
+        .into()
+}
+
 fn utf8_error(path: &Path, line: u32, c: usize) -> Diagnostic {
     Diagnostic::new("E-ENCODING", "invalid UTF-8 in a UTF-8 file")
         .at(Location::at(path, line as u64, c as u64 + 1))
@@ -355,15 +363,18 @@ fn utf8_error(path: &Path, line: u32, c: usize) -> Diagnostic {
 fn csv_error(e: &csv::Error, path: &Path, dialect: &Dialect) -> Diagnostics {
     let line = e.position().map(|p| p.line()).unwrap_or(0);
     let d = match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Diagnostic::new(
-            "E-CSV-RAGGED",
-            format!("this row has {len} cells but the header has {expected_len}"),
-        )
-        .help(format!(
-            "the file is read as {}-separated; quote cells that contain the delimiter, or fix the row",
-            dialect.delimiter_name()
-        )),
-        csv::ErrorKind::Io(io) => Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {io}")),
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            Diagnostic::new("E-CSV-RAGGED", format!("this row has {len} cells but the header has {expected_len}")).help(
+                format!(
+                    "the file is read as {}-separated; quote cells that contain the delimiter, or fix the row",
+                    dialect.delimiter_name()
+                ),
+            )
+        }
+        csv::ErrorKind::Io(io) => match LineTooLong::from_io(io) {
+            Some(long) => return long.diagnostic(path).into(),
+            None => Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {io}")),
+        },
         _ => Diagnostic::new("E-CSV", format!("malformed CSV: {e}")),
     };
     let d = if line > 0 {
@@ -377,7 +388,7 @@ fn csv_error(e: &csv::Error, path: &Path, dialect: &Dialect) -> Diagnostics {
 fn load_jsonl(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> {
     let file = open(&src.path)?;
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let reader = BufReader::with_capacity(256 * 1024, file);
+    let reader = BufReader::with_capacity(256 * 1024, LineGuard::new(file));
     let mut b = Builder::new(src, opts);
     for c in src.table.spec().columns {
         b.add_column(c.name);
@@ -386,12 +397,7 @@ fn load_jsonl(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics
     let mut scratch: String;
     for (i, line) in reader.split(b'\n').enumerate() {
         let line_no = i as u32 + 1;
-        let raw = line.map_err(|e| {
-            Diagnostics::from(
-                Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {e}"))
-                    .in_file(&src.path),
-            )
-        })?;
+        let raw = line.map_err(|e| read_error(&src.path, e))?;
         let text = std::str::from_utf8(&raw)
             .map_err(|_| Diagnostics::from(utf8_error(&src.path, line_no, 0)))?;
         let text = text.trim_start_matches('\u{feff}').trim();
@@ -441,10 +447,9 @@ fn load_jsonl(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics
             };
             b.push(c, cell, line_no);
         }
-        for c in 0..b.columns.len() {
-            if !seen[c] {
-                b.push(c, "", line_no);
-            }
+        let unseen: Vec<usize> = (0..seen.len()).filter(|&c| !seen[c]).collect();
+        for c in unseen {
+            b.push(c, "", line_no);
         }
         b.lines.push(line_no);
         if b.too_many_errors() {
@@ -452,4 +457,78 @@ fn load_jsonl(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics
         }
     }
     b.finish(SourceFormat::Jsonl, bytes)
+}
+
+/// Longest line accepted in a table file. Real exports have lines of a few KiB; a longer one is
+/// a broken or hostile file, and reading it whole would take memory without bound.
+pub const MAX_LINE_BYTES: usize = 8 * 1024 * 1024;
+
+/// A reader that fails once a line grows past `MAX_LINE_BYTES`, so the CSV and JSONL readers
+/// never buffer an unbounded record.
+struct LineGuard<R> {
+    inner: R,
+    run: usize,
+    line: u64,
+}
+
+impl<R: Read> LineGuard<R> {
+    fn new(inner: R) -> Self {
+        LineGuard {
+            inner,
+            run: 0,
+            line: 1,
+        }
+    }
+}
+
+impl<R: Read> Read for LineGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let read = &buf[..n];
+        match memchr::memrchr(b'\n', read) {
+            Some(last) => {
+                // The longest run is either the one before the first newline or the tail.
+                let first = memchr::memchr(b'\n', read).unwrap_or(last);
+                if self.run + first > MAX_LINE_BYTES {
+                    return Err(std::io::Error::other(LineTooLong { line: self.line }));
+                }
+                self.line += memchr::memchr_iter(b'\n', read).count() as u64;
+                self.run = n - last - 1;
+            }
+            None => self.run += n,
+        }
+        if self.run > MAX_LINE_BYTES {
+            return Err(std::io::Error::other(LineTooLong { line: self.line }));
+        }
+        Ok(n)
+    }
+}
+
+#[derive(Debug)]
+struct LineTooLong {
+    line: u64,
+}
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {} is longer than {} bytes",
+            self.line, MAX_LINE_BYTES
+        )
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+impl LineTooLong {
+    fn from_io(e: &std::io::Error) -> Option<&LineTooLong> {
+        e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<LineTooLong>())
+    }
+    fn diagnostic(&self, path: &Path) -> Diagnostic {
+        Diagnostic::new("E-LINE-TOO-LONG", format!("a line longer than {} MiB", MAX_LINE_BYTES >> 20))
+            .at(Location::at(path, self.line, 1))
+            .help("the file is not a table export (or a quote is never closed); check it in a text editor")
+    }
 }
