@@ -5,6 +5,7 @@
 //! did; 2 the run itself could not be done (bad snapshot, bad rules, bad arguments).
 
 mod generate;
+mod metrics;
 mod validate;
 
 use std::process::ExitCode;
@@ -42,6 +43,11 @@ pub enum Command {
     /// individually switchable data defects (`--list-defects`). The same seed and scale
     /// give byte-identical files. Exit 0 when written, 2 when it could not be.
     Generate(generate::Args),
+    /// Compute every metric (funnel, sales, speed, money, customer value, data quality,
+    /// KPIs, attribution) and print it as a table, JSON or CSV.
+    ///
+    /// Values that cannot be computed are n/a with the reason, never 0.
+    Metrics(metrics::Args),
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
@@ -56,6 +62,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Metrics(args) => metrics::run(args),
     };
     match result {
         Ok(code) => code,
