@@ -163,9 +163,29 @@ pub static MANIFEST: Schema = Schema::new(
     include_str!("../schemas/manifest.schema.json"),
 );
 
+pub static RULE: Schema = Schema::new(
+    "rule.schema.json",
+    include_str!("../schemas/rule.schema.json"),
+);
+
+pub static PACK: Schema = Schema::new(
+    "pack.schema.json",
+    include_str!("../schemas/pack.schema.json"),
+);
+
+pub static FINDINGS: Schema = Schema::new(
+    "findings.schema.json",
+    include_str!("../schemas/findings.schema.json"),
+);
+
+pub static RULE_TEST: Schema = Schema::new(
+    "rule-test.schema.json",
+    include_str!("../schemas/rule-test.schema.json"),
+);
+
 /// Every embedded schema, for `marqa schema`.
-pub fn all() -> [&'static Schema; 1] {
-    [&MANIFEST]
+pub fn all() -> [&'static Schema; 5] {
+    [&MANIFEST, &RULE, &PACK, &FINDINGS, &RULE_TEST]
 }
 
 #[cfg(test)]

@@ -4,6 +4,9 @@
 //! Exit codes (the CI contract): 0 nothing failed at or above `--fail-on`; 1 something
 //! did; 2 the run itself could not be done (bad snapshot, bad rules, bad arguments).
 
+pub mod check;
+pub mod rules;
+pub mod schema;
 mod validate;
 
 use std::process::ExitCode;
@@ -35,6 +38,16 @@ pub enum Command {
     /// Exit 0 when the snapshot loads, 2 when it does not. Referential facts (orphan deals,
     /// duplicate ids) are listed but do not fail validation: finding them is the audit's job.
     Validate(validate::Args),
+    /// Audit a snapshot with rule packs; print the findings.
+    ///
+    /// Exit 0 when nothing failed at or above --fail-on, 1 when something did (a rule that
+    /// errors counts as severity error), 2 when the run could not be done.
+    Check(check::Args),
+    /// List, explain and test rule packs.
+    #[command(subcommand)]
+    Rules(rules::Command),
+    /// Print or write the JSON Schemas (rule, pack, manifest, findings, rule tests).
+    Schema(schema::Args),
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
@@ -48,6 +61,9 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Rules(cmd) => rules::run(cmd),
+        Command::Schema(args) => schema::run(args),
     };
     match result {
         Ok(code) => code,
