@@ -177,9 +177,30 @@ pub static METRICS: Schema = Schema::new(
     include_str!("../schemas/metrics.schema.json"),
 );
 
+pub static RULE: Schema = Schema::new(
+    "rule.schema.json",
+    include_str!("../schemas/rule.schema.json"),
+);
+
+pub static PACK: Schema = Schema::new(
+    "pack.schema.json",
+    include_str!("../schemas/pack.schema.json"),
+);
+
+pub static FINDINGS: Schema = Schema::new(
+    "findings.schema.json",
+    include_str!("../schemas/findings.schema.json"),
+);
+
+pub static RULE_TEST: Schema = Schema::new(
+    "rule-test.schema.json",
+    include_str!("../schemas/rule-test.schema.json"),
+);
+
 /// Every embedded schema, for `marqa schema`.
-pub fn all() -> [&'static Schema; 2] {
-    [&MANIFEST, &METRICS]
+pub fn all() -> &'static [&'static Schema] {
+    static ALL: [&Schema; 6] = [&MANIFEST, &METRICS, &RULE, &PACK, &FINDINGS, &RULE_TEST];
+    &ALL
 }
 
 #[cfg(test)]
