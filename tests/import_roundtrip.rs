@@ -1,6 +1,6 @@
-//! Round trip: a snapshot is written out in each preset's raw export layout (the test
-//! helper in common/raw_layouts.rs), imported back with the preset, and every field the
-//! layout carries must come back equal.
+//! Round trip: a generated snapshot (`marqa generate --clean`) is written out in each
+//! preset's raw export layout (the test helper in common/raw_layouts.rs), imported back
+//! with the preset, and every field the layout carries must come back equal.
 
 mod common;
 
@@ -8,13 +8,29 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use common::raw_layouts::{self as raw, Src};
-use common::{cell, import, load, text};
+use common::{cell, import_in, load, text};
 use marqa::snapshot::{Snapshot, Table, TableName};
 
-/// The snapshot every layout is written from. When `marqa generate` is merged, generate
-/// one here instead (the rest of the test does not change).
-fn source_snapshot() -> Snapshot {
-    load(&common::fixture("roundtrip"))
+/// The snapshot every layout is written from: a small generated one (≈ 130 leads, 2 000
+/// spend rows, 1 700 traffic rows), without injected defects so that ids are unique.
+/// `MARQA_ROUNDTRIP_SOURCE=hand` uses the hand-written tests/fixtures/import/roundtrip.
+fn source_snapshot(tmp: &Path) -> Snapshot {
+    if std::env::var("MARQA_ROUNDTRIP_SOURCE").as_deref() == Ok("hand") {
+        return load(&common::fixture("roundtrip"));
+    }
+    let dir = tmp.join("generated");
+    let o = common::marqa(&[
+        "generate",
+        "--clean",
+        "--seed",
+        "7",
+        "--scale",
+        "0.05",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    load(&dir)
 }
 
 fn by_key(t: &Table, key: &[&str]) -> BTreeMap<String, usize> {
@@ -67,13 +83,14 @@ fn exact(_: &str, v: String) -> String {
     v
 }
 
-fn run(dir: &Path, presets: &[(&str, &PathBuf)]) -> Snapshot {
+fn run(src: &Snapshot, dir: &Path, presets: &[(&str, &PathBuf)]) -> Snapshot {
     let out = dir.join("out");
     let mut args: Vec<&str> = Vec::new();
     for (p, f) in presets {
         args.extend(["--preset", p, f.to_str().unwrap()]);
     }
-    let o = import(&out, &args);
+    args.extend(["--timezone", &src.manifest.timezone]);
+    let o = import_in(&out, &args);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     load(&out)
 }
@@ -94,11 +111,11 @@ const LEAD_FIELDS: &[&str] = &[
 
 #[test]
 fn amocrm_xlsx_round_trip() {
-    let snap = source_snapshot();
-    let s = Src { snap: &snap };
     let tmp = tempfile::tempdir().unwrap();
+    let snap = source_snapshot(tmp.path());
+    let s = Src { snap: &snap };
     let file = raw::amocrm_xlsx(&s, tmp.path());
-    let got = run(tmp.path(), &[("amocrm", &file)]);
+    let got = run(&snap, tmp.path(), &[("amocrm", &file)]);
     let (sl, gl) = (
         s.table(TableName::Leads),
         got.table(TableName::Leads).unwrap(),
@@ -120,7 +137,10 @@ fn amocrm_xlsx_round_trip() {
     let gd_by_lead = by_key(gd, &["lead_id"]);
     let imported_funnel = got.manifest.funnel.as_ref().unwrap();
     let source_funnel = snap.manifest.funnel.as_ref().unwrap();
-    for i in 0..sd.rows {
+    let mut compared = 0;
+    // Deals without a lead have no row of their own in amoCRM's layout.
+    for i in (0..sd.rows).filter(|&i| !cell(sd, "lead_id", i).is_empty()) {
+        compared += 1;
         let lead = cell(sd, "lead_id", i);
         let j = gd_by_lead[&lead];
         for f in ["status", "closed_at", "amount", "lost_reason"] {
@@ -149,15 +169,20 @@ fn amocrm_xlsx_round_trip() {
             }
         }
     }
+    assert!(compared > 0, "no deal compared");
 }
 
 #[test]
 fn bitrix24_round_trip() {
-    let snap = source_snapshot();
-    let s = Src { snap: &snap };
     let tmp = tempfile::tempdir().unwrap();
+    let snap = source_snapshot(tmp.path());
+    let s = Src { snap: &snap };
     let (leads, deals) = raw::bitrix24_csv(&s, tmp.path());
-    let got = run(tmp.path(), &[("bitrix24", &leads), ("bitrix24", &deals)]);
+    let got = run(
+        &snap,
+        tmp.path(),
+        &[("bitrix24", &leads), ("bitrix24", &deals)],
+    );
     let (sl, gl) = (
         s.table(TableName::Leads),
         got.table(TableName::Leads).unwrap(),
@@ -206,15 +231,22 @@ fn bitrix24_round_trip() {
 
 #[test]
 fn hubspot_round_trip() {
-    let snap = source_snapshot();
-    let s = Src { snap: &snap };
     let tmp = tempfile::tempdir().unwrap();
+    let snap = source_snapshot(tmp.path());
+    let s = Src { snap: &snap };
     let (contacts, deals) = raw::hubspot_csv(&s, tmp.path());
-    let got = run(tmp.path(), &[("hubspot", &contacts), ("hubspot", &deals)]);
-    // HubSpot exports dates to the minute.
+    let got = run(
+        &snap,
+        tmp.path(),
+        &[("hubspot", &contacts), ("hubspot", &deals)],
+    );
+    // HubSpot exports dates to the minute, and knows traffic source types, not mediums:
+    // a medium it has no type for comes back as its "Other campaigns".
     let minute = |f: &str, v: String| {
         if ["created_at", "closed_at"].contains(&f) && !v.is_empty() {
             (v.parse::<i64>().unwrap().div_euclid(60)).to_string()
+        } else if f == "medium" && !raw::HUBSPOT_MEDIUMS.contains(&v.as_str()) {
+            "other".into()
         } else {
             v
         }
@@ -272,15 +304,16 @@ fn hubspot_round_trip() {
 
 #[test]
 fn ads_calls_and_traffic_round_trip() {
-    let snap = source_snapshot();
-    let s = Src { snap: &snap };
     let tmp = tempfile::tempdir().unwrap();
+    let snap = source_snapshot(tmp.path());
+    let s = Src { snap: &snap };
     let leads = raw::generic_leads_csv(&s, tmp.path());
     let direct = raw::direct_tsv(&s, tmp.path());
     let gads = raw::google_ads_csv(&s, tmp.path());
     let calls = raw::calltouch_csv(&s, tmp.path());
     let traffic = raw::metrica_csv(&s, tmp.path());
     let got = run(
+        &snap,
         tmp.path(),
         &[
             ("generic", &leads),
@@ -319,10 +352,14 @@ fn ads_calls_and_traffic_round_trip() {
         "impressions",
         "clicks",
     ];
+    // The cabinets' reports carry their own rows only.
+    let ads: Vec<usize> = (0..ss.rows)
+        .filter(|&i| ["yandex", "google"].contains(&cell(ss, "source", i).as_str()))
+        .collect();
     same(
         "spend (yandex-direct and google-ads)",
         ss,
-        &all(ss),
+        &ads,
         gs,
         &["date", "source", "campaign"],
         &spend_fields,

@@ -32,6 +32,19 @@ pub fn text(o: &Output) -> String {
     )
 }
 
+/// `marqa import ARGS --currency RUB --out OUT` (ARGS name the time zone).
+pub fn import_in(out: &Path, args: &[&str]) -> Output {
+    let mut v = vec!["import"];
+    v.extend(args);
+    v.extend([
+        "--currency",
+        "RUB",
+        "--out",
+        out.to_str().expect("utf-8 temp path"),
+    ]);
+    marqa(&v)
+}
+
 /// `marqa import ARGS --currency RUB --timezone Europe/Moscow --out OUT`.
 pub fn import(out: &Path, args: &[&str]) -> Output {
     let mut all: Vec<&str> = args.to_vec();

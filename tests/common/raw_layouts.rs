@@ -314,6 +314,9 @@ pub fn bitrix24_csv(s: &Src, dir: &Path) -> (PathBuf, PathBuf) {
     (lp, dp)
 }
 
+/// The mediums HubSpot has a traffic source type for (the rest export as "Other campaigns").
+pub const HUBSPOT_MEDIUMS: &[&str] = &["cpc", "organic", "email", "referral", ""];
+
 /// HubSpot contacts and deals exports (CSV, UTF-8, property labels, YYYY-MM-DD HH:MM).
 pub fn hubspot_csv(s: &Src, dir: &Path) -> (PathBuf, PathBuf) {
     let minute = |ts: i64| s.local(ts).strftime("%Y-%m-%d %H:%M").to_string();
@@ -346,7 +349,7 @@ pub fn hubspot_csv(s: &Src, dir: &Path) -> (PathBuf, PathBuf) {
             "email" => "Email marketing",
             "referral" => "Referrals",
             "" => "",
-            other => panic!("HubSpot has no traffic source type for medium {other}"),
+            _ => "Other campaigns",
         };
         rows.push(vec![
             g("lead_id"),
