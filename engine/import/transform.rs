@@ -77,6 +77,25 @@ fn detect_header(grid: &Grid, groups: &[Vec<Alias>]) -> Option<(usize, usize)> {
     best
 }
 
+/// Whether row `r` is the header again (stops at the first cell that differs, so a data
+/// row costs one comparison).
+fn repeats_header(grid: &Grid, r: usize, header: &[String]) -> bool {
+    grid.width(r).max(header.len()) > 0
+        && (0..grid.width(r).max(header.len())).all(|c| {
+            let h = header.get(c).map(String::as_str).unwrap_or("");
+            let cell = if c < grid.width(r) {
+                grid.cell(r, c)
+            } else {
+                CellRef::Empty
+            };
+            match cell {
+                CellRef::Empty => h.is_empty(),
+                CellRef::Text(t) if t.len() == h.len() && t == h => true,
+                other => norm(&other.text()) == h,
+            }
+        })
+}
+
 fn normalized_row(grid: &Grid, r: usize) -> Vec<String> {
     (0..grid.width(r))
         .map(|c| norm(&grid.cell(r, c).text()))
@@ -187,11 +206,13 @@ pub fn apply(
             }
         }
     }
+    // A field produces values when one of its sources can, or when it has a default.
     let resolved = |f: &Field| {
-        f.leaves.iter().any(|l| match &l.source {
-            Source::Column { index, .. } => index.is_some(),
-            _ => true,
-        })
+        f.default.is_some()
+            || f.leaves.iter().any(|l| match &l.source {
+                Source::Column { index, .. } => index.is_some(),
+                _ => true,
+            })
     };
     let missing: Vec<&Field> = part
         .fields
@@ -374,7 +395,7 @@ pub fn apply(
             report.rows_skipped += 1;
             continue;
         }
-        if grid.fixed_header.is_none() && normalized_row(grid, r) == header {
+        if grid.fixed_header.is_none() && repeats_header(grid, r, &header) {
             report.rows_skipped += 1; // the header repeated (exports glued together)
             continue;
         }

@@ -167,6 +167,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn utf16_and_windows1251_are_decoded() {
+        // Google Ads "Excel CSV": UTF-16LE with a BOM, tab-separated.
+        let mut le = vec![0xFF, 0xFE];
+        for u in "Day\tCampaign\n2026-03-01\tБренд\n".encode_utf16() {
+            le.extend(u.to_le_bytes());
+        }
+        let (text, enc) = decode(&le, None, Path::new("x.csv")).unwrap();
+        assert_eq!(
+            (text.as_str(), enc),
+            ("Day\tCampaign\n2026-03-01\tБренд\n", "utf-16le")
+        );
+        assert_eq!(sniff_delimiter(&text), b'\t');
+        let (cp, _, _) = encoding_rs::WINDOWS_1251.encode("ID;Сумма\n1;1 234,50\n");
+        let (text, enc) = decode(&cp, None, Path::new("x.csv")).unwrap();
+        assert_eq!(
+            (text.as_str(), enc),
+            ("ID;Сумма\n1;1 234,50\n", "windows-1251")
+        );
+        // Invalid UTF-8 after a UTF-8 start names its line.
+        let mut bad = "a,b\nc,d\n".as_bytes().to_vec();
+        bad.extend([0xFF, b'\n']);
+        let mut big = vec![b'x'; dialect::SNIFF_BYTES];
+        big.extend(&bad);
+        let err = decode(&big, None, Path::new("x.csv")).unwrap_err();
+        assert_eq!(err.code, "E-IMPORT-ENCODING");
+        assert_eq!(err.location.unwrap().line, Some(3));
+    }
+
+    #[test]
     fn title_lines_do_not_fool_the_sniffer() {
         let direct = "\"Campaign report (2026-03-01 - 2026-03-31)\"\nDate\tCampaignName\tImpressions\tClicks\tCost\n2026-03-01\tБренд, Москва\t100\t5\t1500000\nTotal rows: 1\n";
         assert_eq!(sniff_delimiter(direct), b'\t');
