@@ -451,3 +451,62 @@ fn presets_print_and_adapt() {
         "yandex"
     );
 }
+
+/// A minimal OpenDocument spreadsheet: a title row, then a header and typed cells (a date
+/// cell, a float), as LibreOffice writes them.
+fn write_ods(path: &Path) {
+    use std::io::Write;
+    let cell = |v: &str| {
+        format!("<table:table-cell office:value-type=\"string\"><text:p>{v}</text:p></table:table-cell>")
+    };
+    let row = |cells: Vec<String>| format!("<table:table-row>{}</table:table-row>", cells.concat());
+    let rows = [
+        row(vec![cell("Заявки за март 2026")]),
+        row(["Номер заявки", "Дата заявки", "Источник", "Канал", "Сотрудников"].map(cell).to_vec()),
+        row(vec![
+            cell("O-1"),
+            "<table:table-cell office:value-type=\"date\" office:date-value=\"2026-03-01T09:15:00\"><text:p>01.03.2026 09:15</text:p></table:table-cell>".into(),
+            cell("yandex"),
+            cell("cpc"),
+            "<table:table-cell office:value-type=\"float\" office:value=\"1500\"><text:p>1 500</text:p></table:table-cell>".into(),
+        ]),
+    ];
+    let content = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><office:document-content xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\" xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\" office:version=\"1.2\"><office:body><office:spreadsheet><table:table table:name=\"Лиды\">{}</table:table></office:spreadsheet></office:body></office:document-content>",
+        rows.concat()
+    );
+    let manifest = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><manifest:manifest xmlns:manifest=\"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0\" manifest:version=\"1.2\"><manifest:file-entry manifest:full-path=\"/\" manifest:media-type=\"application/vnd.oasis.opendocument.spreadsheet\"/><manifest:file-entry manifest:full-path=\"content.xml\" manifest:media-type=\"text/xml\"/></manifest:manifest>";
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let deflated = zip::write::SimpleFileOptions::default();
+    z.start_file("mimetype", stored).unwrap();
+    z.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .unwrap();
+    z.start_file("META-INF/manifest.xml", deflated).unwrap();
+    z.write_all(manifest.as_bytes()).unwrap();
+    z.start_file("content.xml", deflated).unwrap();
+    z.write_all(content.as_bytes()).unwrap();
+    z.finish().unwrap();
+}
+
+#[test]
+fn ods_spreadsheets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ods = tmp.path().join("leads.ods");
+    write_ods(&ods);
+    let out = tmp.path().join("s");
+    let o = import(&out, &["--preset", "generic", s(&ods)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        report.contains("ods, sheet «Лиды»") && report.contains("header on row 2"),
+        "{report}"
+    );
+    let leads = out.join("leads.csv");
+    assert_eq!(
+        csv_value(&leads, "lead_id", "O-1", "created_at"),
+        "2026-03-01T09:15:00+03:00"
+    );
+    assert_eq!(csv_value(&leads, "lead_id", "O-1", "company_size"), "1500");
+}
