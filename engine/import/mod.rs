@@ -235,7 +235,13 @@ pub fn run(req: &Request) -> Result<Imported, Diagnostics> {
         return Err(Diagnostics(errors));
     }
 
-    // 5. Tables.
+    // 5. Tables. The sources and the per-part rows are freed as soon as they are merged:
+    //    an import holds its data about twice, not four times.
+    drop(grids);
+    let rejected: Vec<report::Rejected> = outputs
+        .iter_mut()
+        .flat_map(|o| std::mem::take(&mut o.rejected))
+        .collect();
     let mut tables: BTreeMap<TableName, output::TableOut> = BTreeMap::new();
     for t in TableName::ALL {
         let parts: Vec<&PartOutput> = outputs.iter().filter(|o| o.table == t).collect();
@@ -243,6 +249,7 @@ pub fn run(req: &Request) -> Result<Imported, Diagnostics> {
             tables.insert(t, output::assemble(t, &parts));
         }
     }
+    drop(outputs);
     if !tables.contains_key(&TableName::Leads) {
         return Err(Diagnostic::new("E-IMPORT-NO-LEADS", "nothing filled the leads table, and a snapshot needs it")
             .help("add a CRM export: --preset amocrm FILE, --preset bitrix24 FILE, --preset hubspot FILE, or --preset generic FILE")
@@ -323,10 +330,6 @@ pub fn run(req: &Request) -> Result<Imported, Diagnostics> {
             columns: out.columns.clone(),
         });
     }
-    let rejected: Vec<report::Rejected> = outputs
-        .iter()
-        .flat_map(|o| o.rejected.iter().cloned())
-        .collect();
     let report = ImportReport {
         out: req.out.display().to_string(),
         inputs: input_reports,
@@ -341,15 +344,21 @@ pub fn run(req: &Request) -> Result<Imported, Diagnostics> {
     };
 
     // 8. Stage, check by loading it as a snapshot, move into place.
-    let mut files: Vec<(String, Vec<u8>)> = tables
-        .values()
-        .map(|t| (t.file_name(), output::to_csv(t)))
-        .collect();
-    files.push((MANIFEST_FILE.into(), manifest.into_bytes()));
+    let tmp = output::stage_dir(&req.out)?;
     let mut json = serde_json::to_vec_pretty(&report).expect("the report serializes");
     json.push(b'\n');
-    files.push((output::REPORT_FILE.into(), json));
-    let tmp = output::stage(&req.out, &files)?;
+    let written = (|| {
+        for t in tables.values() {
+            output::write_table(&tmp, t)?;
+        }
+        output::write_file(&tmp, MANIFEST_FILE, manifest.as_bytes())?;
+        output::write_file(&tmp, output::REPORT_FILE, &json)
+    })();
+    drop(tables);
+    if let Err(d) = written {
+        output::discard(&tmp);
+        return Err(d.into());
+    }
     if let Err(e) = Snapshot::load(&tmp, LoadOptions::default()) {
         output::discard(&tmp);
         let mut diags = vec![Diagnostic::new(

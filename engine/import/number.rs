@@ -127,17 +127,16 @@ pub fn parse_decimal(raw: &str, fmt: NumberFormat) -> Result<Dec, String> {
 }
 
 fn strip_currency(s: &str) -> &str {
+    // Compared char by char, lowercased, without allocating: this runs for every amount.
+    let lower_eq = |a: &str, mark: &str| a.chars().flat_map(char::to_lowercase).eq(mark.chars());
     let mut s = s.trim();
     for mark in CURRENCY_MARKS {
         let n = mark.len();
-        if s.len() >= n && s.is_char_boundary(s.len() - n) {
-            let tail = &s[s.len() - n..];
-            if tail.to_lowercase() == *mark {
-                s = s[..s.len() - n].trim_end();
-                continue;
-            }
+        if s.len() >= n && s.is_char_boundary(s.len() - n) && lower_eq(&s[s.len() - n..], mark) {
+            s = s[..s.len() - n].trim_end();
+            continue;
         }
-        if s.len() >= n && s.is_char_boundary(n) && s[..n].to_lowercase() == *mark {
+        if s.len() >= n && s.is_char_boundary(n) && lower_eq(&s[..n], mark) {
             s = s[n..].trim_start();
         }
     }

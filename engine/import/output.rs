@@ -99,15 +99,15 @@ pub fn assemble(table: TableName, parts: &[&PartOutput]) -> TableOut {
 }
 
 /// RFC 4180 CSV, UTF-8, `\n` line ends.
-pub fn to_csv(t: &TableOut) -> Vec<u8> {
+pub fn write_csv<W: std::io::Write>(t: &TableOut, out: W) -> csv::Result<W> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::with_capacity(64 * 1024));
-    w.write_record(&t.columns).expect("writing to memory");
+        .from_writer(out);
+    w.write_record(&t.columns)?;
     for r in 0..t.rows.rows() {
-        w.write_record(t.rows.row(r)).expect("writing to memory");
+        w.write_record(t.rows.row(r))?;
     }
-    w.into_inner().expect("writing to memory")
+    w.into_inner().map_err(|e| e.into_error().into())
 }
 
 /// Whether a file name is one `marqa import` writes (so `--force` may replace it).
@@ -187,9 +187,9 @@ fn io_error(e: std::io::Error, path: &Path) -> Diagnostic {
         .help("check the folder is writable and the disk has space")
 }
 
-/// A temporary folder beside `out`, filled with `files`. The caller checks it, then
-/// calls [`commit`] (or [`discard`]).
-pub fn stage(out: &Path, files: &[(String, Vec<u8>)]) -> Result<PathBuf, Diagnostic> {
+/// A new temporary folder beside `out`. The caller fills it, checks it, then calls
+/// [`commit`] (or [`discard`]).
+pub fn stage_dir(out: &Path) -> Result<PathBuf, Diagnostic> {
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -204,11 +204,24 @@ pub fn stage(out: &Path, files: &[(String, Vec<u8>)]) -> Result<PathBuf, Diagnos
         std::fs::remove_dir_all(&tmp).map_err(|e| io_error(e, &tmp))?;
     }
     std::fs::create_dir(&tmp).map_err(|e| io_error(e, &tmp))?;
-    for (file, bytes) in files {
-        let p = tmp.join(file);
-        std::fs::write(&p, bytes).map_err(|e| io_error(e, &p))?;
-    }
     Ok(tmp)
+}
+
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).map_err(|e| io_error(e, &p))
+}
+
+/// Stream a table into `dir` as CSV (the table is not held a second time as text).
+pub fn write_table(dir: &Path, t: &TableOut) -> Result<(), Diagnostic> {
+    let p = dir.join(t.file_name());
+    let f = std::fs::File::create(&p).map_err(|e| io_error(e, &p))?;
+    let w = write_csv(t, std::io::BufWriter::with_capacity(256 * 1024, f))
+        .map_err(|e| Diagnostic::new("E-IMPORT-WRITE", format!("cannot write: {e}")).in_file(&p))?;
+    w.into_inner()
+        .map_err(|e| io_error(e.into_error(), &p))?
+        .sync_all()
+        .map_err(|e| io_error(e, &p))
 }
 
 /// Move a staged folder into place, replacing `out` if it exists.
@@ -260,7 +273,7 @@ mod tests {
             labels: BTreeMap::new(),
         };
         assert_eq!(
-            String::from_utf8(to_csv(&t)).unwrap(),
+            String::from_utf8(write_csv(&t, Vec::new()).unwrap()).unwrap(),
             "lead_id,company\nL1,\"ООО \"\"Ромашка\"\", Москва\"\n"
         );
     }

@@ -24,6 +24,37 @@ pub fn norm(s: &str) -> String {
     out
 }
 
+/// Whether `raw` normalizes to `normed` (see [`norm`]), without allocating: what the
+/// per-cell checks (null markers) use.
+pub fn norm_eq(raw: &str, normed: &str) -> bool {
+    let mut want = normed.chars();
+    let mut space = false;
+    let mut started = false;
+    for ch in raw.trim_start_matches('\u{feff}').chars() {
+        if ch.is_whitespace() || ch == '\u{a0}' || ch == '\u{202f}' {
+            space = started;
+            continue;
+        }
+        if space {
+            if want.next() != Some(' ') {
+                return false;
+            }
+            space = false;
+        }
+        started = true;
+        let lowered: &mut dyn Iterator<Item = char> = match ch {
+            'ё' | 'Ё' => &mut std::iter::once('е'),
+            c => &mut c.to_lowercase(),
+        };
+        for l in lowered {
+            if want.next() != Some(l) {
+                return false;
+            }
+        }
+    }
+    want.next().is_none()
+}
+
 /// An ASCII snake_case id for a label: Cyrillic transliterated (a simple, readable
 /// scheme, not a standard one), anything else not alphanumeric becomes `_`.
 pub fn slug(s: &str) -> String {
@@ -113,6 +144,18 @@ mod tests {
         assert_eq!(norm("\u{feff}ID"), "id");
         assert_eq!(norm("Счёт  Выставлен"), "счет выставлен");
         assert_eq!(norm("UTM\tSource"), "utm source");
+        for (raw, normed) in [
+            ("  Дата\u{a0}создания \n", "дата создания"),
+            ("--", "--"),
+            ("Н/Д", "н/д"),
+            ("Счёт", "счет"),
+        ] {
+            assert!(norm_eq(raw, normed), "{raw}");
+            assert_eq!(norm(raw), normed);
+        }
+        assert!(!norm_eq("--x", "--"));
+        assert!(!norm_eq("-", "--"));
+        assert!(!norm_eq("a b", "ab"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::mapping::{alias_groups, Alias, Field, Leaf, Part, Source, Unmapped};
 use super::report::{ColumnUse, PartReport, Rejected};
 use super::rows::RowBuf;
 use super::source::{CellRef, Grid};
-use super::text::{norm, slug};
+use super::text::{norm, norm_eq, slug};
 use crate::diag::{did_you_mean, Diagnostic, Location};
 use crate::import::expr::Expr;
 use crate::snapshot::spec::TableName;
@@ -547,7 +547,7 @@ fn eval_field<'c>(
             continue;
         }
         if let CellRef::Text(t) = cell {
-            if !nulls.is_empty() && nulls.contains(&norm(t)) {
+            if nulls.iter().any(|n| norm_eq(t, n)) {
                 continue;
             }
         }
