@@ -64,8 +64,11 @@ fn main() {
     println!("{}", serde_json::to_string_pretty(&out).unwrap());
 }
 
-/// Channel names (in first-seen order) and rows of (path as ids, conversions, nulls).
-fn parse(text: &str) -> (Vec<String>, Vec<(Vec<u32>, f64, f64)>) {
+/// One aggregated path: channel ids, conversions, non-conversions.
+type Row = (Vec<u32>, f64, f64);
+
+/// Channel names (in first-seen order) and the rows.
+fn parse(text: &str) -> (Vec<String>, Vec<Row>) {
     let mut names: Vec<String> = Vec::new();
     let mut rows = Vec::new();
     for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
