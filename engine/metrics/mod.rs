@@ -191,16 +191,17 @@ impl Store {
         let settings = settings(snap, opts.model)?;
         let ctx = ctx::Ctx::new(snap);
         let window = Window::period(snap);
-        let mut store = compute::window(&ctx, window, &opts.dims, settings);
-        if opts.previous {
-            let prev = window.previous(snap);
-            store.previous = Some(Box::new(compute::window(
-                &ctx,
-                prev,
-                &[By::Channel],
-                settings,
-            )));
-        }
+        // The two windows are independent: compute them side by side.
+        let (mut store, previous) = rayon::join(
+            || compute::window(&ctx, window, &opts.dims, settings),
+            || {
+                opts.previous.then(|| {
+                    let prev = window.previous(snap);
+                    Box::new(compute::window(&ctx, prev, &[By::Channel], settings))
+                })
+            },
+        );
+        store.previous = previous;
         Ok(store)
     }
 
