@@ -134,7 +134,7 @@ pub struct Store {
     pub plan: Vec<kpis::PlanRow>,
     pub events: Vec<kpis::EventRow>,
     pub attribution: AttributionTable,
-    /// The same metrics for the previous window of equal length (overall and by channel).
+    /// The same metrics for the previous window of equal length (overall, by channel, month and quarter).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<Box<Store>>,
 }
@@ -164,6 +164,10 @@ impl Default for Options {
         }
     }
 }
+
+/// Breakdowns computed for the previous window: channels, and months and quarters (so plan
+/// rows of that window get their facts too).
+pub const PREVIOUS_DIMS: [By; 3] = [By::Channel, By::Month, By::Quarter];
 
 /// A manifest attribution model that marqa does not know.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -197,7 +201,7 @@ impl Store {
             || {
                 opts.previous.then(|| {
                     let prev = window.previous(snap);
-                    Box::new(compute::window(&ctx, prev, &[By::Channel], settings))
+                    Box::new(compute::window(&ctx, prev, &PREVIOUS_DIMS, settings))
                 })
             },
         );

@@ -343,7 +343,7 @@ fn traffic_events_and_plan() {
     close(p[2].attainment.num().unwrap(), 2.0);
     assert_eq!(
         p[3].fact.na_reason(),
-        Some("2026-09 is not inside the audit period")
+        Some("2026-09 is not inside 2026-01-01..2026-06-30")
     );
     assert_eq!(
         p[4].fact.na_reason(),
