@@ -67,7 +67,7 @@ pub fn compute(run: &mut Run) {
     let code = |c: Option<&CatColumn>, i: usize| c.map_or(0, |c| c.codes[i] as usize);
     let entry = l.table.column("entry_method").and_then(Column::cats);
     let manual = per_code(entry, |v| v == Some("manual"));
-    let dup = duplicates(ctx);
+    let dup = ctx.duplicates.get_or_init(|| duplicates(ctx));
     let (mut leads, mut nosrc, mut viol, mut dups, mut man) = (
         vec![0.0; n],
         vec![0.0; n],
@@ -269,7 +269,7 @@ pub fn normalize_phone(s: &str, out: &mut String) {
 
 pub fn normalize_email(s: &str, out: &mut String) {
     out.clear();
-    out.push_str(&s.trim().to_lowercase());
+    out.extend(s.trim().chars().flat_map(char::to_lowercase));
 }
 
 /// Which leads repeat an earlier lead's normalized email or phone within the window.
