@@ -221,9 +221,7 @@ pub fn resolve_num(n: &Num, rule: &Rule, ctx: &RunCtx) -> Result<f64, Stop> {
         },
         Num::Manifest(mp) => match mp.lookup(&ctx.manifest) {
             Some(Value::Number(x)) => Ok(x.as_f64().unwrap_or(0.0)),
-            Some(Value::Null) | None => {
-                Err(Stop::Skipped(format!("the manifest has no `{mp}`")))
-            }
+            Some(Value::Null) | None => Err(Stop::Skipped(format!("the manifest has no `{mp}`"))),
             Some(other) => Err(Stop::Error(format!(
                 "{}: manifest `{mp}` must be a number, not {other}",
                 rule_place(rule)

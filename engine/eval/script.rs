@@ -197,16 +197,17 @@ fn metric_value(
             None => format!("unknown metric `{name}`"),
         });
     }
-    let by =
-        match by {
-            Some(b) => match By::parse(b) {
-                Some(b) => Some(b),
-                None => return fail(format!(
+    let by = match by {
+        Some(b) => match By::parse(b) {
+            Some(b) => Some(b),
+            None => {
+                return fail(format!(
                     "unknown breakdown `{b}` (channel, segment, owner, month, quarter, product)"
-                )),
-            },
-            None => None,
-        };
+                ))
+            }
+        },
+        None => None,
+    };
     Ok(metric(ctx, by, group, name))
 }
 
