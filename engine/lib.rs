@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod diag;
 pub mod eval;
+pub mod generate;
 pub mod metrics;
 pub mod rules;
 pub mod schema;

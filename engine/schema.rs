@@ -37,6 +37,14 @@ impl Schema {
         })
     }
 
+    /// Validate a JSON value (an output document); the errors as `pointer: message` lines.
+    pub fn validate_value(&self, value: &Value) -> Vec<String> {
+        self.validator()
+            .iter_errors(value)
+            .map(|e| format!("{}: {}", e.instance_path().as_str(), e))
+            .collect()
+    }
+
     /// Validate one YAML document; every error names the line, column and key.
     pub fn check(&self, doc: &Document, file: &Path) -> Vec<Diagnostic> {
         let schema = self.json();
@@ -174,6 +182,12 @@ pub static MANIFEST: Schema = Schema::new(
     include_str!("../schemas/manifest.schema.json"),
 );
 
+/// The output of `marqa metrics --format json` (generated from the metric registry).
+pub static METRICS: Schema = Schema::new(
+    "metrics.schema.json",
+    include_str!("../schemas/metrics.schema.json"),
+);
+
 pub static RULE: Schema = Schema::new(
     "rule.schema.json",
     include_str!("../schemas/rule.schema.json"),
@@ -195,8 +209,9 @@ pub static RULE_TEST: Schema = Schema::new(
 );
 
 /// Every embedded schema, for `marqa schema`.
-pub fn all() -> [&'static Schema; 5] {
-    [&MANIFEST, &RULE, &PACK, &FINDINGS, &RULE_TEST]
+pub fn all() -> &'static [&'static Schema] {
+    static ALL: [&Schema; 6] = [&MANIFEST, &METRICS, &RULE, &PACK, &FINDINGS, &RULE_TEST];
+    &ALL
 }
 
 #[cfg(test)]
