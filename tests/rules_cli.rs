@@ -358,6 +358,7 @@ fn schema_prints_and_writes_every_schema() {
         vec![
             "findings.schema.json",
             "manifest.schema.json",
+            "metrics.schema.json",
             "pack.schema.json",
             "rule-test.schema.json",
             "rule.schema.json"

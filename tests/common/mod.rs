@@ -76,11 +76,13 @@ pub fn na(reason: &str) -> Metric {
     }
 }
 
+/// (name, metric) pairs of one scope.
+pub type Metrics<'a> = Vec<(&'a str, Metric)>;
+
 /// A store from (name, metric) pairs overall and per (by, group).
-pub fn store(overall: Vec<(&str, Metric)>, by: Vec<(By, &str, Vec<(&str, Metric)>)>) -> Store {
-    let set = |v: Vec<(&str, Metric)>| -> MetricSet {
-        v.into_iter().map(|(k, m)| (k.to_string(), m)).collect()
-    };
+pub fn store(overall: Metrics, by: Vec<(By, &str, Metrics)>) -> Store {
+    let set =
+        |v: Metrics| -> MetricSet { v.into_iter().map(|(k, m)| (k.to_string(), m)).collect() };
     let mut s = Store {
         overall: set(overall),
         ..Store::default()
