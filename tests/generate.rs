@@ -205,13 +205,13 @@ fn json_summary_names_defective_ids() {
         .assert()
         .success();
     let v: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
-    let defects = v["defects"]["defects"].as_object().unwrap();
+    let defects = v["defects"].as_object().unwrap();
     assert_eq!(
         defects.keys().collect::<Vec<_>>(),
         ["orphan_deals", "stale_report"]
     );
     assert_eq!(
-        v["defects"]["defects"]["stale_report"]["ids"][0],
+        v["defects"]["stale_report"]["ids"][0],
         "CAC и ROMI по каналам"
     );
     assert!(v["rows"]["leads"].as_u64().unwrap() > 300);
