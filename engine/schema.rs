@@ -37,6 +37,14 @@ impl Schema {
         })
     }
 
+    /// Validate a JSON value (an output document); the errors as `pointer: message` lines.
+    pub fn validate_value(&self, value: &Value) -> Vec<String> {
+        self.validator()
+            .iter_errors(value)
+            .map(|e| format!("{}: {}", e.instance_path().as_str(), e))
+            .collect()
+    }
+
     /// Validate one YAML document; every error names the line, column and key.
     pub fn check(&self, doc: &Document, file: &Path) -> Vec<Diagnostic> {
         let schema = self.json();
@@ -163,9 +171,36 @@ pub static MANIFEST: Schema = Schema::new(
     include_str!("../schemas/manifest.schema.json"),
 );
 
+/// The output of `marqa metrics --format json` (generated from the metric registry).
+pub static METRICS: Schema = Schema::new(
+    "metrics.schema.json",
+    include_str!("../schemas/metrics.schema.json"),
+);
+
+pub static RULE: Schema = Schema::new(
+    "rule.schema.json",
+    include_str!("../schemas/rule.schema.json"),
+);
+
+pub static PACK: Schema = Schema::new(
+    "pack.schema.json",
+    include_str!("../schemas/pack.schema.json"),
+);
+
+pub static FINDINGS: Schema = Schema::new(
+    "findings.schema.json",
+    include_str!("../schemas/findings.schema.json"),
+);
+
+pub static RULE_TEST: Schema = Schema::new(
+    "rule-test.schema.json",
+    include_str!("../schemas/rule-test.schema.json"),
+);
+
 /// Every embedded schema, for `marqa schema`.
-pub fn all() -> [&'static Schema; 1] {
-    [&MANIFEST]
+pub fn all() -> &'static [&'static Schema] {
+    static ALL: [&Schema; 6] = [&MANIFEST, &METRICS, &RULE, &PACK, &FINDINGS, &RULE_TEST];
+    &ALL
 }
 
 #[cfg(test)]

@@ -84,12 +84,21 @@ pub fn parse_documents(text: &str, file: &Path) -> Result<Vec<Document>, Diagnos
             "manifests and rule files are small; split the file or check that it is the right one",
         ));
     }
+    // Positions first: the event pass is linear and stops at MAX_DEPTH, while the
+    // deserializer slows down quadratically on pathological nesting before it refuses it.
+    let positions = index_positions(text).map_err(|(line, col)| {
+        Diagnostic::new(
+            "E-YAML-TOO-DEEP",
+            format!("nesting deeper than {MAX_DEPTH} levels"),
+        )
+        .at(Location::at(file, line, col))
+        .help("manifests and rules need only a few levels; this file is broken or hostile")
+    })?;
     let mut values = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(text) {
         let v = serde_json::Value::deserialize(doc).map_err(|e| yaml_error(&e, file))?;
         values.push(v);
     }
-    let positions = index_positions(text);
     let docs = values
         .into_iter()
         .enumerate()
@@ -143,14 +152,26 @@ enum Frame {
     },
 }
 
+/// Deepest nesting accepted in a YAML document.
+pub const MAX_DEPTH: usize = 64;
+
 /// Positions of every document's nodes, from the parser's events. Best effort: a text
-/// serde_yaml accepted but saphyr does not simply yields fewer positions.
-fn index_positions(text: &str) -> Vec<Positions> {
+/// serde_yaml accepted but saphyr does not simply yields fewer positions. Fails with the
+/// position where nesting passes `MAX_DEPTH`.
+fn index_positions(text: &str) -> Result<Vec<Positions>, (u64, u64)> {
     let mut docs = Vec::new();
     let mut current = Positions::default();
     let mut stack: Vec<Frame> = Vec::new();
     let mut parser = Parser::new_from_str(text);
-    while let Some(Ok((event, span))) = parser.next_event() {
+    while let Some(next) = parser.next_event() {
+        let (event, span) = match next {
+            Ok(ev) => ev,
+            // saphyr refuses flow nesting past 255 levels while scanning ahead.
+            Err(e) if e.info().contains("recursion limit") => {
+                return Err((e.marker().line() as u64, e.marker().col() as u64 + 1))
+            }
+            Err(_) => break,
+        };
         let pos = (span.start.line() as u64, span.start.col() as u64 + 1);
         match event {
             Event::DocumentStart(_) => {
@@ -185,6 +206,9 @@ fn index_positions(text: &str) -> Vec<Positions> {
                     });
                     continue;
                 }
+                if stack.len() >= MAX_DEPTH {
+                    return Err(pos);
+                }
                 let pointer = child_pointer(&stack);
                 current.values.insert(pointer.clone(), pos);
                 stack.push(if matches!(event, Event::MappingStart(..)) {
@@ -200,7 +224,7 @@ fn index_positions(text: &str) -> Vec<Positions> {
             _ => {}
         }
     }
-    docs
+    Ok(docs)
 }
 
 fn child_pointer(stack: &[Frame]) -> String {
@@ -229,7 +253,8 @@ mod tests {
 
     #[test]
     fn positions_point_at_keys_and_values() {
-        let text = "version: 1\nperiod:\n  from: 2026-01-01\n  to: 2026-06-30\ngoals:\n  - {goal: growth, kpis: [revenue]}\n";
+        let text =
+            "version: 1\nperiod:\n  from: 2026-01-01\n  to: 2026-06-30\ngoals:\n  - {goal: growth, kpis: [revenue]}\n";
         let doc = parse_single(text, Path::new("s.yaml")).unwrap();
         assert_eq!(doc.value["period"]["from"], "2026-01-01");
         assert_eq!(doc.positions.value("/period/from"), Some((3, 9)));
@@ -268,7 +293,9 @@ mod tests {
             } else {
                 format!("l{}", i - 1)
             };
-            text.push_str(&format!("l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            text.push_str(&format!(
+                "l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            ));
         }
         let err = parse_documents(&text, Path::new("bomb.yaml")).unwrap_err();
         assert_eq!(err.code, "E-YAML-SYNTAX");

@@ -4,9 +4,33 @@
 //! A value is a number or "n/a" with a reason (missing is not zero), and every metric can
 //! say how it was computed ([`Explain`]) so a report can show its working.
 
+// Columnar code walks several parallel columns by row index; iterator zips of five
+// slices would hide that, so the range-loop lint is off for this module.
+#![allow(clippy::needless_range_loop)]
+
+pub mod attribution;
+pub mod compute;
+pub mod ctx;
+pub mod customers;
+pub mod funnel;
+pub mod kpis;
+pub mod money;
+pub mod quality;
+pub mod registry;
+pub mod run;
+pub mod sales;
+pub mod schema;
+pub mod scope;
+pub mod speed;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+
+use crate::snapshot::Snapshot;
+use attribution::{AttributionTable, Model, Settings};
+pub use registry::{is_metric, MetricDef, Unit, REGISTRY};
+use scope::Window;
 
 /// A metric's value: a number, or n/a with the reason ("no spend table", "0 new customers").
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -96,14 +120,108 @@ impl By {
 pub type MetricSet = BTreeMap<String, Metric>;
 
 /// Every metric of one run: the whole-period values, and per breakdown, per group key
-/// (sorted, so iteration order and reports are deterministic).
+/// (sorted, so iteration order and reports are deterministic), plus the table-shaped
+/// results and the previous window for period-over-period.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Store {
     pub overall: MetricSet,
     pub by: BTreeMap<By, BTreeMap<String, MetricSet>>,
+    /// The window the values cover (local dates, inclusive).
+    pub window: Period,
+    pub currency: String,
+    pub stage_conversion: Vec<funnel::StageConversion>,
+    pub retention: Vec<customers::RetentionRow>,
+    pub plan: Vec<kpis::PlanRow>,
+    pub events: Vec<kpis::EventRow>,
+    pub attribution: AttributionTable,
+    /// The same metrics for the previous window of equal length (overall and by channel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Box<Store>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Period {
+    pub from: String,
+    pub to: String,
+}
+
+/// How to compute: the attribution override, which breakdowns, and whether to compute the
+/// previous window too.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Overrides the manifest's `attribution.model`.
+    pub model: Option<Model>,
+    pub dims: Vec<By>,
+    pub previous: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            model: None,
+            dims: By::ALL.to_vec(),
+            previous: true,
+        }
+    }
+}
+
+/// A manifest attribution model that marqa does not know.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("unknown attribution model `{0}`")]
+pub struct UnknownModel(pub String);
+
+/// The attribution settings of a snapshot with an optional override.
+pub fn settings(snap: &Snapshot, model: Option<Model>) -> Result<Settings, UnknownModel> {
+    let a = &snap.manifest.attribution;
+    let model = match model {
+        Some(m) => m,
+        None => Model::parse(&a.model).ok_or_else(|| UnknownModel(a.model.clone()))?,
+    };
+    Ok(Settings {
+        model,
+        lookback_days: a.lookback_days,
+        half_life_days: a.half_life_days,
+    })
 }
 
 impl Store {
+    /// Compute every metric of a snapshot once: the audit period with all breakdowns, and
+    /// (with `opts.previous`) the previous window of equal length.
+    pub fn compute(snap: &Snapshot, opts: &Options) -> Result<Store, UnknownModel> {
+        let settings = settings(snap, opts.model)?;
+        let ctx = ctx::Ctx::new(snap);
+        let window = Window::period(snap);
+        let mut store = compute::window(&ctx, window, &opts.dims, settings);
+        if opts.previous {
+            let prev = window.previous(snap);
+            store.previous = Some(Box::new(compute::window(
+                &ctx,
+                prev,
+                &[By::Channel],
+                settings,
+            )));
+        }
+        Ok(store)
+    }
+
+    /// Compute the metrics of any window (local days `from..=to`) with the given breakdowns.
+    pub fn compute_window(
+        snap: &Snapshot,
+        from: i32,
+        to: i32,
+        dims: &[By],
+        model: Option<Model>,
+    ) -> Result<Store, UnknownModel> {
+        let settings = settings(snap, model)?;
+        let ctx = ctx::Ctx::new(snap);
+        Ok(compute::window(
+            &ctx,
+            Window::of_days(snap, from, to),
+            dims,
+            settings,
+        ))
+    }
+
     pub fn get(&self, name: &str) -> Option<&Metric> {
         self.overall.get(name)
     }
@@ -121,3 +239,6 @@ impl Store {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests;

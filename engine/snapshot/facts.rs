@@ -50,49 +50,72 @@ impl Facts {
     }
 }
 
-/// Rows of an id column sorted by value (ties by row): exact look-ups by binary search and
-/// duplicates as neighbours, at 4 bytes per row instead of a hash map's ~50.
+/// Rows of an id column sorted by the hash of their id (ties by row): exact look-ups by
+/// binary search and duplicates as neighbours, at 12 bytes per row instead of a hash map's
+/// ~50, and sorting integers instead of strings.
 #[derive(Debug, Clone, Default)]
 pub struct IdIndex {
-    rows: Vec<u32>,
+    entries: Vec<(u64, u32)>,
+}
+
+fn id_hash(s: &str) -> u64 {
+    use std::hash::BuildHasher;
+    // A fixed seed: the index (and so every sample drawn from it) is the same on every run.
+    foldhash::fast::FixedState::with_seed(0x006d_6172_7161).hash_one(s)
 }
 
 impl IdIndex {
     pub fn build(col: &Column) -> IdIndex {
-        let mut rows: Vec<u32> = (0..col.len() as u32)
-            .filter(|&i| !col.is_null(i as usize))
+        let mut entries: Vec<(u64, u32)> = (0..col.len() as u32)
+            .filter_map(|i| col.str(i as usize).map(|s| (id_hash(s), i)))
             .collect();
-        rows.par_sort_unstable_by(|&a, &b| {
-            col.str(a as usize)
-                .cmp(&col.str(b as usize))
-                .then(a.cmp(&b))
-        });
-        IdIndex { rows }
+        entries.par_sort_unstable();
+        IdIndex { entries }
+    }
+
+    /// The entries whose id hashes like `key`'s, in row order.
+    fn candidates(&self, key: &str) -> &[(u64, u32)] {
+        let h = id_hash(key);
+        let start = self.entries.partition_point(|e| e.0 < h);
+        let len = self.entries[start..].partition_point(|e| e.0 == h);
+        &self.entries[start..start + len]
     }
 
     /// The first row whose id equals `key`.
     pub fn find(&self, col: &Column, key: &str) -> Option<u32> {
-        let i = self
-            .rows
-            .partition_point(|&r| col.str(r as usize).unwrap_or("") < key);
-        self.rows
-            .get(i)
-            .copied()
-            .filter(|&r| col.str(r as usize) == Some(key))
+        self.candidates(key)
+            .iter()
+            .map(|e| e.1)
+            .find(|&r| col.str(r as usize) == Some(key))
     }
 
-    /// Rows whose id already occurred in an earlier row.
+    /// Rows whose id already occurred in an earlier row, in row order.
     pub fn repeated_rows(&self, col: &Column) -> Vec<u32> {
-        let mut out: Vec<u32> = self
-            .rows
-            .windows(2)
-            .filter(|w| col.str(w[0] as usize) == col.str(w[1] as usize))
-            .map(|w| w[1])
-            .collect();
+        let mut out = Vec::new();
+        for run in self
+            .entries
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+        {
+            for (i, e) in run.iter().enumerate() {
+                let id = col.str(e.1 as usize);
+                if run[..i].iter().any(|prev| col.str(prev.1 as usize) == id) {
+                    out.push(e.1);
+                }
+            }
+        }
         out.sort_unstable();
         out
     }
 }
+
+/// A foreign key: table, column, the indexed target id column (if that table exists), target name.
+type Reference<'a> = (
+    TableName,
+    &'static str,
+    &'a Option<(&'a Column, IdIndex)>,
+    &'static str,
+);
 
 pub fn collect(snap: &Snapshot) -> Facts {
     let mut items = Vec::new();
@@ -128,7 +151,7 @@ pub fn collect(snap: &Snapshot) -> Facts {
         }
     }
 
-    let references: [(TableName, &str, &Option<(&Column, IdIndex)>, &str); 9] = [
+    let references: [Reference; 9] = [
         (TableName::Deals, "lead_id", &leads, "leads"),
         (TableName::Deals, "account_id", &customers, "customers"),
         (TableName::Payments, "account_id", &customers, "customers"),

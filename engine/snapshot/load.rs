@@ -1,6 +1,6 @@
 //! Reading one table file (CSV in any supported dialect, or JSONL) into typed columns.
-//! The file is streamed record by record straight into the column vectors: the table's
-//! text is never held whole beside its columns.
+//! The file is streamed in batches of records that are parsed in parallel into column
+//! shards and appended in order: the table's text is never held whole beside its columns.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -19,6 +19,36 @@ use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Location};
 
 /// Most cell errors reported for one table before giving up on it.
 const MAX_CELL_ERRORS: usize = 20;
+/// Records read per batch, and parsed per shard (the unit of parallel work).
+const BATCH_ROWS: usize = 64 * 1024;
+const SHARD_ROWS: usize = 8 * 1024;
+
+/// A batch of raw records with their source lines; allocations are reused batch to batch.
+#[derive(Default)]
+struct Batch {
+    records: Vec<csv::ByteRecord>,
+    lines: Vec<u32>,
+    len: usize,
+}
+
+impl Batch {
+    /// Read up to `BATCH_ROWS` records; `len` is 0 at the end of the file.
+    fn fill<R: Read>(&mut self, reader: &mut csv::Reader<R>) -> Result<(), csv::Error> {
+        self.len = 0;
+        while self.len < BATCH_ROWS {
+            if self.records.len() == self.len {
+                self.records.push(csv::ByteRecord::new());
+                self.lines.push(0);
+            }
+            if !reader.read_byte_record(&mut self.records[self.len])? {
+                break;
+            }
+            self.lines[self.len] = self.records[self.len].position().map_or(0, |p| p.line()) as u32;
+            self.len += 1;
+        }
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadOptions {
@@ -66,6 +96,70 @@ impl<'a> Builder<'a> {
         let ty = spec.map(|s| s.ty).unwrap_or(ColType::Text);
         self.columns.push(Column::new(name, ty, spec.is_some()));
         self.specs.push(spec);
+    }
+
+    /// An empty builder with the same columns, for parsing one part of a batch.
+    fn shard(&self) -> Builder<'a> {
+        let mut shard = Builder::new(self.src, self.opts);
+        shard.columns = self
+            .columns
+            .iter()
+            .map(|c| Column::new(&c.name, c.ty, c.known))
+            .collect();
+        shard.specs = self.specs.clone();
+        shard
+    }
+
+    /// Append a shard's rows (shards are merged in file order).
+    fn merge(&mut self, shard: Builder<'a>) {
+        for (col, part) in self.columns.iter_mut().zip(shard.columns) {
+            col.append(part);
+        }
+        self.lines.extend(shard.lines);
+        let room = MAX_CELL_ERRORS.saturating_sub(self.errors.len());
+        self.errors.extend(shard.errors.into_iter().take(room));
+        for (name, n) in shard.nulled {
+            *self.nulled.entry(name).or_default() += n;
+        }
+    }
+
+    /// Parse a batch of records into shards, in parallel, in order.
+    fn parse_batch(&self, batch: &Batch) -> Vec<Builder<'a>> {
+        use rayon::prelude::*;
+        let records = &batch.records[..batch.len];
+        let lines = &batch.lines[..batch.len];
+        records
+            .par_chunks(SHARD_ROWS)
+            .zip(lines.par_chunks(SHARD_ROWS))
+            .map(|(records, lines)| {
+                let mut shard = self.shard();
+                for (record, &line) in records.iter().zip(lines) {
+                    shard.parse_record(record, line);
+                }
+                shard
+            })
+            .collect()
+    }
+
+    fn parse_record(&mut self, record: &csv::ByteRecord, line: u32) {
+        // A blank line at the end of a file is not a row.
+        if record.len() == 1 && record[0].is_empty() && self.columns.len() > 1 {
+            return;
+        }
+        for (c, cell) in record.iter().enumerate() {
+            match std::str::from_utf8(cell) {
+                Ok(s) => self.push(c, s, line),
+                Err(_) => {
+                    push_null(&mut self.columns[c]);
+                    if self.opts.lenient {
+                        self.cell_error(c, "", line, "invalid UTF-8");
+                    } else if !self.too_many_errors() {
+                        self.errors.push(utf8_error(&self.src.path, line, c));
+                    }
+                }
+            }
+        }
+        self.lines.push(line);
     }
 
     fn too_many_errors(&self) -> bool {
@@ -245,26 +339,24 @@ fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
     (&mut file)
         .take(dialect::SNIFF_BYTES as u64)
         .read_to_end(&mut sample)
-        .map_err(|e| {
-            Diagnostics::from(
-                Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {e}"))
-                    .in_file(&src.path),
-            )
-        })?;
+        .map_err(|e| read_error(&src.path, e))?;
     let dialect = dialect::detect(&sample, src.encoding, src.delimiter);
-    let file = open(&src.path)?;
-    let decoded: Box<dyn Read> = match dialect.encoding {
-        Encoding::Utf8 => Box::new(
-            DecodeReaderBytesBuilder::new()
-                .bom_sniffing(true)
-                .strip_bom(true)
-                .utf8_passthru(true)
-                .build(file),
-        ),
+    let mut file = LineGuard::new(open(&src.path)?);
+    let decoded: Box<dyn Read + Send> = match dialect.encoding {
+        // UTF-8 is read as is (cells are checked one by one, so a bad byte gets its line);
+        // only the byte-order mark is skipped.
+        Encoding::Utf8 => {
+            if dialect.bom {
+                let mut bom = [0u8; 3];
+                file.read_exact(&mut bom)
+                    .map_err(|e| read_error(&src.path, e))?;
+            }
+            Box::new(file)
+        }
         Encoding::Windows1251 => Box::new(
             DecodeReaderBytesBuilder::new()
                 .encoding(Some(encoding_rs::WINDOWS_1251))
-                .bom_override(true)
+                .bom_sniffing(false)
                 .build(file),
         ),
     };
@@ -314,37 +406,34 @@ fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
     }
     b.check_required_columns()?;
 
-    let mut record = csv::ByteRecord::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err(csv_error(&e, &src.path, &dialect)),
+    // Records are read in batches; while one batch is parsed into columns (split across
+    // the cores), the next is read. Only two batches of text are ever held.
+    let mut batch = Batch::default();
+    let mut next = Batch::default();
+    batch
+        .fill(&mut reader)
+        .map_err(|e| csv_error(&e, &src.path, &dialect))?;
+    while batch.len > 0 {
+        let (shards, read) = rayon::join(|| b.parse_batch(&batch), || next.fill(&mut reader));
+        for shard in shards {
+            b.merge(shard);
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0) as u32;
-        // A blank line at the end of a file is not a row.
-        if record.len() == 1 && record[0].is_empty() && b.columns.len() > 1 {
-            continue;
-        }
-        for (c, cell) in record.iter().enumerate() {
-            match std::str::from_utf8(cell) {
-                Ok(s) => b.push(c, s, line),
-                Err(_) => {
-                    push_null(&mut b.columns[c]);
-                    if opts.lenient {
-                        b.cell_error(c, "", line, "invalid UTF-8");
-                    } else if !b.too_many_errors() {
-                        b.errors.push(utf8_error(&src.path, line, c));
-                    }
-                }
-            }
-        }
-        b.lines.push(line);
+        read.map_err(|e| csv_error(&e, &src.path, &dialect))?;
         if b.too_many_errors() {
             break;
         }
+        std::mem::swap(&mut batch, &mut next);
     }
     b.finish(SourceFormat::Csv(dialect), bytes)
+}
+
+fn read_error(path: &Path, e: std::io::Error) -> Diagnostics {
+    if let Some(long) = LineTooLong::from_io(&e) {
+        return long.diagnostic(path).into();
+    }
+    Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {e}"))
+        .in_file(path)
+        .into()
 }
 
 fn utf8_error(path: &Path, line: u32, c: usize) -> Diagnostic {
@@ -356,15 +445,18 @@ fn utf8_error(path: &Path, line: u32, c: usize) -> Diagnostic {
 fn csv_error(e: &csv::Error, path: &Path, dialect: &Dialect) -> Diagnostics {
     let line = e.position().map(|p| p.line()).unwrap_or(0);
     let d = match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Diagnostic::new(
-            "E-CSV-RAGGED",
-            format!("this row has {len} cells but the header has {expected_len}"),
-        )
-        .help(format!(
-            "the file is read as {}-separated; quote cells that contain the delimiter, or fix the row",
-            dialect.delimiter_name()
-        )),
-        csv::ErrorKind::Io(io) => Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {io}")),
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            Diagnostic::new("E-CSV-RAGGED", format!("this row has {len} cells but the header has {expected_len}")).help(
+                format!(
+                    "the file is read as {}-separated; quote cells that contain the delimiter, or fix the row",
+                    dialect.delimiter_name()
+                ),
+            )
+        }
+        csv::ErrorKind::Io(io) => match LineTooLong::from_io(io) {
+            Some(long) => return long.diagnostic(path).into(),
+            None => Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {io}")),
+        },
         _ => Diagnostic::new("E-CSV", format!("malformed CSV: {e}")),
     };
     let d = if line > 0 {
@@ -378,7 +470,7 @@ fn csv_error(e: &csv::Error, path: &Path, dialect: &Dialect) -> Diagnostics {
 fn load_jsonl(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> {
     let file = open(&src.path)?;
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let reader = BufReader::with_capacity(256 * 1024, file);
+    let reader = BufReader::with_capacity(256 * 1024, LineGuard::new(file));
     let mut b = Builder::new(src, opts);
     for c in src.table.spec().columns {
         b.add_column(c.name);
@@ -387,12 +479,7 @@ fn load_jsonl(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics
     let mut scratch: String;
     for (i, line) in reader.split(b'\n').enumerate() {
         let line_no = i as u32 + 1;
-        let raw = line.map_err(|e| {
-            Diagnostics::from(
-                Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {e}"))
-                    .in_file(&src.path),
-            )
-        })?;
+        let raw = line.map_err(|e| read_error(&src.path, e))?;
         let text = std::str::from_utf8(&raw)
             .map_err(|_| Diagnostics::from(utf8_error(&src.path, line_no, 0)))?;
         let text = text.trim_start_matches('\u{feff}').trim();
@@ -442,10 +529,9 @@ fn load_jsonl(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics
             };
             b.push(c, cell, line_no);
         }
-        for c in 0..b.columns.len() {
-            if !seen[c] {
-                b.push(c, "", line_no);
-            }
+        let unseen: Vec<usize> = (0..seen.len()).filter(|&c| !seen[c]).collect();
+        for c in unseen {
+            b.push(c, "", line_no);
         }
         b.lines.push(line_no);
         if b.too_many_errors() {
@@ -453,4 +539,78 @@ fn load_jsonl(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics
         }
     }
     b.finish(SourceFormat::Jsonl, bytes)
+}
+
+/// Longest line accepted in a table file. Real exports have lines of a few KiB; a longer one is
+/// a broken or hostile file, and reading it whole would take memory without bound.
+pub const MAX_LINE_BYTES: usize = 8 * 1024 * 1024;
+
+/// A reader that fails once a line grows past `MAX_LINE_BYTES`, so the CSV and JSONL readers
+/// never buffer an unbounded record.
+struct LineGuard<R> {
+    inner: R,
+    run: usize,
+    line: u64,
+}
+
+impl<R: Read> LineGuard<R> {
+    fn new(inner: R) -> Self {
+        LineGuard {
+            inner,
+            run: 0,
+            line: 1,
+        }
+    }
+}
+
+impl<R: Read> Read for LineGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let read = &buf[..n];
+        match memchr::memrchr(b'\n', read) {
+            Some(last) => {
+                // The longest run is either the one before the first newline or the tail.
+                let first = memchr::memchr(b'\n', read).unwrap_or(last);
+                if self.run + first > MAX_LINE_BYTES {
+                    return Err(std::io::Error::other(LineTooLong { line: self.line }));
+                }
+                self.line += memchr::memchr_iter(b'\n', read).count() as u64;
+                self.run = n - last - 1;
+            }
+            None => self.run += n,
+        }
+        if self.run > MAX_LINE_BYTES {
+            return Err(std::io::Error::other(LineTooLong { line: self.line }));
+        }
+        Ok(n)
+    }
+}
+
+#[derive(Debug)]
+struct LineTooLong {
+    line: u64,
+}
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {} is longer than {} bytes",
+            self.line, MAX_LINE_BYTES
+        )
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+impl LineTooLong {
+    fn from_io(e: &std::io::Error) -> Option<&LineTooLong> {
+        e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<LineTooLong>())
+    }
+    fn diagnostic(&self, path: &Path) -> Diagnostic {
+        Diagnostic::new("E-LINE-TOO-LONG", format!("a line longer than {} MiB", MAX_LINE_BYTES >> 20))
+            .at(Location::at(path, self.line, 1))
+            .help("the file is not a table export (or a quote is never closed); check it in a text editor")
+    }
 }

@@ -475,6 +475,35 @@ pub static TABLES: [TableSpec; 12] = [
     },
 ];
 
+/// The reference page of every table and column (`docs/tables.md`), generated from `TABLES`
+/// so the docs cannot drift from what the loader accepts (a test compares them).
+pub fn tables_markdown() -> String {
+    let mut out = String::from(
+        "# Snapshot tables and columns\n\n\
+         Generated from `engine/snapshot/spec.rs` (regenerate with `MARQA_BLESS=1 cargo test --test docs`); do not edit by hand.\n\
+         Types: id and text (empty cell = null), timestamp (ISO 8601 with offset or naive local), date \
+         (`YYYY-MM-DD`), money (decimal with `.`), int, number, bool (`true/false`, `1/0`, `yes/no`).\n",
+    );
+    for t in &TABLES {
+        let required = if t.required { "required" } else { "optional" };
+        out.push_str(&format!("\n## {} ({required})\n\n{}\n\n", t.name, t.doc));
+        out.push_str("| column | type | required | description |\n|---|---|---|---|\n");
+        for c in t.columns {
+            let mut doc = c.doc.to_string();
+            if let Some(values) = c.values {
+                doc.push_str(&format!("; one of `{}`", values.join("`, `")));
+            }
+            let req = if c.required { "yes" } else { "" };
+            out.push_str(&format!(
+                "| `{}` | {} | {req} | {doc} |\n",
+                c.name,
+                c.ty.name()
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

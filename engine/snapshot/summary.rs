@@ -78,12 +78,14 @@ fn table_summary(snap: &Snapshot, t: &Table) -> TableSummary {
         .display()
         .to_string();
     let format = match t.format {
-        SourceFormat::Csv(d) => format!(
-            "csv, {}{}, {}",
-            d.encoding.name(),
-            if d.bom { " with BOM" } else { "" },
-            d.delimiter_name()
-        ),
+        SourceFormat::Csv(d) => {
+            format!(
+                "csv, {}{}, {}",
+                d.encoding.name(),
+                if d.bom { " with BOM" } else { "" },
+                d.delimiter_name()
+            )
+        }
         SourceFormat::Jsonl => "jsonl".to_string(),
     };
     TableSummary {

@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Independent cross-check of marqa's metrics: the same definitions (metrics.md) written as
+DuckDB SQL (metrics.sql beside this file), run on a snapshot folder.
+
+Python only reads the files: it parses timestamps into unix seconds (naive ones in the
+table's or the manifest's zone), derives channels from the manifest map, and passes the
+period bounds; every metric is computed by the SQL. Prints one JSON object:
+{"overall": {metric: value or null}, "by_channel": {channel: {metric: value or null}},
+ "skipped": {metric: reason}}.
+
+Usage: duckdb_metrics.py SNAPSHOT_DIR
+Needs: duckdb, pyyaml (pip install duckdb pyyaml).
+"""
+
+import csv
+import json
+import os
+import re
+import sys
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import duckdb
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Column types of the tables the cross-check reads (snapshot.md). Others are kept as text.
+TIMESTAMPS = {
+    "leads": ["created_at", "mql_at", "sql_at", "first_response_at", "disqualified_at"],
+    "deals": ["created_at", "closed_at"],
+    "stage_changes": ["changed_at"],
+    "touches": ["at"],
+    "customers": ["acquired_at", "churned_at"],
+    "payments": ["paid_at"],
+    "nps": ["answered_at"],
+    "calls": ["at"],
+}
+MONEY = {"deals": ["amount", "gross_profit"], "spend": ["amount"], "payments": ["amount", "gross_profit"],
+         "events": ["cost"]}
+INTS = {"nps": ["score"], "calls": ["duration_s"], "traffic": ["visits", "unique_visitors"],
+        "events": ["registered", "attended", "target_attended"], "spend": ["impressions", "clicks"],
+        "leads": ["company_size"], "customers": ["company_size"]}
+BOOLS = {"calls": ["answered"]}
+TABLES = ["leads", "deals", "stage_changes", "touches", "spend", "customers", "payments", "nps",
+          "events", "calls", "traffic", "plan"]
+
+
+def read_rows(path, delimiter=None, encoding=None):
+    if path.endswith(".jsonl"):
+        with open(path, encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        return [{k: ("" if v is None else str(v) if not isinstance(v, bool) else str(v).lower())
+                 for k, v in r.items()} for r in rows]
+    raw = open(path, "rb").read()
+    enc = encoding or "utf-8-sig"
+    try:
+        text = raw.decode(enc)
+    except UnicodeDecodeError:
+        text = raw.decode("cp1251")
+    if delimiter is None:
+        first = text.split("\n", 1)[0]
+        delimiter = max([",", ";", "\t"], key=first.count)
+    return list(csv.DictReader(text.splitlines(), delimiter=delimiter))
+
+
+def parse_ts(s, tz):
+    s = s.strip()
+    if not s:
+        return None
+    dt = datetime.fromisoformat(s.replace(" ", "T", 1) if len(s) > 10 and s[10] == " " else s)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=tz)
+    return int(dt.timestamp())
+
+
+def match_channel(rules, row):
+    for r in rules:
+        ok = True
+        for key in ("source", "medium", "campaign", "origin"):
+            allowed = r.get(key)
+            if allowed is None:
+                continue
+            v = (row.get(key) or "").strip().lower()
+            if not v or v not in [str(a).strip().lower() for a in allowed]:
+                ok = False
+                break
+        if ok:
+            return r["channel"]
+    return "(none)"
+
+
+def main(root):
+    manifest = yaml.safe_load(open(os.path.join(root, "snapshot.yaml"), encoding="utf-8"))
+    zone = ZoneInfo(manifest["timezone"])
+    overrides = manifest.get("tables") or {}
+    con = duckdb.connect()
+    present = {}
+    for name in TABLES:
+        o = overrides.get(name) or {}
+        if o.get("path"):
+            path = os.path.join(root, o["path"])
+        else:
+            path = next((os.path.join(root, f"{name}.{ext}") for ext in ("csv", "tsv", "jsonl")
+                         if os.path.exists(os.path.join(root, f"{name}.{ext}"))), None)
+        if not path or not os.path.exists(path):
+            continue
+        tz = ZoneInfo(o["timezone"]) if o.get("timezone") else zone
+        rows = read_rows(path, o.get("delimiter"), o.get("encoding"))
+        cols = list(rows[0].keys()) if rows else []
+        ts, money, ints, bools = (TIMESTAMPS.get(name, []), MONEY.get(name, []), INTS.get(name, []),
+                                  BOOLS.get(name, []))
+        if name in ("leads", "touches", "spend", "traffic") and "channel" not in cols:
+            cols.append("channel")
+        out = []
+        for i, r in enumerate(rows):
+            rec = {"rn": i}
+            for c in cols:
+                v = (r.get(c) or "")
+                v = v.strip() if c not in ("email",) else v
+                if c == "channel" and not v:
+                    v = match_channel(manifest.get("channels") or [], r) if name != "plan" else ""
+                if c in ts:
+                    rec[c] = parse_ts(v, tz)
+                elif c in money:
+                    rec[c] = Decimal(v) if v else None
+                elif c in ints:
+                    rec[c] = int(v) if v else None
+                elif c in bools:
+                    rec[c] = None if not v else v.lower() in ("true", "1", "yes")
+                elif name == "plan" and c == "target":
+                    rec[c] = float(v) if v else None
+                else:
+                    rec[c] = v if v != "" else None
+            out.append(rec)
+        types = {"rn": "BIGINT"}
+        for c in cols:
+            types[c] = ("BIGINT" if c in ts or c in ints else "DECIMAL(38,4)" if c in money
+                        else "BOOLEAN" if c in bools else "DOUBLE" if (name == "plan" and c == "target")
+                        else "DATE" if c == "date" else "VARCHAR")
+        con.execute(f'CREATE TABLE "{name}" ({", ".join(f"{chr(34)}{c}{chr(34)} {t}" for c, t in types.items())})')
+        if out:
+            con.executemany(f'INSERT INTO "{name}" VALUES ({", ".join("?" for _ in types)})',
+                            [[rec.get(c) for c in types] for rec in out])
+        present[name] = cols
+
+    def day_start(d):
+        return int(datetime.combine(d, time(0), tzinfo=zone).timestamp())
+
+    p_from = date.fromisoformat(str(manifest["period"]["from"]))
+    p_to = date.fromisoformat(str(manifest["period"]["to"]))
+    as_of = str(manifest["as_of"])
+    as_of = int(datetime.fromisoformat(as_of.replace(" ", "T")).timestamp())
+    sla = (manifest.get("sla") or {})
+    utm = manifest.get("utm")
+    funnel = manifest.get("funnel") or {}
+    params = {
+        "ps": day_start(p_from), "pe": day_start(p_to + timedelta(days=1)),
+        "pfrom": f"DATE '{p_from}'", "pto": f"DATE '{p_to}'", "as_of": as_of,
+        "sla": sla.get("first_response_minutes") or "NULL",
+        "window": int(round((manifest.get("dedupe") or {}).get("window_days", 30) * 86400)),
+        "cap": (manifest.get("ltv") or {}).get("max_lifetime_months", 60),
+        "utm_lower": "TRUE" if (utm or {}).get("lowercase") else "FALSE",
+        "utm_sources": sql_list((utm or {}).get("sources") or []),
+        "utm_mediums": sql_list((utm or {}).get("mediums") or []),
+        "n_sources": len((utm or {}).get("sources") or []),
+        "n_mediums": len((utm or {}).get("mediums") or []),
+    }
+    stages = funnel.get("stages") or []
+    con.execute("CREATE TABLE stages (id VARCHAR, idx INTEGER, max_days DOUBLE)")
+    if stages:
+        con.executemany("INSERT INTO stages VALUES (?, ?, ?)",
+                        [[s["id"], i, s.get("max_days")] for i, s in enumerate(stages)])
+    # Local month of each payment (for repeat purchases without deal ids).
+    if "payments" in present:
+        con.execute("ALTER TABLE payments ADD COLUMN paid_month VARCHAR")
+        months = [(r[0], datetime.fromtimestamp(r[1], zone).strftime("%Y-%m"))
+                  for r in con.execute("SELECT rn, paid_at FROM payments").fetchall()]
+        con.executemany("UPDATE payments SET paid_month = ? WHERE rn = ?", [[m, rn] for rn, m in months])
+
+    overall, skipped, by_channel = {}, {}, {}
+    for name, needs, sql in queries():
+        missing = [t for t in needs if t not in present]
+        if missing:
+            skipped[name] = "needs " + ", ".join(missing)
+            continue
+        if name == "speed" and sla.get("business_hours"):
+            skipped[name] = "business hours are not re-implemented in SQL"
+            continue
+        if name == "utm" and not utm:
+            skipped[name] = "no utm standard"
+            continue
+        q = sql
+        for k, v in params.items():
+            q = q.replace("{" + k + "}", str(v))
+        res = con.execute(q)
+        cols = [d[0] for d in res.description]
+        rows = res.fetchall()
+        if name == "by_channel":
+            for row in rows:
+                rec = dict(zip(cols, row))
+                ch = rec.pop("channel")
+                by_channel[ch] = {k: num(v) for k, v in rec.items()}
+        else:
+            for k, v in zip(cols, rows[0]):
+                overall[k] = num(v)
+    # future_timestamps: every timestamp column of every table.
+    parts = [f'SELECT count(*) AS n FROM "{t}" WHERE "{c}" > {as_of}'
+             for t, cols in present.items() for c in TIMESTAMPS.get(t, []) if c in cols]
+    if parts:
+        overall["future_timestamps"] = num(con.execute(
+            "SELECT sum(n) FROM (" + " UNION ALL ".join(parts) + ")").fetchone()[0])
+    print(json.dumps({"overall": overall, "by_channel": by_channel, "skipped": skipped},
+                     sort_keys=True, indent=1))
+
+
+def sql_list(values):
+    return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]::VARCHAR[]"
+
+
+def num(v):
+    if v is None:
+        return None
+    return float(v)
+
+
+def queries():
+    """(name, tables needed, sql) from metrics.sql: blocks headed `-- name: X needs: a, b`."""
+    text = open(os.path.join(HERE, "metrics.sql"), encoding="utf-8").read()
+    out = []
+    for block in re.split(r"^-- name: ", text, flags=re.M)[1:]:
+        head, sql = block.split("\n", 1)
+        name, _, needs = head.partition(" needs: ")
+        out.append((name.strip(), [t.strip() for t in needs.split(",") if t.strip()], sql))
+    return out
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
