@@ -179,9 +179,9 @@ impl Gen<'_> {
 
         // NPS: a survey about every quarter; about a third answer.
         let mood = match seg {
-            Segment::Enterprise => 0.78,
-            Segment::Mid => 0.74,
-            Segment::Smb => 0.68,
+            Segment::Enterprise => 0.84,
+            Segment::Mid => 0.81,
+            Segment::Smb => 0.75,
         } + 0.13 * rng.normal();
         let mut t = c.acquired_at + rng.range(45, 75) * DAY;
         while t <= end {
