@@ -2,11 +2,11 @@
 //! cells, rejected rows and the exit code, the output folder rules, determinism, mapping
 //! files and their errors, presets printed and adapted.
 
-mod common;
+mod import_common;
 
 use std::path::{Path, PathBuf};
 
-use common::{csv_value, fixture, import, marqa, read_csv, text};
+use import_common::{csv_value, fixture, import, marqa, read_csv, text};
 
 fn f(rel: &str) -> String {
     fixture(rel).to_str().unwrap().to_string()

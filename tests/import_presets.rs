@@ -3,11 +3,11 @@
 //! encoding), and the result passes `marqa validate`. The values checked below were worked
 //! out by hand from the fixture files.
 
-mod common;
+mod import_common;
 
 use std::path::Path;
 
-use common::{csv_value, fixture, import, marqa, read_csv, text};
+use import_common::{csv_value, fixture, import, marqa, read_csv, text};
 
 fn f(rel: &str) -> String {
     fixture(rel).to_str().unwrap().to_string()

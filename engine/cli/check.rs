@@ -123,7 +123,11 @@ pub fn run(args: Args) -> CmdResult {
         },
     )?;
     let options = args.eval.options(&pack);
-    let (snap, findings) = eval::audit(&pack, snap, &options);
+    let eval::Audit {
+        snapshot: snap,
+        findings,
+        ..
+    } = eval::audit(&pack, snap, &options)?;
     let failed = findings.iter().any(|f| f.fails_at(args.fail_on));
     match args.format {
         Format::Json => {
@@ -167,11 +171,13 @@ pub fn render_text(
         Some(g) => format!("{} [{g}]", f.rule),
         None => f.rule.clone(),
     };
+    // Long group names (report titles) would push every title far right: cap the column.
     let w = findings
         .iter()
         .map(|f| label(f).chars().count())
         .max()
-        .unwrap_or(4);
+        .unwrap_or(4)
+        .min(40);
     let indent = " ".repeat(2 + 8 + 1 + 9 + 1 + w + 2);
     for step in Step::ALL {
         let of_step: Vec<&Finding> = findings.iter().filter(|f| f.step == step).collect();

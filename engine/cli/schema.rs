@@ -11,7 +11,7 @@ use crate::schema::{self, Schema};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// One schema to print: rule, pack, manifest, findings, rule-test, metrics or
+    /// One schema to print: rule, pack, manifest, metrics, findings, rule-test or
     /// import-mapping (default: all).
     pub name: Option<String>,
     /// Write every schema as `<name>.schema.json` into this folder instead of printing.

@@ -1,136 +1,128 @@
-//! Helpers shared by the import tests: running the binary, reading tables back.
+//! Helpers for the rules tests: write a pack to a temporary folder, resolve it, evaluate it
+//! over a fixture snapshot with a hand-built metrics store.
+
 #![allow(dead_code)]
 
-pub mod raw_layouts;
-
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::sync::Arc;
 
-use marqa::snapshot::column::format_money;
-use marqa::snapshot::time::format_day;
-use marqa::snapshot::{LoadOptions, Snapshot, Table};
+use marqa::diag::Diagnostics;
+use marqa::eval::finding::{Finding, Status};
+use marqa::eval::{evaluate, Input, Options};
+use marqa::metrics::{By, Metric, MetricSet, MetricValue, Store};
+use marqa::rules::{resolve, ResolvedPack};
+use marqa::snapshot::{LoadOptions, Snapshot};
 
-pub fn marqa(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_marqa"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-pub fn fixture(rel: &str) -> PathBuf {
+pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/import")
-        .join(rel)
+        .join("tests/fixtures")
+        .join(name)
 }
 
-pub fn text(o: &Output) -> String {
-    format!(
-        "--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+/// A pack folder with `pack.yaml` and `rules/rules.yaml`, plus extra files (scripts).
+pub fn pack(rules: &str, extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pack.yaml"), "name: test\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("rules")).unwrap();
+    std::fs::write(dir.path().join("rules/rules.yaml"), rules).unwrap();
+    for (rel, text) in extra {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
 }
 
-/// `marqa import ARGS --currency RUB --out OUT` (ARGS name the time zone).
-pub fn import_in(out: &Path, args: &[&str]) -> Output {
-    let mut v = vec!["import"];
-    v.extend(args);
-    v.extend([
-        "--currency",
-        "RUB",
-        "--out",
-        out.to_str().expect("utf-8 temp path"),
-    ]);
-    marqa(&v)
+pub fn load_pack(dir: &Path) -> Result<ResolvedPack, Diagnostics> {
+    resolve(&[dir.to_string_lossy().into_owned()], Path::new("."))
 }
 
-/// `marqa import ARGS --currency RUB --timezone Europe/Moscow --out OUT`.
-pub fn import(out: &Path, args: &[&str]) -> Output {
-    let mut all: Vec<&str> = args.to_vec();
-    let out_s = out.to_str().expect("utf-8 temp path");
-    all.extend([
-        "--currency",
-        "RUB",
-        "--timezone",
-        "Europe/Moscow",
-        "--out",
-        out_s,
-    ]);
-    let mut v = vec!["import"];
-    v.extend(all);
-    marqa(&v)
+pub fn snapshot(name: &str) -> Snapshot {
+    Snapshot::load(&fixture(name), LoadOptions { lenient: false }).unwrap()
 }
 
-pub fn load(dir: &Path) -> Snapshot {
-    Snapshot::load(dir, LoadOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+/// Evaluate `rules` (YAML) over a fixture snapshot and a store.
+pub fn run(rules: &str, snapshot_name: &str, store: Store) -> Vec<Finding> {
+    run_with(rules, &[], snapshot_name, store, &Options::default())
 }
 
-/// A cell as comparable text: instants as Unix seconds, money exact, dates ISO.
-pub fn cell(t: &Table, col: &str, i: usize) -> String {
-    let Some(c) = t.column(col) else {
-        return String::new();
+pub fn run_with(
+    rules: &str,
+    extra: &[(&str, &str)],
+    snapshot_name: &str,
+    store: Store,
+    opts: &Options,
+) -> Vec<Finding> {
+    let dir = pack(rules, extra);
+    let p = load_pack(dir.path()).unwrap_or_else(|e| panic!("pack does not load:\n{e}"));
+    let input = Input {
+        snapshot: Arc::new(snapshot(snapshot_name)),
+        store: Arc::new(store),
     };
-    if c.is_null(i) {
-        return String::new();
-    }
-    if let Some(v) = c.times() {
-        return v[i].to_string();
-    }
-    if let Some(v) = c.money() {
-        return format_money(v[i]);
-    }
-    if let Some(v) = c.dates() {
-        return format_day(v[i]);
-    }
-    if let Some(v) = c.ints() {
-        return v[i].to_string();
-    }
-    if let Some(v) = c.bools() {
-        return (v[i] == 1).to_string();
-    }
-    if let Some(v) = c.nums() {
-        return v[i].to_string();
-    }
-    c.str(i).unwrap_or("").to_string()
+    evaluate(&p, &input, opts)
 }
 
-/// Rows of a table as column → text maps.
-pub fn rows(t: &Table) -> Vec<BTreeMap<String, String>> {
-    (0..t.rows)
-        .map(|i| {
-            t.columns
-                .iter()
-                .map(|c| (c.name.clone(), cell(t, &c.name, i)))
-                .collect()
-        })
-        .collect()
+pub fn num(v: f64) -> Metric {
+    Metric {
+        value: MetricValue::Num(v),
+        explain: None,
+    }
 }
 
-/// The CSV file of a table as header + rows (raw text, as written).
-pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let header = r.headers().unwrap().iter().map(str::to_string).collect();
-    let rows = r
-        .records()
-        .map(|x| x.unwrap().iter().map(str::to_string).collect())
-        .collect();
-    (header, rows)
+pub fn na(reason: &str) -> Metric {
+    Metric {
+        value: MetricValue::na(reason),
+        explain: None,
+    }
 }
 
-/// The value of `col` in the row whose `key` column is `id`, from a written CSV.
-pub fn csv_value(path: &Path, key: &str, id: &str, col: &str) -> String {
-    let (h, rows) = read_csv(path);
-    let k = h
+/// (name, metric) pairs of one scope.
+pub type Metrics<'a> = Vec<(&'a str, Metric)>;
+
+/// A store from (name, metric) pairs overall and per (by, group).
+pub fn store(overall: Metrics, by: Vec<(By, &str, Metrics)>) -> Store {
+    let set =
+        |v: Metrics| -> MetricSet { v.into_iter().map(|(k, m)| (k.to_string(), m)).collect() };
+    let mut s = Store {
+        overall: set(overall),
+        ..Store::default()
+    };
+    for (b, g, v) in by {
+        s.by.entry(b).or_default().insert(g.to_string(), set(v));
+    }
+    s
+}
+
+/// The one finding of a rule (panics if there is not exactly one).
+pub fn one<'a>(findings: &'a [Finding], rule: &str) -> &'a Finding {
+    let v: Vec<&Finding> = findings.iter().filter(|f| f.rule == rule).collect();
+    assert_eq!(v.len(), 1, "expected one finding for {rule}, got {v:#?}");
+    v[0]
+}
+
+/// The finding of a rule for a group.
+pub fn group<'a>(findings: &'a [Finding], rule: &str, g: &str) -> &'a Finding {
+    findings
         .iter()
-        .position(|x| x == key)
-        .unwrap_or_else(|| panic!("no column {key}"));
-    let c = h
-        .iter()
-        .position(|x| x == col)
-        .unwrap_or_else(|| panic!("no column {col} in {h:?}"));
-    rows.iter()
-        .find(|r| r[k] == id)
-        .unwrap_or_else(|| panic!("no row {key}={id}"))[c]
-        .clone()
+        .find(|f| f.rule == rule && f.group.as_deref() == Some(g))
+        .unwrap_or_else(|| panic!("no finding for {rule} [{g}] in {findings:#?}"))
+}
+
+/// (status, value) of a finding, for compact assertions.
+pub fn sv(f: &Finding) -> (Status, Option<f64>) {
+    (f.status, f.value)
+}
+
+pub fn offending(f: &Finding) -> i64 {
+    f.evidence
+        .as_ref()
+        .and_then(|e| e.counts.get("offending").copied())
+        .unwrap_or(-1)
+}
+
+pub fn population(f: &Finding) -> i64 {
+    f.evidence
+        .as_ref()
+        .and_then(|e| e.counts.get("population").copied())
+        .unwrap_or(-1)
 }
