@@ -510,3 +510,22 @@ fn ods_spreadsheets() {
     );
     assert_eq!(csv_value(&leads, "lead_id", "O-1", "company_size"), "1500");
 }
+
+#[test]
+fn force_replaces_every_table_of_the_earlier_import() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("s");
+    let o = import(&out, &["--preset", "amocrm", &f("amocrm/amo_leads.csv")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(out.join("deals.csv").exists());
+    // The new import has no deals: the earlier deals.csv must not linger beside it.
+    let o = import(
+        &out,
+        &["--preset", "generic", &f("generic/leads.csv"), "--force"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(!out.join("deals.csv").exists());
+    let (_, rows) = read_csv(&out.join("leads.csv"));
+    assert_eq!(rows.len(), 3);
+    assert_eq!(marqa(&["validate", s(&out)]).status.code(), Some(0));
+}

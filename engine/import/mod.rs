@@ -380,7 +380,10 @@ pub fn run(req: &Request) -> Result<Imported, Diagnostics> {
         }));
         return Err(Diagnostics(diags));
     }
-    output::commit(&tmp, &req.out)?;
+    if let Err(d) = output::commit(&tmp, &req.out) {
+        output::discard(&tmp);
+        return Err(d.into());
+    }
     Ok(Imported { report })
 }
 

@@ -190,6 +190,9 @@ fn io_error(e: std::io::Error, path: &Path) -> Diagnostic {
 /// A new temporary folder beside `out`. The caller fills it, checks it, then calls
 /// [`commit`] (or [`discard`]).
 pub fn stage_dir(out: &Path) -> Result<PathBuf, Diagnostic> {
+    // Absolute, so that `--out .` or `--out ..` still has a parent and a name.
+    let out = &std::path::absolute(out).map_err(|e| io_error(e, out))?;
+    let out = &out.canonicalize().unwrap_or_else(|_| out.clone());
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -224,21 +227,34 @@ pub fn write_table(dir: &Path, t: &TableOut) -> Result<(), Diagnostic> {
         .map_err(|e| io_error(e, &p))
 }
 
-/// Move a staged folder into place, replacing `out` if it exists.
+/// Move a staged folder into place. A new `out` is the staged folder renamed (atomic).
+/// An existing one (empty, or holding only an earlier import's files: `check_out`) gets
+/// each new file renamed over the old one, then loses the earlier files the new import did
+/// not write; this works for `--out .` too, which cannot be renamed.
 pub fn commit(tmp: &Path, out: &Path) -> Result<(), Diagnostic> {
-    if out.exists() {
-        let old = tmp.with_extension("old");
-        std::fs::rename(out, &old).map_err(|e| io_error(e, out))?;
-        if let Err(e) = std::fs::rename(tmp, out) {
-            // Put the previous snapshot back rather than leave nothing.
-            let _ = std::fs::rename(&old, out);
-            return Err(io_error(e, out));
-        }
-        std::fs::remove_dir_all(&old).map_err(|e| io_error(e, &old))?;
-    } else {
-        std::fs::rename(tmp, out).map_err(|e| io_error(e, out))?;
+    if !out.exists() {
+        return std::fs::rename(tmp, out).map_err(|e| io_error(e, out));
     }
-    Ok(())
+    let mut new_files: Vec<std::ffi::OsString> = std::fs::read_dir(tmp)
+        .map_err(|e| io_error(e, tmp))?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    new_files.sort();
+    for f in &new_files {
+        let to = out.join(f);
+        std::fs::rename(tmp.join(f), &to).map_err(|e| io_error(e, &to))?;
+    }
+    for e in std::fs::read_dir(out)
+        .map_err(|e| io_error(e, out))?
+        .flatten()
+    {
+        let name = e.file_name();
+        if is_ours(&name.to_string_lossy()) && !new_files.contains(&name) {
+            std::fs::remove_file(e.path()).map_err(|err| io_error(err, &e.path()))?;
+        }
+    }
+    std::fs::remove_dir(tmp).map_err(|e| io_error(e, tmp))
 }
 
 pub fn discard(tmp: &Path) {
