@@ -357,6 +357,7 @@ fn schema_prints_and_writes_every_schema() {
         names,
         vec![
             "findings.schema.json",
+            "import-mapping.schema.json",
             "manifest.schema.json",
             "metrics.schema.json",
             "pack.schema.json",
