@@ -2,11 +2,12 @@
 //! cells, rejected rows and the exit code, the output folder rules, determinism, mapping
 //! files and their errors, presets printed and adapted.
 
-mod import_common;
+#[path = "import_support/mod.rs"]
+mod common;
 
 use std::path::{Path, PathBuf};
 
-use import_common::{csv_value, fixture, import, marqa, read_csv, text};
+use common::{csv_value, fixture, import, marqa, read_csv, text};
 
 fn f(rel: &str) -> String {
     fixture(rel).to_str().unwrap().to_string()

@@ -3,11 +3,12 @@
 //! encoding), and the result passes `marqa validate`. The values checked below were worked
 //! out by hand from the fixture files.
 
-mod import_common;
+#[path = "import_support/mod.rs"]
+mod common;
 
 use std::path::Path;
 
-use import_common::{csv_value, fixture, import, marqa, read_csv, text};
+use common::{csv_value, fixture, import, marqa, read_csv, text};
 
 fn f(rel: &str) -> String {
     fixture(rel).to_str().unwrap().to_string()

@@ -1,14 +1,15 @@
 //! Round trip: a generated snapshot (`marqa generate --clean`) is written out in each
-//! preset's raw export layout (the test helper in import_common/raw_layouts.rs), imported back
-//! with the preset, and every field the layout carries must come back equal.
+//! preset's raw export layout (the test helper in import_support/raw_layouts.rs),
+//! imported back with the preset, and every field the layout carries must come back equal.
 
-mod import_common;
+#[path = "import_support/mod.rs"]
+mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use import_common::raw_layouts::{self as raw, Src};
-use import_common::{cell, import_in, load, text};
+use common::raw_layouts::{self as raw, Src};
+use common::{cell, import_in, load, text};
 use marqa::snapshot::{Snapshot, Table, TableName};
 
 /// The snapshot every layout is written from: a small generated one (≈ 130 leads, 2 000
@@ -16,10 +17,10 @@ use marqa::snapshot::{Snapshot, Table, TableName};
 /// `MARQA_ROUNDTRIP_SOURCE=hand` uses the hand-written tests/fixtures/import/roundtrip.
 fn source_snapshot(tmp: &Path) -> Snapshot {
     if std::env::var("MARQA_ROUNDTRIP_SOURCE").as_deref() == Ok("hand") {
-        return load(&import_common::fixture("roundtrip"));
+        return load(&common::fixture("roundtrip"));
     }
     let dir = tmp.join("generated");
-    let o = import_common::marqa(&[
+    let o = common::marqa(&[
         "generate",
         "--clean",
         "--seed",

@@ -1,5 +1,4 @@
-//! Helpers shared by the import tests (import_cli, import_presets, import_roundtrip):
-//! running the binary, reading tables back, raw export layouts.
+//! Helpers shared by the import tests: running the binary, reading tables back.
 #![allow(dead_code)]
 
 pub mod raw_layouts;
