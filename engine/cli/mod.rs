@@ -60,7 +60,8 @@ pub enum Command {
     /// List, explain and test rule packs.
     #[command(subcommand)]
     Rules(rules::Command),
-    /// Print or write the JSON Schemas (rule, pack, manifest, findings, rule tests).
+    /// Print or write the JSON Schemas (rule, pack, manifest, findings, rule tests, import
+    /// mappings).
     Schema(schema::Args),
     /// Turn raw exports (amoCRM, Bitrix24, HubSpot, Yandex Direct, Google Ads, Calltouch,
     /// Yandex Metrica, any CSV/XLSX/JSON) into a snapshot with a scaffolded snapshot.yaml.
