@@ -10,7 +10,10 @@
 
 pub mod cli;
 pub mod diag;
+pub mod eval;
+pub mod generate;
 pub mod metrics;
+pub mod rules;
 pub mod schema;
 pub mod snapshot;
 pub mod yaml;

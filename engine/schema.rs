@@ -84,11 +84,22 @@ impl Schema {
                     }
                     _ => {
                         let value = compact(e.instance());
-                        Diagnostic::new(
+                        let d = Diagnostic::new(
                             "E-SCHEMA",
                             format!("{}{}: {}", value, place(&pointer), describe(e.kind())),
                         )
-                        .at(doc.location(file, &pointer))
+                        .at(doc.location(file, &pointer));
+                        // A misspelt enum value: suggest the nearest allowed one.
+                        match (e.kind(), e.instance().as_str()) {
+                            (ValidationErrorKind::Enum { options }, Some(word)) => {
+                                let allowed = options.as_array().into_iter().flatten();
+                                match did_you_mean(word, allowed.filter_map(Value::as_str)) {
+                                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                                    None => d,
+                                }
+                            }
+                            _ => d,
+                        }
                     }
                 }
             })
@@ -177,9 +188,30 @@ pub static METRICS: Schema = Schema::new(
     include_str!("../schemas/metrics.schema.json"),
 );
 
+pub static RULE: Schema = Schema::new(
+    "rule.schema.json",
+    include_str!("../schemas/rule.schema.json"),
+);
+
+pub static PACK: Schema = Schema::new(
+    "pack.schema.json",
+    include_str!("../schemas/pack.schema.json"),
+);
+
+pub static FINDINGS: Schema = Schema::new(
+    "findings.schema.json",
+    include_str!("../schemas/findings.schema.json"),
+);
+
+pub static RULE_TEST: Schema = Schema::new(
+    "rule-test.schema.json",
+    include_str!("../schemas/rule-test.schema.json"),
+);
+
 /// Every embedded schema, for `marqa schema`.
-pub fn all() -> [&'static Schema; 2] {
-    [&MANIFEST, &METRICS]
+pub fn all() -> &'static [&'static Schema] {
+    static ALL: [&Schema; 6] = [&MANIFEST, &METRICS, &RULE, &PACK, &FINDINGS, &RULE_TEST];
+    &ALL
 }
 
 #[cfg(test)]

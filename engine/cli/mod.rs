@@ -4,7 +4,11 @@
 //! Exit codes (the CI contract): 0 nothing failed at or above `--fail-on`; 1 something
 //! did; 2 the run itself could not be done (bad snapshot, bad rules, bad arguments).
 
+pub mod check;
+mod generate;
 mod metrics;
+pub mod rules;
+pub mod schema;
 mod validate;
 
 use std::process::ExitCode;
@@ -36,11 +40,27 @@ pub enum Command {
     /// Exit 0 when the snapshot loads, 2 when it does not. Referential facts (orphan deals,
     /// duplicate ids) are listed but do not fail validation: finding them is the audit's job.
     Validate(validate::Args),
+    /// Write a deterministic synthetic snapshot (a demo, a test fixture, a benchmark).
+    ///
+    /// A Russian industrial B2B company over 2026 H1 with all twelve tables and realistic,
+    /// individually switchable data defects (`--list-defects`). The same seed and scale
+    /// give byte-identical files. Exit 0 when written, 2 when it could not be.
+    Generate(generate::Args),
     /// Compute every metric (funnel, sales, speed, money, customer value, data quality,
     /// KPIs, attribution) and print it as a table, JSON or CSV.
     ///
     /// Values that cannot be computed are n/a with the reason, never 0.
     Metrics(metrics::Args),
+    /// Audit a snapshot with rule packs; print the findings.
+    ///
+    /// Exit 0 when nothing failed at or above --fail-on, 1 when something did (a rule that
+    /// errors counts as severity error), 2 when the run could not be done.
+    Check(check::Args),
+    /// List, explain and test rule packs.
+    #[command(subcommand)]
+    Rules(rules::Command),
+    /// Print or write the JSON Schemas (rule, pack, manifest, findings, rule tests).
+    Schema(schema::Args),
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
@@ -54,7 +74,11 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::Generate(args) => generate::run(args),
         Command::Metrics(args) => metrics::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Rules(cmd) => rules::run(cmd),
+        Command::Schema(args) => schema::run(args),
     };
     match result {
         Ok(code) => code,

@@ -38,6 +38,12 @@ impl StrColumn {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    pub fn append(&mut self, other: &StrColumn) {
+        let base = self.bytes.len() as u64;
+        self.bytes.push_str(&other.bytes);
+        self.offsets
+            .extend(other.offsets[1..].iter().map(|o| o + base));
+    }
     pub fn get(&self, i: usize) -> Option<&str> {
         let s = &self.bytes[self.offsets[i] as usize..self.offsets[i + 1] as usize];
         (!s.is_empty()).then_some(s)
@@ -50,7 +56,7 @@ impl StrColumn {
 pub struct CatColumn {
     pub codes: Vec<u32>,
     pub dict: Vec<Box<str>>,
-    lookup: HashMap<Box<str>, u32>,
+    lookup: HashMap<Box<str>, u32, foldhash::fast::FixedState>,
 }
 
 impl CatColumn {
@@ -77,6 +83,14 @@ impl CatColumn {
         let c = self.dict.len() as u32;
         self.lookup.insert(s.into(), c);
         c
+    }
+    /// Append another dictionary column, re-coding its values into this dictionary.
+    pub fn append(&mut self, other: &CatColumn) {
+        let recode: Vec<u32> = std::iter::once(0)
+            .chain(other.dict.iter().map(|v| self.code_for(v)))
+            .collect();
+        self.codes
+            .extend(other.codes.iter().map(|&c| recode[c as usize]));
     }
     /// The code of `s` if it occurs in the column.
     pub fn find(&self, s: &str) -> Option<u32> {
@@ -159,6 +173,21 @@ impl Column {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Append another column of the same type (a shard parsed in parallel).
+    pub fn append(&mut self, other: Column) {
+        match (&mut self.data, other.data) {
+            (ColumnData::Str(a), ColumnData::Str(b)) => a.append(&b),
+            (ColumnData::Cat(a), ColumnData::Cat(b)) => a.append(&b),
+            (ColumnData::Time(a), ColumnData::Time(b))
+            | (ColumnData::Money(a), ColumnData::Money(b))
+            | (ColumnData::Int(a), ColumnData::Int(b)) => a.extend(b),
+            (ColumnData::Date(a), ColumnData::Date(b)) => a.extend(b),
+            (ColumnData::Num(a), ColumnData::Num(b)) => a.extend(b),
+            (ColumnData::Bool(a), ColumnData::Bool(b)) => a.extend(b),
+            _ => panic!("appending a column of another type: shards are built from the same spec"),
+        }
     }
 
     pub fn is_null(&self, i: usize) -> bool {
@@ -279,6 +308,32 @@ mod tests {
         assert_eq!(c.codes, vec![1, 0, 2, 1]);
         assert_eq!(c.get(3), Some("yandex"));
         assert_eq!(c.get(1), None);
+    }
+
+    #[test]
+    fn appended_shards_keep_values() {
+        let mut a = Column::new("channel", ColType::Category, true);
+        let mut b = Column::new("channel", ColType::Category, true);
+        if let (ColumnData::Cat(x), ColumnData::Cat(y)) = (&mut a.data, &mut b.data) {
+            x.push("seo");
+            y.push("");
+            y.push("email");
+            y.push("seo");
+        }
+        a.append(b);
+        let values: Vec<_> = (0..4).map(|i| a.str(i)).collect();
+        assert_eq!(values, [Some("seo"), None, Some("email"), Some("seo")]);
+
+        let mut s = StrColumn::new();
+        s.push("a");
+        let mut t = StrColumn::new();
+        t.push("");
+        t.push("bc");
+        s.append(&t);
+        assert_eq!(
+            (s.get(0), s.get(1), s.get(2), s.len()),
+            (Some("a"), None, Some("bc"), 3)
+        );
     }
 
     #[test]

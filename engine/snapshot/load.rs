@@ -1,6 +1,6 @@
 //! Reading one table file (CSV in any supported dialect, or JSONL) into typed columns.
-//! The file is streamed record by record straight into the column vectors: the table's
-//! text is never held whole beside its columns.
+//! The file is streamed in batches of records that are parsed in parallel into column
+//! shards and appended in order: the table's text is never held whole beside its columns.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -19,6 +19,36 @@ use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Location};
 
 /// Most cell errors reported for one table before giving up on it.
 const MAX_CELL_ERRORS: usize = 20;
+/// Records read per batch, and parsed per shard (the unit of parallel work).
+const BATCH_ROWS: usize = 64 * 1024;
+const SHARD_ROWS: usize = 8 * 1024;
+
+/// A batch of raw records with their source lines; allocations are reused batch to batch.
+#[derive(Default)]
+struct Batch {
+    records: Vec<csv::ByteRecord>,
+    lines: Vec<u32>,
+    len: usize,
+}
+
+impl Batch {
+    /// Read up to `BATCH_ROWS` records; `len` is 0 at the end of the file.
+    fn fill<R: Read>(&mut self, reader: &mut csv::Reader<R>) -> Result<(), csv::Error> {
+        self.len = 0;
+        while self.len < BATCH_ROWS {
+            if self.records.len() == self.len {
+                self.records.push(csv::ByteRecord::new());
+                self.lines.push(0);
+            }
+            if !reader.read_byte_record(&mut self.records[self.len])? {
+                break;
+            }
+            self.lines[self.len] = self.records[self.len].position().map_or(0, |p| p.line()) as u32;
+            self.len += 1;
+        }
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadOptions {
@@ -66,6 +96,81 @@ impl<'a> Builder<'a> {
         let ty = spec.map(|s| s.ty).unwrap_or(ColType::Text);
         self.columns.push(Column::new(name, ty, spec.is_some()));
         self.specs.push(spec);
+    }
+
+    /// An empty builder with the same columns, for parsing one part of a batch.
+    fn shard(&self) -> Builder<'a> {
+        let mut shard = Builder::new(self.src, self.opts);
+        shard.columns = self
+            .columns
+            .iter()
+            .map(|c| Column::new(&c.name, c.ty, c.known))
+            .collect();
+        shard.specs = self.specs.clone();
+        shard
+    }
+
+    /// Append a shard's rows (shards are merged in file order).
+    fn merge(&mut self, shard: Builder<'a>) {
+        for (col, part) in self.columns.iter_mut().zip(shard.columns) {
+            col.append(part);
+        }
+        self.lines.extend(shard.lines);
+        let room = MAX_CELL_ERRORS.saturating_sub(self.errors.len());
+        self.errors.extend(shard.errors.into_iter().take(room));
+        for (name, n) in shard.nulled {
+            *self.nulled.entry(name).or_default() += n;
+        }
+    }
+
+    /// Parse a batch of records into shards, in parallel, in order.
+    fn parse_batch(&self, batch: &Batch) -> Vec<Builder<'a>> {
+        use rayon::prelude::*;
+        let records = &batch.records[..batch.len];
+        let lines = &batch.lines[..batch.len];
+        records
+            .par_chunks(SHARD_ROWS)
+            .zip(lines.par_chunks(SHARD_ROWS))
+            .map(|(records, lines)| {
+                let mut shard = self.shard();
+                for (record, &line) in records.iter().zip(lines) {
+                    shard.parse_record(record, line);
+                }
+                shard
+            })
+            .collect()
+    }
+
+    fn parse_record(&mut self, record: &csv::ByteRecord, line: u32) {
+        // A blank line at the end of a file is not a row.
+        if record.len() == 1 && record[0].is_empty() && self.columns.len() > 1 {
+            return;
+        }
+        // Validate the record's bytes once; its fields are then slices of one checked &str
+        // (a field boundary is a delimiter position, so always a character boundary).
+        if let Ok(whole) = std::str::from_utf8(record.as_slice()) {
+            let base = whole.as_ptr() as usize;
+            for (c, cell) in record.iter().enumerate() {
+                let start = cell.as_ptr() as usize - base;
+                self.push(c, &whole[start..start + cell.len()], line);
+            }
+            self.lines.push(line);
+            return;
+        }
+        for (c, cell) in record.iter().enumerate() {
+            match std::str::from_utf8(cell) {
+                Ok(s) => self.push(c, s, line),
+                Err(_) => {
+                    push_null(&mut self.columns[c]);
+                    if self.opts.lenient {
+                        self.cell_error(c, "", line, "invalid UTF-8");
+                    } else if !self.too_many_errors() {
+                        self.errors.push(utf8_error(&self.src.path, line, c));
+                    }
+                }
+            }
+        }
+        self.lines.push(line);
     }
 
     fn too_many_errors(&self) -> bool {
@@ -248,7 +353,7 @@ fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
         .map_err(|e| read_error(&src.path, e))?;
     let dialect = dialect::detect(&sample, src.encoding, src.delimiter);
     let mut file = LineGuard::new(open(&src.path)?);
-    let decoded: Box<dyn Read> = match dialect.encoding {
+    let decoded: Box<dyn Read + Send> = match dialect.encoding {
         // UTF-8 is read as is (cells are checked one by one, so a bad byte gets its line);
         // only the byte-order mark is skipped.
         Encoding::Utf8 => {
@@ -312,35 +417,23 @@ fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
     }
     b.check_required_columns()?;
 
-    let mut record = csv::ByteRecord::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err(csv_error(&e, &src.path, &dialect)),
+    // Records are read in batches; while one batch is parsed into columns (split across
+    // the cores), the next is read. Only two batches of text are ever held.
+    let mut batch = Batch::default();
+    let mut next = Batch::default();
+    batch
+        .fill(&mut reader)
+        .map_err(|e| csv_error(&e, &src.path, &dialect))?;
+    while batch.len > 0 {
+        let (shards, read) = rayon::join(|| b.parse_batch(&batch), || next.fill(&mut reader));
+        for shard in shards {
+            b.merge(shard);
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0) as u32;
-        // A blank line at the end of a file is not a row.
-        if record.len() == 1 && record[0].is_empty() && b.columns.len() > 1 {
-            continue;
-        }
-        for (c, cell) in record.iter().enumerate() {
-            match std::str::from_utf8(cell) {
-                Ok(s) => b.push(c, s, line),
-                Err(_) => {
-                    push_null(&mut b.columns[c]);
-                    if opts.lenient {
-                        b.cell_error(c, "", line, "invalid UTF-8");
-                    } else if !b.too_many_errors() {
-                        b.errors.push(utf8_error(&src.path, line, c));
-                    }
-                }
-            }
-        }
-        b.lines.push(line);
+        read.map_err(|e| csv_error(&e, &src.path, &dialect))?;
         if b.too_many_errors() {
             break;
         }
+        std::mem::swap(&mut batch, &mut next);
     }
     b.finish(SourceFormat::Csv(dialect), bytes)
 }

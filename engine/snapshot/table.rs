@@ -32,6 +32,31 @@ pub struct Table {
 }
 
 impl Table {
+    /// A table with the spec's required columns and no rows (what an absent table looks
+    /// like to code that needs one).
+    pub fn empty(name: TableName, source: PathBuf) -> Table {
+        Table {
+            name,
+            source,
+            format: SourceFormat::Csv(Dialect {
+                encoding: super::dialect::Encoding::Utf8,
+                bom: false,
+                delimiter: b',',
+            }),
+            bytes: 0,
+            columns: name
+                .spec()
+                .columns
+                .iter()
+                .filter(|c| c.required)
+                .map(|c| Column::new(c.name, c.ty, true))
+                .collect(),
+            rows: 0,
+            lines: Vec::new(),
+            nulled_cells: BTreeMap::new(),
+        }
+    }
+
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }

@@ -15,6 +15,9 @@ pub type CellError = String;
 /// (`2026-03-01 09:15:00`, `2026-03-01T09:15:00`, seconds optional) read in `clock`'s zone.
 /// A bare date is midnight local time.
 pub fn parse_timestamp(s: &str, clock: &LocalClock) -> Result<i64, CellError> {
+    if let Some(ts) = fast_timestamp(s.as_bytes(), clock) {
+        return Ok(ts);
+    }
     let pieces = Pieces::parse(s).map_err(|e| format!("not a timestamp ({e})"))?;
     let date: Date = pieces.date();
     let time: Time = pieces.time().unwrap_or(Time::midnight());
@@ -34,6 +37,96 @@ pub fn parse_timestamp(s: &str, clock: &LocalClock) -> Result<i64, CellError> {
             Ok(clock.local_to_instant(dt))
         }
     }
+}
+
+/// The common spellings (`YYYY-MM-DD[T ]HH:MM[:SS[.f]][Z|±HH:MM|±HHMM]`) parsed without
+/// allocation; `None` sends anything else (and local times near a DST transition) to the
+/// general parser, so both paths give the same answers. Loading spends most of its time here.
+fn fast_timestamp(b: &[u8], clock: &LocalClock) -> Option<i64> {
+    fn num(b: &[u8]) -> Option<i64> {
+        b.iter().try_fold(0i64, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as i64)
+        })
+    }
+    if b.len() < 16
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b'T' || b[10] == b' ')
+        || b[13] != b':'
+    {
+        return None;
+    }
+    let (year, month, day) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
+    let (hour, minute) = (num(&b[11..13])?, num(&b[14..16])?);
+    let mut rest = &b[16..];
+    let mut second = 0;
+    if let [b':', s1, s2, tail @ ..] = rest {
+        second = num(&[*s1, *s2])?;
+        rest = tail;
+        if let [b'.', tail @ ..] = rest {
+            let digits = tail.iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 {
+                return None;
+            }
+            rest = &tail[digits..];
+        }
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > month_days[month as usize - 1]
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let date = Date::new(year as i16, month as i8, day as i8).ok()?;
+    let local = days_from_date(date) as i64 * 86_400 + hour * 3600 + minute * 60 + second;
+    let offset = match rest {
+        [] => {
+            // Naive local time: when the zone's offset is the same a day before and after,
+            // there is no gap or fold nearby and the instant is unique.
+            let (before, after) = (
+                clock.offset_at(local - 86_400),
+                clock.offset_at(local + 86_400),
+            );
+            if before != after {
+                return None;
+            }
+            before as i64
+        }
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, tail @ ..] => {
+            let minutes = match tail {
+                [] => 0,
+                [b':', m1, m2] | [m1, m2] => num(&[*m1, *m2])?,
+                _ => return None,
+            };
+            let v = num(&[*h1, *h2])? * 3600 + minutes * 60;
+            if *sign == b'-' {
+                -v
+            } else {
+                v
+            }
+        }
+        _ => return None,
+    };
+    Some(local - offset)
 }
 
 /// Seconds from 1970-01-01T00:00:00 to a civil date-time, as if it were UTC.
@@ -177,6 +270,34 @@ mod tests {
         );
         assert!(parse_timestamp("01.03.2026 09:15", &c).is_err());
         assert!(parse_timestamp("2026-02-30T09:15:00Z", &c).is_err());
+    }
+
+    #[test]
+    fn fast_and_general_parsers_agree() {
+        let c = LocalClock::new(TimeZone::get("Europe/Berlin").unwrap());
+        for s in [
+            "2026-03-01T09:15:00+03:00",
+            "2026-03-01T09:15:00-0230",
+            "2026-03-01T09:15:00.123456Z",
+            "2026-03-01 09:15",
+            "2024-02-29T23:59:59",
+            // Around Berlin's DST change on 2026-03-29 (02:00 -> 03:00) and back on 2026-10-25.
+            "2026-03-29 02:30:00",
+            "2026-03-28 02:30:00",
+            "2026-10-25 02:30:00",
+            "2026-10-26 02:30:00",
+        ] {
+            let pieces = Pieces::parse(s).unwrap();
+            let dt = DateTime::from_parts(pieces.date(), pieces.time().unwrap());
+            let general = match pieces.offset() {
+                Some(o) => civil_seconds(dt) - o.to_numeric_offset().seconds() as i64,
+                None => c.local_to_instant(dt),
+            };
+            assert_eq!(parse_timestamp(s, &c), Ok(general), "{s}");
+        }
+        // Invalid dates never take the fast path's word for it.
+        assert!(parse_timestamp("2025-02-29T10:00:00Z", &c).is_err());
+        assert!(parse_timestamp("2026-04-31 10:00:00", &c).is_err());
     }
 
     #[test]

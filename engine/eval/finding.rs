@@ -1,0 +1,271 @@
+//! Findings: what evaluating a rule gives, one per rule (× group with `per`). A plain,
+//! serializable value (`schemas/findings.schema.json`): reports render it, CI reads it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::metrics::By;
+use crate::rules::model::{Level, Priority, Severity, Step};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+    /// Could not be evaluated: a table or manifest value is missing, or a metric is n/a.
+    Skipped,
+    /// The rule itself broke: it threw, or exceeded a sandbox bound.
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Skipped => "skipped",
+            Status::Error => "error",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Status> {
+        [Status::Pass, Status::Fail, Status::Skipped, Status::Error]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Counts and a sample of offending rows (personal data masked unless asked otherwise).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Evidence {
+    /// `offending`, `population` for row checks; anything a script reports.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub counts: BTreeMap<String, i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// The table's file, so a reader can open the rows at their lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<EvidenceRow>,
+    /// Manifest paths that are missing (`require`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+}
+
+impl Evidence {
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+            && self.table.is_none()
+            && self.rows.is_empty()
+            && self.missing.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvidenceRow {
+    /// The source line of the row (1-based), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// One value per evidence column (null for an empty cell).
+    pub values: Vec<Option<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecommendationOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effort: Option<Level>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact: Option<Level>,
+    pub priority: Priority,
+}
+
+/// Where the rule that produced a finding was defined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingOrigin {
+    pub pack: String,
+    pub file: PathBuf,
+    pub line: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub step: Step,
+    pub severity: Severity,
+    pub status: Status,
+    pub title: String,
+    /// The breakdown (`per`) the group belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per: Option<By>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The measured value (null when there is none or it is not finite).
+    pub value: Option<f64>,
+    pub threshold: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommendation: Option<RecommendationOut>,
+    pub origin: FindingOrigin,
+}
+
+impl Finding {
+    /// Whether the finding makes `marqa check` exit 1 under `--fail-on fail_on`: a failure
+    /// at or above that severity, or a broken rule (status error counts as severity error).
+    pub fn fails_at(&self, fail_on: Severity) -> bool {
+        match self.status {
+            Status::Fail => self.severity >= fail_on,
+            Status::Error => Severity::Error >= fail_on,
+            Status::Pass | Status::Skipped => false,
+        }
+    }
+}
+
+/// Totals by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub pass: usize,
+    pub fail: usize,
+    pub skipped: usize,
+    pub error: usize,
+}
+
+impl Summary {
+    pub fn of(findings: &[Finding]) -> Summary {
+        let mut s = Summary::default();
+        for f in findings {
+            match f.status {
+                Status::Pass => s.pass += 1,
+                Status::Fail => s.fail += 1,
+                Status::Skipped => s.skipped += 1,
+                Status::Error => s.error += 1,
+            }
+        }
+        s
+    }
+}
+
+/// The findings of one audit as a document (`schemas/findings.schema.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingsDoc {
+    pub version: u32,
+    pub company: String,
+    pub as_of: String,
+    pub period: PeriodOut,
+    pub pack: String,
+    pub locale: String,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeriodOut {
+    pub from: String,
+    pub to: String,
+}
+
+impl FindingsDoc {
+    pub fn new(
+        snap: &crate::snapshot::Snapshot,
+        pack: &str,
+        locale: &str,
+        findings: Vec<Finding>,
+    ) -> Self {
+        FindingsDoc {
+            version: 1,
+            company: snap.manifest.company.clone(),
+            as_of: snap.manifest.as_of.clone(),
+            period: PeriodOut {
+                from: snap.manifest.period.from.clone(),
+                to: snap.manifest.period.to.clone(),
+            },
+            pack: pack.to_string(),
+            locale: locale.to_string(),
+            summary: Summary::of(&findings),
+            findings,
+        }
+    }
+}
+
+/// Mask personal data for evidence: `a***@example.com`, `***01`.
+pub fn mask(column: &str, value: &str) -> String {
+    let c = column.to_ascii_lowercase();
+    if c.contains("email") {
+        match value.split_once('@') {
+            Some((local, domain)) => {
+                let first: String = local.chars().take(1).collect();
+                format!("{first}***@{domain}")
+            }
+            None => "***".to_string(),
+        }
+    } else if c.contains("phone") {
+        let digits: Vec<char> = value.chars().filter(char::is_ascii_digit).collect();
+        let tail: String = digits[digits.len().saturating_sub(2)..].iter().collect();
+        format!("***{tail}")
+    } else {
+        value.to_string()
+    }
+}
+
+/// Whether a column holds personal data that reports mask.
+pub fn is_personal(column: &str) -> bool {
+    let c = column.to_ascii_lowercase();
+    c.contains("email") || c.contains("phone")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_emails_and_phones() {
+        assert_eq!(mask("email", "anna@example.com"), "a***@example.com");
+        assert_eq!(mask("phone", "+7 900 000-00-01"), "***01");
+        assert_eq!(mask("contact_email", "broken"), "***");
+        assert_eq!(mask("company", "Acme"), "Acme");
+    }
+
+    #[test]
+    fn error_status_counts_as_error_severity() {
+        let f = |status, severity| Finding {
+            rule: "a.b".into(),
+            step: Step::Goals,
+            severity,
+            status,
+            title: String::new(),
+            per: None,
+            group: None,
+            value: None,
+            threshold: None,
+            message: None,
+            evidence: None,
+            recommendation: None,
+            origin: FindingOrigin {
+                pack: "p".into(),
+                file: "f".into(),
+                line: 1,
+            },
+        };
+        assert!(f(Status::Error, Severity::Info).fails_at(Severity::Error));
+        assert!(!f(Status::Error, Severity::Info).fails_at(Severity::Critical));
+        assert!(f(Status::Fail, Severity::Critical).fails_at(Severity::Critical));
+        assert!(!f(Status::Fail, Severity::Warning).fails_at(Severity::Error));
+        assert!(!f(Status::Skipped, Severity::Critical).fails_at(Severity::Info));
+    }
+}

@@ -1,0 +1,840 @@
+//! The `rows` shape, evaluated natively: each condition is one pass over typed column
+//! vectors that clears a row's bit in a mask of candidates (category columns decide once
+//! per dictionary entry, not once per row). The optional Rhai `where` runs last and only
+//! on the rows still offending. Then one pass counts population and offending rows per
+//! group and keeps a sample of offending rows as evidence.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+use rayon::prelude::*;
+use rhai::{Dynamic, Engine, Scope};
+use serde_json::Value;
+
+use super::finding::{is_personal, mask, Evidence, EvidenceRow, Status};
+use super::groups::{self, RowGroups};
+use super::values::{cell_json, cell_text, to_dynamic, DynColumn};
+use super::{rule_place, sandbox, Outcome, RunCtx};
+use crate::rules::model::Rule;
+use crate::rules::pack::params_json;
+use crate::rules::rows::{group_source, Condition, Filter, ListSource, Num, RowsSpec, Than};
+use crate::snapshot::column::{CatColumn, NULL_DATE, NULL_I64};
+use crate::snapshot::normalize;
+use crate::snapshot::time::SECONDS_PER_DAY;
+use crate::snapshot::{Column, ColumnData, Snapshot, Table};
+
+/// Why a rows check stopped early: the finding is skipped or an error, with this message.
+pub enum Stop {
+    Skipped(String),
+    Error(String),
+}
+
+impl From<Stop> for Outcome {
+    fn from(s: Stop) -> Outcome {
+        match s {
+            Stop::Skipped(m) => Outcome::skipped(m),
+            Stop::Error(m) => Outcome::error(m),
+        }
+    }
+}
+
+pub fn evaluate(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Vec<Outcome> {
+    match run(rule, spec, ctx, engine) {
+        Ok(v) => v,
+        Err(stop) => vec![stop.into()],
+    }
+}
+
+fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Vec<Outcome>, Stop> {
+    let snap = &*ctx.snapshot;
+    let table = snap
+        .table(spec.table)
+        .ok_or_else(|| Stop::Skipped(format!("needs table {}", spec.table)))?;
+    let max_count = param_number(rule, "max_count")?;
+    let max_share = param_number(rule, "max_share")?;
+
+    let mut population = vec![true; table.rows];
+    if let Some(pc) = &spec.period_column {
+        let col = table.column(pc).ok_or_else(|| {
+            Stop::Skipped(format!("{} has no `{pc}` column for in_period", spec.table))
+        })?;
+        in_period(col, snap, &mut population);
+    }
+    for f in &spec.filters {
+        apply_filter(table, f, &mut population);
+    }
+    let mut offending = population.clone();
+    for c in &spec.conditions {
+        apply(c, rule, table, ctx, &mut offending)?;
+        if sandbox::deadline_passed() {
+            return Err(time_up(rule, ctx));
+        }
+    }
+    if let Some(p) = &spec.predicate {
+        apply_where(rule, p, table, ctx, engine, &mut offending)?;
+    }
+
+    let grouping: Option<RowGroups> = match rule.per {
+        None => None,
+        Some(by) => {
+            let src = group_source(spec.table, by, spec.period_column.as_deref())
+                .map_err(|m| Stop::Error(format!("{}: {m}", rule_place(rule))))?;
+            Some(groups::compute(snap, table, &src).map_err(Stop::Skipped)?)
+        }
+    };
+    let n_groups = grouping.as_ref().map_or(1, |g| g.names.len());
+    let mut pop = vec![0i64; n_groups];
+    let mut off = vec![0i64; n_groups];
+    let mut samples: Vec<Vec<usize>> = vec![Vec::new(); n_groups];
+    let sample = ctx.options.sample_rows;
+    for i in 0..table.rows {
+        if !population[i] {
+            continue;
+        }
+        let g = grouping.as_ref().map_or(0, |gr| gr.of_row[i] as usize);
+        pop[g] += 1;
+        if offending[i] {
+            off[g] += 1;
+            if samples[g].len() < sample {
+                samples[g].push(i);
+            }
+        }
+    }
+
+    let evidence_cols: Vec<(&str, Option<&Column>)> = rule
+        .evidence
+        .iter()
+        .map(|c| (c.as_str(), table.column(c)))
+        .collect();
+    let mut out = Vec::new();
+    for g in 0..n_groups {
+        let name = grouping.as_ref().map(|gr| gr.names[g].as_str());
+        if grouping.is_some() && pop[g] == 0 {
+            continue; // a group with no rows in scope is not a group of this check
+        }
+        let mut o = judge(pop[g], off[g], max_count, max_share, spec);
+        if o.status != Some(Status::Skipped) {
+            o.evidence = Some(Evidence {
+                counts: [
+                    ("offending".to_string(), off[g]),
+                    ("population".to_string(), pop[g]),
+                ]
+                .into_iter()
+                .collect(),
+                table: Some(spec.table.as_str().to_string()),
+                file: Some(table.source.clone()),
+                columns: rule.evidence.clone(),
+                rows: samples[g]
+                    .iter()
+                    .map(|&i| EvidenceRow {
+                        line: table.lines.get(i).copied(),
+                        values: evidence_cols
+                            .iter()
+                            .map(|(name, col)| {
+                                let text = cell_text((*col)?, i, snap)?;
+                                Some(if !ctx.options.show_pii && is_personal(name) {
+                                    mask(name, &text)
+                                } else {
+                                    text
+                                })
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+                missing: Vec::new(),
+            });
+        }
+        out.push(o.in_group(rule.per, name));
+    }
+    if out.is_empty() {
+        out.push(Outcome::skipped(format!(
+            "no rows of {} in scope",
+            spec.table
+        )));
+    }
+    Ok(out)
+}
+
+/// Pass or fail from the counts: above `max_count`, or a share above `max_share`, fails;
+/// with neither, any offending row fails.
+fn judge(
+    pop: i64,
+    off: i64,
+    max_count: Option<f64>,
+    max_share: Option<f64>,
+    spec: &RowsSpec,
+) -> Outcome {
+    let share = (pop > 0).then(|| off as f64 / pop as f64);
+    if max_share.is_some() && max_count.is_none() && share.is_none() {
+        return Outcome::skipped(format!(
+            "no rows of {} in scope: a share is n/a",
+            spec.table
+        ));
+    }
+    let over_count = max_count.is_some_and(|m| off as f64 > m);
+    let over_share = match (max_share, share) {
+        (Some(m), Some(s)) => s > m,
+        _ => false,
+    };
+    let failed =
+        over_count || over_share || (max_count.is_none() && max_share.is_none() && off > 0);
+    let mut o = Outcome::new(if failed { Status::Fail } else { Status::Pass });
+    if let (Some(m), Some(s)) = (max_share, share) {
+        o.value = Some(s);
+        o.threshold = Some(m);
+    } else {
+        o.value = Some(off as f64);
+        o.threshold = Some(max_count.unwrap_or(0.0));
+    }
+    o
+}
+
+fn param_number(rule: &Rule, name: &str) -> Result<Option<f64>, Stop> {
+    match rule.params.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64()),
+        Some(other) => Err(Stop::Error(format!(
+            "{}: params.{name} must be a number, not {other}",
+            rule_place(rule)
+        ))),
+    }
+}
+
+fn time_up(rule: &Rule, ctx: &RunCtx) -> Stop {
+    Stop::Error(format!(
+        "{}: exceeded the time limit of {:?} per rule",
+        rule_place(rule),
+        ctx.options.limits.time_limit
+    ))
+}
+
+/// A number written in the rule, resolved: literal, param, or manifest value.
+pub fn resolve_num(n: &Num, rule: &Rule, ctx: &RunCtx) -> Result<f64, Stop> {
+    match n {
+        Num::Lit(x) => Ok(*x),
+        Num::Param(p) => match rule.params.get(p).and_then(Value::as_f64) {
+            Some(x) => Ok(x),
+            None => Err(Stop::Error(format!(
+                "{}: params.{p} must be a number",
+                rule_place(rule)
+            ))),
+        },
+        Num::Manifest(mp) => match mp.lookup(&ctx.manifest) {
+            Some(Value::Number(x)) => Ok(x.as_f64().unwrap_or(0.0)),
+            Some(Value::Null) | None => Err(Stop::Skipped(format!("the manifest has no `{mp}`"))),
+            Some(other) => Err(Stop::Error(format!(
+                "{}: manifest `{mp}` must be a number, not {other}",
+                rule_place(rule)
+            ))),
+        },
+    }
+}
+
+fn in_period(col: &Column, snap: &Snapshot, mask: &mut [bool]) {
+    match &col.data {
+        ColumnData::Time(v) => mask
+            .iter_mut()
+            .zip(v)
+            .for_each(|(m, &t)| *m &= t != NULL_I64 && snap.in_period(t)),
+        ColumnData::Date(v) => mask
+            .iter_mut()
+            .zip(v)
+            .for_each(|(m, &d)| *m &= d != NULL_DATE && snap.day_in_period(d)),
+        _ => mask.iter_mut().for_each(|m| *m = false),
+    }
+}
+
+/// Per dictionary code of a category column: does the value satisfy `f`? (Index 0 = null.)
+fn per_code(c: &CatColumn, null: bool, mut f: impl FnMut(&str) -> bool) -> Vec<bool> {
+    let mut out = Vec::with_capacity(c.dict.len() + 1);
+    out.push(null);
+    out.extend(c.dict.iter().map(|s| f(s)));
+    out
+}
+
+fn and_codes(mask: &mut [bool], codes: &[u32], ok: &[bool]) {
+    mask.iter_mut()
+        .zip(codes)
+        .for_each(|(m, &k)| *m &= ok[k as usize]);
+}
+
+/// Keep rows whose text cell (None = empty) satisfies `f`.
+fn and_text(col: &Column, mask: &mut [bool], mut f: impl FnMut(Option<&str>) -> bool) {
+    match &col.data {
+        ColumnData::Cat(c) => {
+            let ok = per_code(c, f(None), |s| f(Some(s)));
+            and_codes(mask, &c.codes, &ok);
+        }
+        _ => {
+            for (i, m) in mask.iter_mut().enumerate() {
+                if *m {
+                    *m = f(col.str(i));
+                }
+            }
+        }
+    }
+}
+
+pub fn apply_filter(table: &Table, f: &Filter, mask: &mut [bool]) {
+    let Some(col) = table.column(&f.column) else {
+        // An absent column is empty in every row.
+        let keep = f.values.iter().any(Value::is_null);
+        mask.iter_mut().for_each(|m| *m &= keep);
+        return;
+    };
+    let wants_null = f.values.iter().any(Value::is_null);
+    match &col.data {
+        ColumnData::Str(_) | ColumnData::Cat(_) => {
+            let texts: Vec<String> = f
+                .values
+                .iter()
+                .filter(|v| !v.is_null())
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            and_text(col, mask, |s| match s {
+                None => wants_null,
+                Some(s) => texts.iter().any(|t| t == s),
+            });
+        }
+        _ => {
+            for (i, m) in mask.iter_mut().enumerate() {
+                if *m {
+                    let cell = cell_json(col, i);
+                    *m = f.values.iter().any(|want| match (want, &cell) {
+                        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+                        (a, b) => a == b,
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn apply(
+    c: &Condition,
+    rule: &Rule,
+    table: &Table,
+    ctx: &RunCtx,
+    mask: &mut [bool],
+) -> Result<(), Stop> {
+    let snap = &*ctx.snapshot;
+    let column = |name: &str| {
+        table.column(name).ok_or_else(|| {
+            Stop::Skipped(format!(
+                "{} has no column `{name}` in this snapshot",
+                table.name
+            ))
+        })
+    };
+    match c {
+        Condition::Missing {
+            columns,
+            placeholders,
+        } => {
+            for name in columns {
+                // An absent column is missing in every row: keep the mask as it is.
+                if let Some(col) = table.column(name) {
+                    let ph = *placeholders;
+                    match &col.data {
+                        ColumnData::Str(_) | ColumnData::Cat(_) => and_text(col, mask, |s| {
+                            s.is_none() || (ph && normalize::is_missing_source(s))
+                        }),
+                        _ => {
+                            for (i, m) in mask.iter_mut().enumerate() {
+                                *m &= col.is_null(i);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Condition::Duplicate {
+            columns,
+            normalize,
+            window_days,
+            order_by,
+        } => {
+            let window = match window_days {
+                Some(n) => {
+                    Some((resolve_num(n, rule, ctx)? * SECONDS_PER_DAY as f64).round() as i64)
+                }
+                None => None,
+            };
+            let order = order_by
+                .as_deref()
+                .or_else(|| crate::rules::rows::default_period_column(table.name))
+                .and_then(|c| table.column(c));
+            let dup = duplicates(table, columns, *normalize, window, order);
+            mask.iter_mut().zip(&dup).for_each(|(m, d)| *m &= *d);
+        }
+        Condition::NotIn {
+            column: name,
+            list,
+            ignore_case,
+        } => {
+            let col = column(name)?;
+            let items: Vec<String> = match list {
+                ListSource::Values(v) => v.clone(),
+                ListSource::Manifest(mp) => match mp.lookup(&ctx.manifest) {
+                    Some(Value::Array(a)) => a
+                        .iter()
+                        .map(|x| match x {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        })
+                        .collect(),
+                    Some(Value::String(s)) => vec![s],
+                    _ => return Err(Stop::Skipped(format!("the manifest has no list `{mp}`"))),
+                },
+            };
+            let fold = |s: &str| {
+                if *ignore_case {
+                    s.to_lowercase()
+                } else {
+                    s.to_string()
+                }
+            };
+            let set: HashSet<String> = items.iter().map(|s| fold(s)).collect();
+            let ic = *ignore_case;
+            let mut buf = String::new();
+            and_text(col, mask, |s| match s {
+                None => false,
+                Some(s) if ic => {
+                    buf.clear();
+                    buf.extend(s.chars().flat_map(char::to_lowercase));
+                    !set.contains(buf.as_str())
+                }
+                Some(s) => !set.contains(s),
+            });
+        }
+        Condition::Matches {
+            column: name,
+            regex,
+            negate,
+        } => {
+            let col = column(name)?;
+            let neg = *negate;
+            and_text(col, mask, |s| s.is_some_and(|s| regex.is_match(s) != neg));
+        }
+        Condition::Range {
+            column: name,
+            min,
+            max,
+        } => {
+            let col = column(name)?;
+            let lo = min
+                .as_ref()
+                .map(|n| resolve_num(n, rule, ctx))
+                .transpose()?;
+            let hi = max
+                .as_ref()
+                .map(|n| resolve_num(n, rule, ctx))
+                .transpose()?;
+            let out = |x: f64| lo.is_some_and(|l| x < l) || hi.is_some_and(|h| x > h);
+            match &col.data {
+                ColumnData::Int(v) => mask
+                    .iter_mut()
+                    .zip(v)
+                    .for_each(|(m, &x)| *m &= x != NULL_I64 && out(x as f64)),
+                ColumnData::Num(v) => mask
+                    .iter_mut()
+                    .zip(v)
+                    .for_each(|(m, &x)| *m &= !x.is_nan() && out(x)),
+                _ => {
+                    for (i, m) in mask.iter_mut().enumerate() {
+                        if *m {
+                            *m = col.f64(i).is_some_and(out);
+                        }
+                    }
+                }
+            }
+        }
+        Condition::Compare {
+            column: name,
+            after,
+            than,
+            plus_days,
+            plus_minutes,
+        } => {
+            let col = column(name)?;
+            let mut offset = 0.0;
+            if let Some(n) = plus_days {
+                offset += resolve_num(n, rule, ctx)? * SECONDS_PER_DAY as f64;
+            }
+            if let Some(n) = plus_minutes {
+                offset += resolve_num(n, rule, ctx)? * 60.0;
+            }
+            compare(col, *after, than, offset.round() as i64, table, snap, mask)?;
+        }
+        Condition::References {
+            column: name,
+            table: target,
+            to,
+        } => {
+            let col = column(name)?;
+            let t = snap
+                .table(*target)
+                .ok_or_else(|| Stop::Skipped(format!("needs table {target}")))?;
+            let to_col = t
+                .column(to)
+                .ok_or_else(|| Stop::Skipped(format!("{target} has no column `{to}`")))?;
+            let known: HashSet<&str> = (0..t.rows).filter_map(|i| to_col.str(i)).collect();
+            and_text(col, mask, |s| s.is_some_and(|s| !known.contains(s)));
+        }
+    }
+    Ok(())
+}
+
+/// `before` / `after`: the row's time against as_of, the period bounds or another column,
+/// plus an offset in seconds. Dates compare as local days.
+fn compare(
+    col: &Column,
+    after: bool,
+    than: &Than,
+    offset: i64,
+    table: &Table,
+    snap: &Snapshot,
+    mask: &mut [bool],
+) -> Result<(), Stop> {
+    let hit = |a: i64, b: i64| if after { a > b } else { a < b };
+    let fixed = match than {
+        Than::AsOf => Some(snap.as_of),
+        Than::PeriodStart => Some(snap.period_start),
+        Than::PeriodEnd => Some(snap.period_end),
+        Than::Column(_) => None,
+    };
+    match (fixed, &col.data) {
+        (Some(r), ColumnData::Time(v)) => {
+            let r = r + offset;
+            mask.iter_mut()
+                .zip(v)
+                .for_each(|(m, &t)| *m &= t != NULL_I64 && hit(t, r));
+        }
+        (Some(r), ColumnData::Date(v)) => {
+            let day = snap.clock.local_day(r + offset);
+            mask.iter_mut()
+                .zip(v)
+                .for_each(|(m, &d)| *m &= d != NULL_DATE && hit(d as i64, day as i64));
+        }
+        (None, data) => {
+            let Than::Column(other) = than else {
+                unreachable!("fixed is None only for columns")
+            };
+            let rc = table.column(other).ok_or_else(|| {
+                Stop::Skipped(format!(
+                    "{} has no column `{other}` in this snapshot",
+                    table.name
+                ))
+            })?;
+            match (data, &rc.data) {
+                (ColumnData::Time(a), ColumnData::Time(b)) => {
+                    for ((m, &x), &y) in mask.iter_mut().zip(a).zip(b) {
+                        *m &= x != NULL_I64 && y != NULL_I64 && hit(x, y + offset);
+                    }
+                }
+                (ColumnData::Date(a), ColumnData::Date(b)) => {
+                    let off_days = offset.div_euclid(SECONDS_PER_DAY);
+                    for ((m, &x), &y) in mask.iter_mut().zip(a).zip(b) {
+                        *m &=
+                            x != NULL_DATE && y != NULL_DATE && hit(x as i64, y as i64 + off_days);
+                    }
+                }
+                (ColumnData::Date(a), ColumnData::Time(b)) => {
+                    for ((m, &x), &y) in mask.iter_mut().zip(a).zip(b) {
+                        *m &= x != NULL_DATE
+                            && y != NULL_I64
+                            && hit(x as i64, snap.clock.local_day(y + offset) as i64);
+                    }
+                }
+                (ColumnData::Time(a), ColumnData::Date(b)) => {
+                    for ((m, &x), &y) in mask.iter_mut().zip(a).zip(b) {
+                        if *m {
+                            *m = x != NULL_I64
+                                && y != NULL_DATE
+                                && hit(x, snap.clock.day_start(y) + offset);
+                        }
+                    }
+                }
+                _ => mask.iter_mut().for_each(|m| *m = false),
+            }
+        }
+        _ => mask.iter_mut().for_each(|m| *m = false),
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum KeyKind {
+    Email,
+    Phone,
+    Trimmed,
+    Raw,
+}
+
+/// FNV-1a: fast, deterministic; equal hashes are verified by comparing the keys.
+fn fnv(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// The normalized key of a cell into `buf`; false when the cell has no key (empty values
+/// never match).
+fn key_into(col: &Column, i: usize, kind: KeyKind, buf: &mut String) -> bool {
+    buf.clear();
+    let Some(s) = col.str(i) else { return false };
+    match kind {
+        KeyKind::Raw => buf.push_str(s),
+        KeyKind::Trimmed => buf.push_str(s.trim()),
+        KeyKind::Email => match normalize::email(s) {
+            Some(e) => buf.push_str(&e),
+            None => return false,
+        },
+        KeyKind::Phone => match normalize::phone_key(s) {
+            Some(k) => {
+                let _ = write!(buf, "{k}");
+            }
+            None => match normalize::phone(s) {
+                Some(p) => buf.push_str(&p),
+                None => return false,
+            },
+        },
+    }
+    !buf.is_empty()
+}
+
+/// Rows that share a key (in any of `columns`) with an earlier row, within `window`
+/// seconds of it when given. Keys are normalized as metrics.md says for emails and phones.
+/// "Earlier" follows `order` (the table's time column), then row order.
+fn duplicates(
+    table: &Table,
+    columns: &[String],
+    normalize: bool,
+    window: Option<i64>,
+    order: Option<&Column>,
+) -> Vec<bool> {
+    let n = table.rows;
+    let mut dup = vec![false; n];
+    let times: Vec<i64> = match order.map(|c| &c.data) {
+        Some(ColumnData::Time(v)) => v.clone(),
+        Some(ColumnData::Date(v)) => v
+            .iter()
+            .map(|&d| {
+                if d == NULL_DATE {
+                    NULL_I64
+                } else {
+                    d as i64 * SECONDS_PER_DAY
+                }
+            })
+            .collect(),
+        _ => (0..n as i64).collect(),
+    };
+    let window = if order.is_some() { window } else { None };
+    for name in columns {
+        let Some(col) = table.column(name) else {
+            continue;
+        };
+        let lower = name.to_ascii_lowercase();
+        let kind = match (normalize, lower.contains("email"), lower.contains("phone")) {
+            (false, ..) => KeyKind::Raw,
+            (true, true, _) => KeyKind::Email,
+            (true, _, true) => KeyKind::Phone,
+            _ => KeyKind::Trimmed,
+        };
+        let mut keyed: Vec<(u64, i64, u32)> = Vec::with_capacity(n);
+        let mut buf = String::new();
+        for (i, &t) in times.iter().enumerate() {
+            if key_into(col, i, kind, &mut buf) {
+                keyed.push((fnv(buf.as_bytes()), t, i as u32));
+            }
+        }
+        keyed.par_sort_unstable();
+        let (mut a, mut b) = (String::new(), String::new());
+        let mut start = 0;
+        while start < keyed.len() {
+            let mut end = start + 1;
+            while end < keyed.len() && keyed[end].0 == keyed[start].0 {
+                end += 1;
+            }
+            let run = &keyed[start..end];
+            if run.len() > 1 {
+                key_into(col, run[0].2 as usize, kind, &mut a);
+                let same = run[1..].iter().all(|r| {
+                    key_into(col, r.2 as usize, kind, &mut b);
+                    a == b
+                });
+                if same {
+                    mark(run, window, &mut dup);
+                } else {
+                    // A hash collision: split the run by the exact key.
+                    let mut exact: Vec<(String, i64, u32)> = run
+                        .iter()
+                        .map(|r| {
+                            key_into(col, r.2 as usize, kind, &mut b);
+                            (b.clone(), r.1, r.2)
+                        })
+                        .collect();
+                    exact.sort();
+                    let mut s = 0;
+                    while s < exact.len() {
+                        let mut e = s + 1;
+                        while e < exact.len() && exact[e].0 == exact[s].0 {
+                            e += 1;
+                        }
+                        let sub: Vec<(u64, i64, u32)> =
+                            exact[s..e].iter().map(|x| (0, x.1, x.2)).collect();
+                        mark(&sub, window, &mut dup);
+                        s = e;
+                    }
+                }
+            }
+            start = end;
+        }
+    }
+    dup
+}
+
+/// In a run of rows sharing a key, sorted by (time, row): every row but the first is a
+/// duplicate, or, with a window, those created within it after the previous one.
+fn mark(run: &[(u64, i64, u32)], window: Option<i64>, dup: &mut [bool]) {
+    for w in run.windows(2) {
+        let (prev, cur) = (w[0].1, w[1].1);
+        let within = match window {
+            None => true,
+            Some(win) => prev != NULL_I64 && cur != NULL_I64 && cur - prev <= win,
+        };
+        if within {
+            dup[w[1].2 as usize] = true;
+        }
+    }
+}
+
+/// The Rhai `where` predicate, on the rows still offending. Columns it reads are bound by
+/// name; params, manifest, as_of and the period bounds are set once.
+fn apply_where(
+    rule: &Rule,
+    p: &crate::rules::model::Expr,
+    table: &Table,
+    ctx: &RunCtx,
+    engine: &Engine,
+    mask: &mut [bool],
+) -> Result<(), Stop> {
+    let snap = &*ctx.snapshot;
+    let mut scope = Scope::new();
+    scope.push_dynamic("params", to_dynamic(&params_json(&rule.params)));
+    scope.push_dynamic("manifest", ctx.manifest_dyn.clone());
+    scope.push_dynamic("as_of", Dynamic::from_int(snap.as_of));
+    scope.push_dynamic("period_start", Dynamic::from_int(snap.period_start));
+    scope.push_dynamic("period_end", Dynamic::from_int(snap.period_end));
+    let base = scope.len();
+    let cols: Vec<(&str, Option<DynColumn>)> = p
+        .reads
+        .iter()
+        .map(|name| {
+            (
+                name.as_str(),
+                table.column(name).map(|c| DynColumn::new(c, snap)),
+            )
+        })
+        .collect();
+    let limits = &ctx.options.limits;
+    let mut seen = 0usize;
+    for (i, keep) in mask.iter_mut().enumerate() {
+        if !*keep {
+            continue;
+        }
+        seen += 1;
+        if seen % 256 == 0 && sandbox::deadline_passed() {
+            return Err(time_up(rule, ctx));
+        }
+        scope.rewind(base);
+        for (name, col) in &cols {
+            let v = col.as_ref().map_or(Dynamic::UNIT, |c| c.get(i));
+            scope.push_dynamic(*name, v);
+        }
+        let line = table.lines.get(i).copied().unwrap_or(0);
+        match engine.eval_ast_with_scope::<Dynamic>(&mut scope, &p.ast) {
+            Ok(d) => match d.as_bool() {
+                Ok(b) => *keep = b,
+                Err(t) => {
+                    return Err(Stop::Error(format!(
+                        "{}: `where` must give true or false, not {t} ({}:{line})",
+                        rule_place(rule),
+                        table.source.display()
+                    )))
+                }
+            },
+            Err(e) => {
+                return Err(Stop::Error(format!(
+                    "{}: `where` failed on {}:{line}: {}",
+                    rule_place(rule),
+                    table.source.display(),
+                    sandbox::describe(&e, limits)
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_runs_respect_the_window() {
+        // Same key at t = 0, 10, 100 (rows 2, 0, 1); window 50 s: only row 0 (10 after 0).
+        let run = vec![(7u64, 0i64, 2u32), (7, 10, 0), (7, 100, 1)];
+        let mut dup = vec![false; 3];
+        mark(&run, Some(50), &mut dup);
+        assert_eq!(dup, vec![true, false, false]);
+        let mut dup = vec![false; 3];
+        mark(&run, None, &mut dup);
+        assert_eq!(dup, vec![true, true, false]);
+    }
+
+    #[test]
+    fn judging_counts_and_shares() {
+        let spec = RowsSpec {
+            table: crate::snapshot::TableName::Leads,
+            period_column: None,
+            filters: vec![],
+            conditions: vec![],
+            predicate: None,
+        };
+        // 3 of 100 = 3 % > 2 %: fail, value is the share.
+        let o = judge(100, 3, None, Some(0.02), &spec);
+        assert_eq!(
+            (o.status, o.value, o.threshold),
+            (Some(Status::Fail), Some(0.03), Some(0.02))
+        );
+        // 2 of 100 = 2 %: not above the threshold.
+        assert_eq!(
+            judge(100, 2, None, Some(0.02), &spec).status,
+            Some(Status::Pass)
+        );
+        // No threshold: any row fails.
+        assert_eq!(judge(10, 1, None, None, &spec).status, Some(Status::Fail));
+        assert_eq!(judge(10, 0, None, None, &spec).status, Some(Status::Pass));
+        // max_count 5: 5 passes, 6 fails.
+        assert_eq!(
+            judge(10, 5, Some(5.0), None, &spec).status,
+            Some(Status::Pass)
+        );
+        assert_eq!(
+            judge(10, 6, Some(5.0), None, &spec).status,
+            Some(Status::Fail)
+        );
+        // A share over no rows is n/a.
+        assert_eq!(
+            judge(0, 0, None, Some(0.1), &spec).status,
+            Some(Status::Skipped)
+        );
+    }
+}
