@@ -104,18 +104,31 @@ impl<'a> InsertOrKeep<&'a str, u32> for HashMap<&'a str, u32, FixedState> {
 }
 
 /// A foreign key: table, column, the index of the target ids (if that table exists), target name.
-type Reference<'r, 'a> = (TableName, &'static str, &'r Option<IdIndex<'a>>, &'static str);
+type Reference<'r, 'a> = (
+    TableName,
+    &'static str,
+    &'r Option<IdIndex<'a>>,
+    &'static str,
+);
 
 pub fn collect(snap: &Snapshot) -> Facts {
     let mut items = Vec::new();
     let index = |t: TableName| {
         let pk = t.spec().primary_key?;
-        snap.table(t).and_then(|tb| tb.column(pk)).map(IdIndex::build)
+        snap.table(t)
+            .and_then(|tb| tb.column(pk))
+            .map(IdIndex::build)
     };
-    let (leads, deals, customers) = (index(TableName::Leads), index(TableName::Deals), index(TableName::Customers));
+    let (leads, deals, customers) = (
+        index(TableName::Leads),
+        index(TableName::Deals),
+        index(TableName::Customers),
+    );
 
     for name in TableName::ALL {
-        let Some(pk) = name.spec().primary_key else { continue };
+        let Some(pk) = name.spec().primary_key else {
+            continue;
+        };
         let built;
         let idx = match name {
             TableName::Leads => leads.as_ref(),
@@ -128,7 +141,14 @@ pub fn collect(snap: &Snapshot) -> Facts {
         };
         if let Some(idx) = idx {
             let rows = idx.repeated_rows().to_vec();
-            push(&mut items, "duplicate_id", name, pk, rows, format!("{name} rows repeat an earlier `{pk}`"));
+            push(
+                &mut items,
+                "duplicate_id",
+                name,
+                pk,
+                rows,
+                format!("{name} rows repeat an earlier `{pk}`"),
+            );
         }
     }
 
@@ -144,8 +164,12 @@ pub fn collect(snap: &Snapshot) -> Facts {
         (TableName::Leads, "account_id", &customers, "customers"),
     ];
     for (table, column, target, target_name) in references {
-        let (Some(t), Some(idx)) = (snap.table(table), target) else { continue };
-        let Some(col) = t.column(column) else { continue };
+        let (Some(t), Some(idx)) = (snap.table(table), target) else {
+            continue;
+        };
+        let Some(col) = t.column(column) else {
+            continue;
+        };
         let rows: Vec<u32> = (0..t.rows as u32)
             .into_par_iter()
             .filter(|&i| col.str(i as usize).is_some_and(|v| idx.find(v).is_none()))
