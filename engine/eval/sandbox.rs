@@ -283,7 +283,8 @@ fn sizes(v: &Dynamic, depth: usize) -> (usize, usize, usize) {
     (0, 0, 0)
 }
 
-fn human_duration(d: Duration) -> String {
+/// `3 s`, `500 ms`.
+pub fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms % 1000 == 0 {
         format!("{} s", ms / 1000)
