@@ -13,6 +13,7 @@ pub mod diag;
 pub mod eval;
 pub mod generate;
 pub mod metrics;
+pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod snapshot;

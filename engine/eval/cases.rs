@@ -128,7 +128,7 @@ pub fn run_case(
 ) -> Result<CaseResult, Diagnostics> {
     let expected = expectations(dir, pack)?;
     let snap = Snapshot::load_partial(dir, LoadOptions { lenient: false })?;
-    let (_, findings) = audit(pack, snap, options);
+    let (_, _, findings) = audit(pack, snap, options)?;
     let checks = expected
         .into_iter()
         .map(|e| Checked {

@@ -10,6 +10,7 @@ pub mod cases;
 pub mod check;
 pub mod finding;
 pub mod groups;
+pub mod pii;
 pub mod render;
 pub mod require;
 pub mod rows;
@@ -23,6 +24,7 @@ use rayon::prelude::*;
 use rhai::Dynamic;
 use serde_json::Value;
 
+use crate::diag::Diagnostic;
 use crate::metrics::{By, Store};
 use crate::rules::model::{Rule, Shape, Step};
 use crate::rules::pack::ResolvedPack;
@@ -36,7 +38,7 @@ use sandbox::Limits;
 pub struct Options {
     /// Locale of the texts (`en`, `ru`); texts fall back to `en`.
     pub locale: String,
-    /// Show emails and phones in evidence unmasked.
+    /// Show personal data (emails, phones, person names) in evidence unmasked.
     pub show_pii: bool,
     /// Offending rows kept per finding as evidence.
     pub sample_rows: usize,
@@ -144,12 +146,20 @@ impl Outcome {
     }
 }
 
-/// The metrics every rule reads, computed once per run.
-///
-/// The metrics module (engine/metrics) is being built in parallel; until it provides the
-/// computation the store is empty, and `check` rules report `skipped: … was not computed`.
-pub fn metrics_store(_snap: &Snapshot) -> Store {
-    Store::default()
+/// The metrics every rule reads, computed once per run (every breakdown, and the previous
+/// window for period-over-period). Fails only on an attribution model marqa does not know:
+/// a diagnostic at `attribution.model` in the manifest.
+pub fn metrics_store(snap: &Snapshot) -> Result<Store, Diagnostic> {
+    Store::compute(snap, &crate::metrics::Options::default()).map_err(|e| {
+        let file = snap.root.join(crate::snapshot::MANIFEST_FILE);
+        let names: Vec<&str> = crate::metrics::attribution::Model::ALL
+            .iter()
+            .map(|m| m.as_str())
+            .collect();
+        Diagnostic::new("E-METRICS-MODEL", e.to_string())
+            .at(snap.loaded.document.location(&file, "/attribution/model"))
+            .help(format!("use one of: {}", names.join(", ")))
+    })
 }
 
 /// Compute the metrics of a loaded snapshot and evaluate a pack over both: what
@@ -158,14 +168,14 @@ pub fn audit(
     pack: &ResolvedPack,
     snapshot: Snapshot,
     options: &Options,
-) -> (Arc<Snapshot>, Vec<Finding>) {
-    let store = metrics_store(&snapshot);
+) -> Result<(Arc<Snapshot>, Arc<Store>, Vec<Finding>), Diagnostic> {
+    let store = metrics_store(&snapshot)?;
     let input = Input {
         snapshot: Arc::new(snapshot),
         store: Arc::new(store),
     };
     let findings = evaluate(pack, &input, options);
-    (input.snapshot, findings)
+    Ok((input.snapshot, input.store, findings))
 }
 
 /// Evaluate every enabled rule of a pack. Never fails: a rule that cannot run is a

@@ -49,7 +49,7 @@ pub fn window(ctx: &Ctx, w: Window, dims: &[By], settings: Settings) -> Store {
     };
     funnel::compute(&mut run);
     sales::compute(&mut run);
-    speed::compute(&mut run);
+    let response_times = speed::compute(&mut run);
     let spend = money::spend(&run);
     money::compute_in(&mut run, &spend);
     money::compute_out(&mut run, &spend);
@@ -70,6 +70,7 @@ pub fn window(ctx: &Ctx, w: Window, dims: &[By], settings: Settings) -> Store {
         plan,
         events,
         attribution,
+        response_times,
         ..Store::default()
     };
     assemble(&mut store, run);
