@@ -84,11 +84,22 @@ impl Schema {
                     }
                     _ => {
                         let value = compact(e.instance());
-                        Diagnostic::new(
+                        let d = Diagnostic::new(
                             "E-SCHEMA",
                             format!("{}{}: {}", value, place(&pointer), describe(e.kind())),
                         )
-                        .at(doc.location(file, &pointer))
+                        .at(doc.location(file, &pointer));
+                        // A misspelt enum value: suggest the nearest allowed one.
+                        match (e.kind(), e.instance().as_str()) {
+                            (ValidationErrorKind::Enum { options }, Some(word)) => {
+                                let allowed = options.as_array().into_iter().flatten();
+                                match did_you_mean(word, allowed.filter_map(Value::as_str)) {
+                                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                                    None => d,
+                                }
+                            }
+                            _ => d,
+                        }
                     }
                 }
             })

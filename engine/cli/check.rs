@@ -125,7 +125,11 @@ pub fn run(args: Args) -> CmdResult {
         },
     )?;
     let options = args.eval.options(&pack);
-    let (snap, store, findings) = eval::audit(&pack, snap, &options)?;
+    let eval::Audit {
+        snapshot: snap,
+        store,
+        findings,
+    } = eval::audit(&pack, snap, &options)?;
     let failed = findings.iter().any(|f| f.fails_at(args.fail_on));
     let audit = report::Audit {
         snapshot: &snap,

@@ -10,7 +10,7 @@ use crate::schema::{self, Schema};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// One schema to print: rule, pack, manifest, findings or rule-test (default: all).
+    /// One schema to print: rule, pack, manifest, metrics, findings or rule-test (default: all).
     pub name: Option<String>,
     /// Write every schema as `<name>.schema.json` into this folder instead of printing.
     #[arg(long, value_name = "DIR")]

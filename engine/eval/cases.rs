@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::finding::{Finding, Status};
-use super::render::fmt_num;
 use super::{audit, Options};
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Location};
 use crate::rules::ResolvedPack;
@@ -128,7 +127,7 @@ pub fn run_case(
 ) -> Result<CaseResult, Diagnostics> {
     let expected = expectations(dir, pack)?;
     let snap = Snapshot::load_partial(dir, LoadOptions { lenient: false })?;
-    let (_, _, findings) = audit(pack, snap, options)?;
+    let findings = audit(pack, snap, options)?.findings;
     let checks = expected
         .into_iter()
         .map(|e| Checked {
@@ -185,7 +184,7 @@ fn check(e: &Expectation, findings: &[Finding]) -> Option<String> {
     let describe = |f: &Finding| {
         let mut s = f.status.to_string();
         if let Some(v) = f.value {
-            s.push_str(&format!(" (value {})", fmt_num(v)));
+            s.push_str(&format!(" (value {v})"));
         }
         if let Some(m) = &f.message {
             s.push_str(&format!(": {m}"));
@@ -211,9 +210,10 @@ fn check(e: &Expectation, findings: &[Finding]) -> Option<String> {
             Some(v) if (v - want).abs() <= e.tolerance.max(want.abs() * 1e-12) => {}
             other => {
                 return Some(format!(
-                    "expected value {}, got {}",
-                    fmt_num(want),
-                    other.map(fmt_num).unwrap_or_else(|| "none".into())
+                    "expected value {want}, got {}",
+                    other
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "none".into())
                 ))
             }
         }

@@ -162,20 +162,31 @@ pub fn metrics_store(snap: &Snapshot) -> Result<Store, Diagnostic> {
     })
 }
 
+/// What an audit produced: the snapshot and metrics it read, and the findings.
+pub struct Audit {
+    pub snapshot: Arc<Snapshot>,
+    pub store: Arc<Store>,
+    pub findings: Vec<Finding>,
+}
+
 /// Compute the metrics of a loaded snapshot and evaluate a pack over both: what
 /// `marqa check` and `marqa rules test` do.
 pub fn audit(
     pack: &ResolvedPack,
     snapshot: Snapshot,
     options: &Options,
-) -> Result<(Arc<Snapshot>, Arc<Store>, Vec<Finding>), Diagnostic> {
+) -> Result<Audit, Diagnostic> {
     let store = metrics_store(&snapshot)?;
     let input = Input {
         snapshot: Arc::new(snapshot),
         store: Arc::new(store),
     };
     let findings = evaluate(pack, &input, options);
-    Ok((input.snapshot, input.store, findings))
+    Ok(Audit {
+        snapshot: input.snapshot,
+        store: input.store,
+        findings,
+    })
 }
 
 /// Evaluate every enabled rule of a pack. Never fails: a rule that cannot run is a

@@ -109,7 +109,7 @@ fn template_context(
             set.iter()
                 .map(|(k, m)| {
                     let v = match m.value {
-                        MetricValue::Num(x) if x.is_finite() => json!(x),
+                        MetricValue::Num(x) => number(Some(x)),
                         _ => Value::Null,
                     };
                     (k.clone(), v)
@@ -128,8 +128,8 @@ fn template_context(
         .map(|e| e.missing.clone())
         .unwrap_or_default();
     json!({
-        "value": value,
-        "threshold": threshold,
+        "value": number(value),
+        "threshold": number(threshold),
         "params": params_json(&rule.params),
         "group": o.group,
         "by": o.per.map(|b| b.as_str()),
@@ -138,6 +138,16 @@ fn template_context(
         "missing": missing,
         "rule": rule.id,
     })
+}
+
+/// A number for templates: whole numbers as integers, so `{{ value }}` prints `30`, not
+/// `30.0`; non-finite and missing values as none.
+fn number(x: Option<f64>) -> Value {
+    match x {
+        Some(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15 => json!(v as i64),
+        Some(v) if v.is_finite() => json!(v),
+        _ => Value::Null,
+    }
 }
 
 /// A failure message for rules without a `message` template.

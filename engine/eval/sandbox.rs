@@ -221,6 +221,68 @@ pub fn describe(err: &EvalAltResult, limits: &Limits) -> String {
     }
 }
 
+/// Rhai checks a map's size when it passes through a function call or is returned, but not
+/// when a key is added by index assignment (`m[k] = v`). After a script finishes, its
+/// top-level variables are measured too, so a script that built an oversized value in a
+/// loop fails like one that passed it to a function. (A value built and dropped inside a
+/// function is bounded by the operation limit and the deadline.)
+pub fn oversized(scope: &rhai::Scope, limits: &Limits) -> Option<String> {
+    for (name, _, value) in scope.iter_raw() {
+        let (arr, map, s) = sizes(value, 0);
+        let over = if s > limits.max_string_size {
+            Some(format!(
+                "strings of {s} bytes; the sandbox limit is {}",
+                limits.max_string_size
+            ))
+        } else if arr > limits.max_array_size {
+            Some(format!(
+                "arrays of {arr} items; the sandbox limit is {}",
+                limits.max_array_size
+            ))
+        } else if map > limits.max_map_size {
+            Some(format!(
+                "maps of {map} keys; the sandbox limit is {}",
+                limits.max_map_size
+            ))
+        } else {
+            None
+        };
+        if let Some(o) = over {
+            return Some(format!("variable `{name}` holds {o}"));
+        }
+    }
+    None
+}
+
+/// (array items, map keys, string bytes) inside a value, as Rhai counts them.
+fn sizes(v: &Dynamic, depth: usize) -> (usize, usize, usize) {
+    if depth > 64 {
+        return (0, 0, 0);
+    }
+    if v.is_shared() {
+        return match v.read_lock::<Dynamic>() {
+            Some(inner) if !inner.is_shared() => sizes(&inner, depth + 1),
+            _ => (0, 0, 0),
+        };
+    }
+    if let Some(a) = v.read_lock::<rhai::Array>() {
+        return a.iter().fold((a.len(), 0, 0), |(x, y, z), e| {
+            let (a2, m2, s2) = sizes(e, depth + 1);
+            (x + a2, y + m2, z + s2)
+        });
+    }
+    if let Some(m) = v.read_lock::<rhai::Map>() {
+        return m.values().fold((0, m.len(), 0), |(x, y, z), e| {
+            let (a2, m2, s2) = sizes(e, depth + 1);
+            (x + a2, y + m2, z + s2)
+        });
+    }
+    if let Some(s) = v.read_lock::<rhai::ImmutableString>() {
+        return (0, 0, s.len());
+    }
+    (0, 0, 0)
+}
+
 fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms % 1000 == 0 {
@@ -294,9 +356,19 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("1000 keys"), "{err}");
-        // ...but not on index assignment, where the deadline is the bound.
+        // ...but not on index assignment: a loop that runs to the end is caught after the
+        // script by measuring its variables, one that does not by the deadline.
+        let e = engine(&l);
+        let ast =
+            compile_script(&e, &[], "let m = #{}; for i in 0..5000 { m[`k${i}`] = i; }").unwrap();
+        let mut scope = Scope::new();
+        with_deadline(l.time_limit, || e.run_ast_with_scope(&mut scope, &ast)).unwrap();
+        assert_eq!(
+            oversized(&scope, &l).as_deref(),
+            Some("variable `m` holds maps of 5000 keys; the sandbox limit is 1000")
+        );
         let t = Instant::now();
-        let err = run("let m = #{}; for i in 0..1000000 { m[`k${i}`] = i; }", &l).unwrap_err();
+        let err = run("let m = #{}; for i in 0..100000000 { m[`k${i}`] = i; }", &l).unwrap_err();
         assert!(err.contains("time limit"), "{err}");
         assert!(t.elapsed() < Duration::from_secs(3));
     }

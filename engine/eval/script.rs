@@ -93,10 +93,17 @@ pub fn evaluate(rule: &Rule, script: &Script, ctx: &RunCtx, engine: &Engine) -> 
     let emitted = EMITTED.with(|e| e.borrow_mut().take()).unwrap_or_default();
     if let Err(e) = result {
         return vec![Outcome::error(format!(
-            "{}: script {} {}",
+            "{}: script {}: {}",
             rule_place(rule),
             script.file.display(),
             sandbox::describe(&e, &ctx.options.limits)
+        ))];
+    }
+    if let Some(what) = sandbox::oversized(&scope, &ctx.options.limits) {
+        return vec![Outcome::error(format!(
+            "{}: script {}: {what}",
+            rule_place(rule),
+            script.file.display()
         ))];
     }
     if emitted.is_empty() {

@@ -53,7 +53,7 @@ defects! {
         "about 8% of deals that reach a proposal go back to qualification or meeting before moving on"
         => "backward_moves (funnel step)";
     WonWithoutAmount = "won_without_amount":
-        "about 4% of won deals have no amount and no gross profit (their payments still exist)"
+        "about 4% of won first deals and 5% of won repeat orders have no amount and no gross profit (their payments still exist)"
         => "won_without_amount (funnel step; max 0)";
     OrphanDeals = "orphan_deals":
         "about 2% of deals point to a lead that was deleted from the CRM (the lead, its touches and calls are not exported)"

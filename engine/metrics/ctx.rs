@@ -28,6 +28,8 @@ pub struct Ctx<'a> {
     pub payments: Option<Payments<'a>>,
     /// Lead ids to rows (first row of a repeated id).
     pub lead_ids: HashMap<&'a str, u32>,
+    /// Which leads are duplicates (window-independent: computed once, shared by windows).
+    pub duplicates: std::sync::OnceLock<Vec<bool>>,
 }
 
 pub struct Leads<'a> {
@@ -434,6 +436,7 @@ impl<'a> Ctx<'a> {
             customers,
             payments,
             lead_ids,
+            duplicates: std::sync::OnceLock::new(),
         }
     }
 }

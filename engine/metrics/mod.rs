@@ -138,7 +138,7 @@ pub struct Store {
     /// edge (None without a `first_response_at` column).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_times: Option<speed::ResponseTimes>,
-    /// The same metrics for the previous window of equal length (overall and by channel).
+    /// The same metrics for the previous window of equal length (overall, by channel, month and quarter).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<Box<Store>>,
 }
@@ -169,6 +169,10 @@ impl Default for Options {
     }
 }
 
+/// Breakdowns computed for the previous window: channels, and months and quarters (so plan
+/// rows of that window get their facts too).
+pub const PREVIOUS_DIMS: [By; 3] = [By::Channel, By::Month, By::Quarter];
+
 /// A manifest attribution model that marqa does not know.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("unknown attribution model `{0}`")]
@@ -195,16 +199,17 @@ impl Store {
         let settings = settings(snap, opts.model)?;
         let ctx = ctx::Ctx::new(snap);
         let window = Window::period(snap);
-        let mut store = compute::window(&ctx, window, &opts.dims, settings);
-        if opts.previous {
-            let prev = window.previous(snap);
-            store.previous = Some(Box::new(compute::window(
-                &ctx,
-                prev,
-                &[By::Channel],
-                settings,
-            )));
-        }
+        // The two windows are independent: compute them side by side.
+        let (mut store, previous) = rayon::join(
+            || compute::window(&ctx, window, &opts.dims, settings),
+            || {
+                opts.previous.then(|| {
+                    let prev = window.previous(snap);
+                    Box::new(compute::window(&ctx, prev, &PREVIOUS_DIMS, settings))
+                })
+            },
+        );
+        store.previous = previous;
         Ok(store)
     }
 

@@ -11,20 +11,11 @@ use super::run::Run;
 use super::scope::{Key, Window};
 use super::MetricValue;
 
-/// Source values that mean "no source".
-pub const PLACEHOLDERS: [&str; 7] = [
-    "(not set)",
-    "(none)",
-    "(direct)",
-    "none",
-    "null",
-    "undefined",
-    "-",
-];
+/// Source values that mean "no source" (one list, shared with the rules' row checks).
+pub use crate::snapshot::normalize::NO_SOURCE_VALUES as PLACEHOLDERS;
 
 pub fn is_placeholder(s: &str) -> bool {
-    let t = s.trim();
-    t.is_empty() || PLACEHOLDERS.iter().any(|p| p.eq_ignore_ascii_case(t))
+    crate::snapshot::normalize::is_missing_source(Some(s))
 }
 
 /// A UTM value outside the agreed list (an empty list agrees to anything), or with
@@ -67,7 +58,7 @@ pub fn compute(run: &mut Run) {
     let code = |c: Option<&CatColumn>, i: usize| c.map_or(0, |c| c.codes[i] as usize);
     let entry = l.table.column("entry_method").and_then(Column::cats);
     let manual = per_code(entry, |v| v == Some("manual"));
-    let dup = duplicates(ctx);
+    let dup = ctx.duplicates.get_or_init(|| duplicates(ctx));
     let (mut leads, mut nosrc, mut viol, mut dups, mut man) = (
         vec![0.0; n],
         vec![0.0; n],
@@ -257,19 +248,13 @@ pub fn compute(run: &mut Run) {
 }
 
 /// Normalized phone: digits only; 11 digits starting with 8 become 7…; 10 digits get a 7.
+/// (The normalizations live in `snapshot::normalize`, shared with the rules' row checks.)
 pub fn normalize_phone(s: &str, out: &mut String) {
-    out.clear();
-    out.extend(s.chars().filter(char::is_ascii_digit));
-    if out.len() == 11 && out.starts_with('8') {
-        out.replace_range(0..1, "7");
-    } else if out.len() == 10 {
-        out.insert(0, '7');
-    }
+    crate::snapshot::normalize::phone_into(s, out);
 }
 
 pub fn normalize_email(s: &str, out: &mut String) {
-    out.clear();
-    out.push_str(&s.trim().to_lowercase());
+    crate::snapshot::normalize::email_into(s, out);
 }
 
 /// Which leads repeat an earlier lead's normalized email or phone within the window.

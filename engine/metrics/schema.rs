@@ -83,14 +83,14 @@ pub fn json_schema() -> Value {
         "properties": store_props.clone()
     });
     store["properties"]["previous"] = json!({"$ref": "#/$defs/store",
-        "description": "The same metrics for the previous window of equal length (overall and by channel)."});
+        "description": "The same metrics for the previous window of equal length (overall, by channel, month and quarter)."});
     let mut top_props = store_props.as_object().expect("object").clone();
     top_props.insert("format".into(), json!({"const": "marqa-metrics/1"}));
     top_props.insert("company".into(), json!({"type": "string"}));
     top_props.insert("as_of".into(), json!({"type": "string"}));
     top_props.insert("timezone".into(), json!({"type": "string"}));
     top_props.insert("previous".into(), json!({"$ref": "#/$defs/store",
-        "description": "The same metrics for the previous window of equal length (overall and by channel)."}));
+        "description": "The same metrics for the previous window of equal length (overall, by channel, month and quarter)."}));
     let attribution = json!({"type": "object",
     "required": ["model", "lookback_days", "half_life_days", "customers", "models", "markov"],
     "additionalProperties": false,

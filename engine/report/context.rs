@@ -119,7 +119,8 @@ pub struct SummaryCtx {
     /// Failed findings per severity, most severe first.
     pub by_severity: Vec<SeverityCount>,
     pub top_problems: Vec<FindingCtx>,
-    /// Characters of the longest finding label (`rule [group]`), for aligned text.
+    /// Characters of the longest finding label (`rule [group]`), capped at 40 so long group
+    /// names do not push every title far right: the width of the text view's label column.
     pub label_width: usize,
 }
 
@@ -870,7 +871,8 @@ pub fn build(a: &Audit) -> Context {
             .iter()
             .map(|f| f.label.chars().count())
             .max()
-            .unwrap_or(4),
+            .unwrap_or(4)
+            .min(40),
     };
     let as_of_day = snap.clock.local_day(snap.as_of);
     let mut ctx = Context {

@@ -202,12 +202,14 @@ fn unit_of(name: &str) -> Result<Unit, Error> {
         "minutes" => Unit::Minutes,
         "months" => Unit::Months,
         "score" => Unit::Score,
-        other => return Err(Error::new(
-            ErrorKind::InvalidOperation,
-            format!(
+        other => {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!(
                 "unknown unit `{other}` (count, share, money, ratio, days, minutes, months, score)"
             ),
-        )),
+            ))
+        }
     })
 }
 

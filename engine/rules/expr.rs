@@ -101,9 +101,9 @@ pub fn problem(
     let (line, column) = (pos.line().unwrap_or(1), pos.position().unwrap_or(1));
     let (message, help) = match e.err_type() {
         ParseErrorType::VariableUndefined(v) => undefined(v),
-        ParseErrorType::Reserved(s) if s == "eval" => (
+        other if other.to_string().contains("'eval'") => (
             "`eval` is disabled in the sandbox".to_string(),
-            Some("write the expression directly".to_string()),
+            Some("write the code directly".to_string()),
         ),
         other => (format!("does not compile: {other}"), None),
     };

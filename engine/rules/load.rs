@@ -82,7 +82,7 @@ pub fn parse_file(text: &str, file: &Path, cx: &FileCtx) -> (Vec<Rule>, Vec<Diag
     for doc in &docs {
         let schema_errors = schema::RULE.check(doc, file);
         if !schema_errors.is_empty() {
-            errors.extend(schema_errors);
+            errors.extend(schema_errors.into_iter().map(threshold_hint));
             continue;
         }
         let dcx = DocCtx {
@@ -96,6 +96,19 @@ pub fn parse_file(text: &str, file: &Path, cx: &FileCtx) -> (Vec<Rule>, Vec<Diag
         }
     }
     (rules, errors)
+}
+
+/// Thresholds belong in `params` (so packs can override them); say so when a rule puts
+/// one inside `rows`.
+fn threshold_hint(d: Diagnostic) -> Diagnostic {
+    let misplaced = d.code == "E-SCHEMA-UNKNOWN-KEY"
+        && d.message.ends_with("at `rows`")
+        && d.message.starts_with("unknown key `max_");
+    if misplaced {
+        d.help("thresholds are params, so packs can override them: `params: {max_share: 0.02}` or `params: {max_count: 0}`")
+    } else {
+        d
+    }
 }
 
 fn parse_rule(dcx: &DocCtx, cx: &FileCtx, errors: &mut Vec<Diagnostic>) -> Option<Rule> {

@@ -378,7 +378,13 @@ impl Resolver {
             engine: &self.engine,
             templates: &self.templates,
         };
-        for (id, ov) in overrides {
+        // In file order, so messages come out the way the file reads.
+        let mut entries: Vec<(&String, &Value)> = overrides.iter().collect();
+        entries.sort_by_key(|(id, _)| {
+            doc.positions
+                .key(&format!("/overrides/{}", pointer_segment(id)))
+        });
+        for (id, ov) in entries {
             let ptr = format!("/overrides/{}", pointer_segment(id));
             let Some(&i) = self.index.get(id) else {
                 let d = dcx.key_err(

@@ -207,40 +207,46 @@ pub fn group_source(
     by: By,
     period_column: Option<&str>,
 ) -> Result<GroupSource, String> {
+    source_for(table, by, period_column).ok_or_else(|| {
+        let options: Vec<&str> = By::ALL
+            .into_iter()
+            .filter(|b| source_for(table, *b, None).is_some())
+            .map(By::as_str)
+            .collect();
+        match by {
+            By::Month | By::Quarter => {
+                format!("{table} has no date column to group by {}", by.as_str())
+            }
+            _ => format!(
+                "{table} has no `{}` column to group rows by; group by {}",
+                by.as_str(),
+                options.join(", ")
+            ),
+        }
+    })
+}
+
+fn source_for(table: TableName, by: By, period_column: Option<&str>) -> Option<GroupSource> {
     let spec = table.spec();
-    let has = |c: &str| spec.column(c).is_some();
     match by {
         By::Month | By::Quarter => {
-            let col = period_column
-                .or_else(|| default_period_column(table))
-                .ok_or_else(|| format!("{table} has no date column to group by {}", by.as_str()))?;
-            Ok(GroupSource::Period {
+            let col = period_column.or_else(|| default_period_column(table))?;
+            Some(GroupSource::Period {
                 column: col.to_string(),
                 by,
             })
         }
         _ => {
             let name = by.as_str();
-            if has(name) {
-                Ok(GroupSource::Column(name.to_string()))
+            if spec.column(name).is_some() {
+                Some(GroupSource::Column(name.to_string()))
             } else if table == TableName::Deals && matches!(by, By::Channel | By::Segment) {
-                Ok(GroupSource::Lead(name.to_string()))
+                Some(GroupSource::Lead(name.to_string()))
             } else {
-                Err(format!(
-                    "{table} has no `{name}` column to group rows by; group by {}",
-                    group_options(table).join(", ")
-                ))
+                None
             }
         }
     }
-}
-
-fn group_options(table: TableName) -> Vec<&'static str> {
-    By::ALL
-        .into_iter()
-        .filter(|b| group_source(table, *b, None).is_ok())
-        .map(By::as_str)
-        .collect()
 }
 
 const STRING_TYPES: &[ColType] = &[ColType::Id, ColType::Text, ColType::Category];
@@ -624,7 +630,19 @@ pub(super) fn parse(
         },
         None => None,
     };
-    if conditions.is_empty() && predicate.is_none() {
+    let given = [
+        "missing",
+        "duplicate",
+        "not_in",
+        "matches",
+        "not_matches",
+        "range",
+        "before",
+        "after",
+        "references",
+        "where",
+    ];
+    if !given.iter().any(|k| v.get(*k).is_some()) {
         errors.push(
             cx.err("E-RULE-ROWS", base, "a rows check needs a condition")
                 .help("add one of missing, duplicate, not_in, matches, not_matches, range, before, after, references, where"),

@@ -38,7 +38,7 @@ impl PackSource {
                 }
             });
         }
-        let path = base.join(spec);
+        let path = normalize(&base.join(spec));
         if path.is_dir() {
             if path.join(PACK_FILE).is_file() {
                 Ok(PackSource::Dir(path))
@@ -170,6 +170,28 @@ impl PackSource {
                 "a built-in pack can only extend built-in packs, not `{spec}`"
             )),
         }
+    }
+}
+
+/// `a/../b` -> `b`, `./a` -> `a`, lexically (no file system access), so messages show
+/// the paths people wrote.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
     }
 }
 

@@ -26,19 +26,35 @@ pub fn email(raw: &str) -> Option<Cow<'_, str>> {
     }
 }
 
+/// The normalized email into `out` (cleared first; empty when there is none). For loops
+/// that reuse one buffer.
+pub fn email_into(raw: &str, out: &mut String) {
+    out.clear();
+    let t = raw.trim();
+    if t.chars().any(char::is_uppercase) {
+        out.extend(t.chars().flat_map(char::to_lowercase));
+    } else {
+        out.push_str(t);
+    }
+}
+
+/// The normalized phone into `out` (cleared first; empty when it has no digits).
+pub fn phone_into(raw: &str, out: &mut String) {
+    out.clear();
+    out.extend(raw.chars().filter(char::is_ascii_digit));
+    if out.len() == 11 && out.starts_with('8') {
+        out.replace_range(0..1, "7");
+    } else if out.len() == 10 {
+        out.insert(0, '7');
+    }
+}
+
 /// The normalized phone as digits (`+7 (900) 000-00-01` -> `79000000001`), or `None` when
 /// it has no digits.
 pub fn phone(raw: &str) -> Option<String> {
-    let mut digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-    if digits.is_empty() {
-        return None;
-    }
-    if digits.len() == 11 && digits.starts_with('8') {
-        digits.replace_range(0..1, "7");
-    } else if digits.len() == 10 {
-        digits.insert(0, '7');
-    }
-    Some(digits)
+    let mut digits = String::new();
+    phone_into(raw, &mut digits);
+    (!digits.is_empty()).then_some(digits)
 }
 
 /// The normalized phone as a number that two phones share exactly when their normalized
@@ -122,6 +138,17 @@ mod tests {
         assert_ne!(phone_key("0123"), phone_key("123"));
         assert_ne!(phone_key("89000000001"), phone_key("8900000000"));
         assert_eq!(phone_key("--"), None);
+    }
+
+    #[test]
+    fn buffer_forms_agree() {
+        let mut b = String::new();
+        email_into(" A@Example.COM ", &mut b);
+        assert_eq!(b, "a@example.com");
+        phone_into("8 (900) 000-00-01", &mut b);
+        assert_eq!(b, "79000000001");
+        phone_into("--", &mut b);
+        assert_eq!(b, "");
     }
 
     #[test]

@@ -1,0 +1,367 @@
+//! The real binary: `marqa check` exit codes for CI, hostile scripts, `rules test`,
+//! `rules explain`, `rules list`, `schema`, and the findings document.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use common::fixture;
+use predicates::prelude::*;
+
+fn marqa() -> Command {
+    let mut c = Command::cargo_bin("marqa").unwrap();
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+const BROKEN: &str = "rules/b2b-core/tests/broken";
+
+#[test]
+fn ci_scenario_exit_codes() {
+    // The broken case fails `error` rules (orphan deals, leads without source…): exit 1.
+    marqa()
+        .args(["check", BROKEN])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAIL"));
+    // Nothing in the built-in pack is critical: exit 0 with --fail-on critical.
+    marqa()
+        .args(["check", BROKEN, "--fail-on", "critical"])
+        .assert()
+        .code(0);
+    // Warnings count with --fail-on warning; a clean snapshot passes at the default.
+    marqa()
+        .args(["check", "rules/b2b-core/tests/clean"])
+        .assert()
+        .code(0);
+    marqa()
+        .args(["check", "rules/b2b-core/tests/clean", "--fail-on", "info"])
+        .assert()
+        .code(0);
+    // A malformed pack: exit 2, every problem with file, line, column and a suggestion.
+    marqa()
+        .args(["check", BROKEN, "--pack", "tests/fixtures/packs/broken"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "tests/fixtures/packs/broken/rules/typo.yaml:6:1: error[E-SCHEMA-UNKNOWN-KEY]: unknown key `recomendation`\n  help: did you mean `recommendation`?",
+        ))
+        .stderr(predicate::str::contains(
+            "tests/fixtures/packs/broken/pack.yaml:4:40: error[E-PACK-OVERRIDE-PARAM]: rule `data.leads-without-source` has no param `max_shar`\n  help: did you mean `max_share`?",
+        ));
+    // A missing snapshot and an unknown built-in pack are exit 2 too.
+    marqa()
+        .args(["check", "tests/fixtures/nowhere"])
+        .assert()
+        .code(2);
+    marqa()
+        .args(["check", BROKEN, "--pack", "builtin:nope"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn hostile_scripts_become_error_findings_and_the_run_goes_on() {
+    let t = Instant::now();
+    let out = marqa()
+        .args([
+            "check",
+            "tests/fixtures/tiny",
+            "--pack",
+            "tests/fixtures/packs/hostile",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let elapsed = t.elapsed();
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    // A broken rule counts as severity error: exit 1 by default.
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    let find = |id: &str| {
+        findings
+            .iter()
+            .find(|f| f["rule"] == id)
+            .unwrap_or_else(|| panic!("no {id}"))
+    };
+    for (id, file, why) in [
+        ("hostile.loop", "loop.rhai", "exceeded the"),
+        (
+            "hostile.recursion",
+            "recursion.rhai",
+            "call depth limit of 48",
+        ),
+        (
+            "hostile.string",
+            "string.rhai",
+            "exceeded the sandbox limit of 1048576 bytes",
+        ),
+        ("hostile.map", "map.rhai", ""),
+        (
+            "hostile.import",
+            "import.rhai",
+            "scripts cannot import modules or read files",
+        ),
+    ] {
+        let f = find(id);
+        assert_eq!(f["status"], "error", "{id}: {f}");
+        let msg = f["message"].as_str().unwrap();
+        assert!(
+            msg.starts_with(&format!(
+                "rule `{id}` (tests/fixtures/packs/hostile/rules/hostile.yaml:"
+            )),
+            "{msg}"
+        );
+        assert!(msg.contains(file) && msg.contains(why), "{msg}");
+    }
+    // A million-key map is stopped by the deadline, or measured if it finishes first.
+    let map = find("hostile.map")["message"].as_str().unwrap().to_string();
+    assert!(
+        map.contains("time limit of 3 s") || map.contains("limit is 100000"),
+        "{map}"
+    );
+    // The other rules still produce their findings.
+    assert_eq!(find("data.leads-without-source")["status"], "fail");
+    assert_eq!(find("funnel.definitions")["status"], "pass");
+    assert_eq!(doc["summary"]["error"], 5);
+    // With --fail-on critical an error finding does not fail the run.
+    marqa()
+        .args([
+            "check",
+            "tests/fixtures/tiny",
+            "--pack",
+            "tests/fixtures/packs/hostile",
+            "--fail-on",
+            "critical",
+            "--rule-timeout",
+            "0.5",
+        ])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn the_findings_document_matches_its_schema_and_is_reproducible() {
+    let run = || {
+        marqa()
+            .args(["check", BROKEN, "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let a = run();
+    assert_eq!(a, run(), "same input, byte-identical output");
+    let text = String::from_utf8(a).unwrap();
+    let doc = marqa::yaml::parse_single(&text, Path::new("findings.json")).unwrap();
+    let errs = marqa::schema::FINDINGS.check(&doc, Path::new("findings.json"));
+    assert!(errs.is_empty(), "{errs:?}");
+    // Findings come grouped by step in the order of the audit, then by rule id.
+    let v = &doc.value["findings"];
+    let steps: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["step"].as_str().unwrap())
+        .collect();
+    let order = [
+        "goals",
+        "data_sources",
+        "funnel",
+        "channels",
+        "customers",
+        "unit_economics",
+        "reporting",
+        "processes",
+        "tech_stack",
+        "kpis",
+        "plan",
+        "actions",
+    ];
+    let ranks: Vec<usize> = steps
+        .iter()
+        .map(|s| order.iter().position(|o| o == s).unwrap())
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{steps:?}");
+}
+
+#[test]
+fn text_output_is_grouped_by_step_and_localized() {
+    marqa()
+        .args(["check", BROKEN])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "\ngoals\n  PASS     error     goals.declared",
+        ))
+        .stdout(predicate::str::contains(
+            "  FAIL     warning   goals.horizon",
+        ))
+        .stdout(predicate::str::contains("\ndata_sources\n"))
+        .stdout(predicate::str::contains(
+            "2 of 10 leads (20.0%) have no source; at most 2.0% is acceptable.",
+        ))
+        .stdout(predicate::str::contains("leads.csv:4  L3"))
+        .stdout(predicate::str::contains(
+            "3 pass, 14 fail, 3 skipped, 0 error; 6 at or above --fail-on error",
+        ));
+    marqa()
+        .args(["check", BROKEN, "--locale", "ru"])
+        .assert()
+        .stdout(predicate::str::contains("У заявок указан источник"))
+        .stdout(predicate::str::contains("Не определено: definitions.sql."));
+}
+
+#[test]
+fn rules_test_runs_cases_and_fails_on_a_wrong_expectation() {
+    marqa()
+        .args(["rules", "test", "rules/b2b-core"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("case broken"))
+        .stdout(predicate::str::ends_with("43 passed, 0 failed\n"));
+
+    // The same pack with one expectation changed: the runner must catch it.
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("../../rules/b2b-core"), dir.path());
+    let exp = dir.path().join("tests/broken/expected.yaml");
+    let text = std::fs::read_to_string(&exp).unwrap();
+    let wrong = text.replace(
+        "{rule: data.orphan-deals, status: fail, value: 1}",
+        "{rule: data.orphan-deals, status: pass}",
+    );
+    assert_ne!(text, wrong);
+    std::fs::write(&exp, wrong).unwrap();
+    marqa()
+        .args(["rules", "test"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAIL  data.orphan-deals"))
+        .stdout(predicate::str::contains(
+            "expected pass, got fail (value 1)",
+        ))
+        .stdout(predicate::str::contains("expected.yaml:15:1"))
+        .stdout(predicate::str::ends_with("42 passed, 1 failed\n"));
+
+    // An expectation naming an unknown rule is an input error.
+    std::fs::write(
+        &exp,
+        "expect:\n  - {rule: data.orphan-deal, status: fail}\n",
+    )
+    .unwrap();
+    marqa()
+        .args(["rules", "test"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the pack has no rule `data.orphan-deal`\n  help: did you mean `data.orphan-deals`?",
+        ));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.unwrap();
+        let rel = e.path().strip_prefix(from).unwrap();
+        let dest = to.join(rel);
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn rules_list_and_explain() {
+    marqa()
+        .args(["rules", "list"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("pack b2b-core:"))
+        .stdout(predicate::str::contains(
+            "builtin:b2b-core/rules/unit_economics.yaml:1",
+        ));
+    marqa()
+        .args(["rules", "explain", "unit.ltv-cac"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with("unit.ltv-cac — LTV/CAC is at least {{ params.min }}\nstep unit_economics, severity error, check rule, per channel"))
+        .stdout(predicate::str::contains("params:\n  min: 3"))
+        .stdout(predicate::str::contains("check:\n  ltv_cac >= params.min"))
+        .stdout(predicate::str::contains("example failure"))
+        .stdout(predicate::str::contains("owner marketing, effort medium, impact high, priority medium_term"));
+    marqa()
+        .args([
+            "rules",
+            "explain",
+            "data.leads-without-source",
+            "--locale",
+            "ru",
+        ])
+        .assert()
+        .stdout(predicate::str::contains(
+            "offending when source empty (or a placeholder like `(not set)`)",
+        ))
+        .stdout(predicate::str::contains(
+            "fails on a share above 0.02 of the rows",
+        ));
+    marqa()
+        .args(["rules", "explain", "unit.ltv-cak"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `unit.ltv-cac`?"));
+}
+
+#[test]
+fn schema_prints_and_writes_every_schema() {
+    let out = marqa().args(["schema"]).output().unwrap();
+    assert!(out.status.success());
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for f in [
+        "manifest.schema.json",
+        "rule.schema.json",
+        "pack.schema.json",
+        "findings.schema.json",
+        "rule-test.schema.json",
+    ] {
+        assert!(all.get(f).is_some(), "{f}");
+    }
+    marqa()
+        .args(["schema", "rule"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("\"title\": \"marqa rule\""));
+    marqa()
+        .args(["schema", "rules"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `rule`?"));
+    let dir = tempfile::tempdir().unwrap();
+    marqa()
+        .args(["schema", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            "findings.schema.json",
+            "manifest.schema.json",
+            "metrics.schema.json",
+            "pack.schema.json",
+            "rule-test.schema.json",
+            "rule.schema.json"
+        ]
+    );
+}
