@@ -116,6 +116,13 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
         if !e.missing.is_empty() {
             props.insert("missing".into(), json!(e.missing));
         }
+        if !e.rows.is_empty() {
+            // The sample as the other formats show it (masked), for rows without a line too.
+            props.insert(
+                "evidence".into(),
+                json!({"table": e.table, "columns": e.columns, "rows": e.rows}),
+            );
+        }
     }
     if let Some(r) = &f.recommendation {
         props.insert("recommendation".into(), json!(r));
