@@ -14,6 +14,7 @@ pub mod eval;
 pub mod generate;
 pub mod import;
 pub mod metrics;
+pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod snapshot;

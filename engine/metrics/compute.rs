@@ -48,7 +48,7 @@ pub fn window(ctx: &Ctx, journeys: &Journeys, w: Window, dims: &[By], settings: 
     };
     funnel::compute(&mut run);
     sales::compute(&mut run);
-    speed::compute(&mut run);
+    let response_times = speed::compute(&mut run);
     let spend = money::spend(&run);
     money::compute_in(&mut run, &spend);
     money::compute_out(&mut run, &spend);
@@ -69,6 +69,7 @@ pub fn window(ctx: &Ctx, journeys: &Journeys, w: Window, dims: &[By], settings: 
         plan,
         events,
         attribution,
+        response_times,
         ..Store::default()
     };
     assemble(&mut store, run);

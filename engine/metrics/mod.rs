@@ -134,6 +134,10 @@ pub struct Store {
     pub plan: Vec<kpis::PlanRow>,
     pub events: Vec<kpis::EventRow>,
     pub attribution: AttributionTable,
+    /// First-response times of the window's answered leads, bucketed with the SLA as an
+    /// edge (None without a `first_response_at` column).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_times: Option<speed::ResponseTimes>,
     /// The same metrics for the previous window of equal length (overall, by channel, month and quarter).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<Box<Store>>,
