@@ -824,7 +824,7 @@ fn apply_where(
             continue;
         }
         seen += 1;
-        if seen % 256 == 0 && sandbox::deadline_passed() {
+        if seen.is_multiple_of(256) && sandbox::deadline_passed() {
             return Err(time_up(rule, ctx));
         }
         scope.rewind(base);

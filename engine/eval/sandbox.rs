@@ -286,7 +286,7 @@ fn sizes(v: &Dynamic, depth: usize) -> (usize, usize, usize) {
 /// `3 s`, `500 ms`.
 pub fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         format!("{ms} ms")
