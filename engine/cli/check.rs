@@ -1,19 +1,17 @@
 //! `marqa check`: load the packs and the snapshot, compute the metrics once, evaluate every
-//! rule, print the findings and exit 0 / 1 by `--fail-on` (2 when the run cannot be done).
+//! rule, write the reports and exit 0 / 1 by `--fail-on` (2 when the run cannot be done).
 //!
-//! The text view is plain and aligned, grouped by audit step, so the command is usable on a
-//! terminal and in CI logs; `--format json` prints the findings document
-//! (`schemas/findings.schema.json`). Richer reports come from the report module.
+//! Every format (text, Markdown, HTML, JSON, JUnit, SARIF) comes from the report module;
+//! `--format`/`--out` pairs write several in one run.
 
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::eval::finding::{Finding, FindingsDoc, Status, Summary};
 use crate::eval::{self, sandbox::Limits, Options};
+use crate::report::{self, Format};
 use crate::rules::builtin::DEFAULT_PACK;
-use crate::rules::model::{Severity, Step};
+use crate::rules::model::Severity;
 use crate::rules::{self, ResolvedPack};
 use crate::snapshot::{LoadOptions, Snapshot};
 
@@ -25,9 +23,18 @@ pub struct Args {
     pub snapshot: Option<PathBuf>,
     #[command(flatten)]
     pub eval: EvalArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format (default: text). Repeat with --out to write several in one run:
+    /// `--format html --out r.html --format sarif --out r.sarif`.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Vec<Format>,
+    /// Write the matching --format (in order) to this file, atomically; without a --format
+    /// of its own the extension decides (.html, .md, .txt, .json, .xml, .sarif).
+    #[arg(long, value_name = "FILE")]
+    pub out: Vec<PathBuf>,
+    /// A folder of templates (report.html, report.md, report.txt, partials/…) overriding
+    /// the built-in ones file by file.
+    #[arg(long, value_name = "DIR")]
+    pub template: Option<PathBuf>,
     /// Exit 1 when a rule of at least this severity fails (a rule that errors counts as
     /// `error`).
     #[arg(long, value_enum, default_value_t = Severity::Error)]
@@ -47,7 +54,7 @@ pub struct EvalArgs {
     /// Language of the texts (falls back to English).
     #[arg(long, value_enum)]
     pub locale: Option<Locale>,
-    /// Show emails and phones in evidence unmasked.
+    /// Show personal data (emails, phones, person names) in evidence unmasked.
     #[arg(long)]
     pub show_pii: bool,
     /// Wall-time limit per rule, in seconds.
@@ -56,12 +63,6 @@ pub struct EvalArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,6 +114,7 @@ impl EvalArgs {
 }
 
 pub fn run(args: Args) -> CmdResult {
+    let requests = report::output::plan(&args.format, &args.out)?;
     let cwd = PathBuf::from(".");
     let pack = rules::resolve(&args.eval.pack_specs(), &cwd)?;
     let dir = super::snapshot_dir(args.snapshot.clone());
@@ -125,132 +127,25 @@ pub fn run(args: Args) -> CmdResult {
     let options = args.eval.options(&pack);
     let eval::Audit {
         snapshot: snap,
+        store,
         findings,
-        ..
     } = eval::audit(&pack, snap, &options)?;
     let failed = findings.iter().any(|f| f.fails_at(args.fail_on));
-    match args.format {
-        Format::Json => {
-            let doc = FindingsDoc::new(&snap, &pack.name, &options.locale, findings);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&doc).expect("findings serialize")
-            );
-        }
-        Format::Text => print!(
-            "{}",
-            render_text(&snap, &pack, &options.locale, &findings, args.fail_on)
-        ),
+    let audit = report::Audit {
+        snapshot: &snap,
+        store: &store,
+        pack: &pack,
+        findings: &findings,
+        locale: &options.locale,
+        fail_on: args.fail_on,
+        show_pii: options.show_pii,
+    };
+    if let Some(text) = report::deliver(&audit, &requests, args.template.as_deref())? {
+        print!("{text}");
     }
     Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// The terminal view: a header, findings grouped by audit step in aligned columns, the
-/// message and a sample of evidence under each problem, and a summary line.
-pub fn render_text(
-    snap: &Snapshot,
-    pack: &ResolvedPack,
-    locale: &str,
-    findings: &[Finding],
-    fail_on: Severity,
-) -> String {
-    let mut out = String::new();
-    let m = &snap.manifest;
-    let _ = writeln!(
-        out,
-        "{} — as of {}, period {} .. {}",
-        m.company, m.as_of, m.period.from, m.period.to
-    );
-    let enabled = pack.rules.iter().filter(|r| r.enabled).count();
-    let _ = writeln!(out, "pack {} ({enabled} rules), locale {locale}", pack.name);
-    let label = |f: &Finding| match &f.group {
-        Some(g) => format!("{} [{g}]", f.rule),
-        None => f.rule.clone(),
-    };
-    // Long group names (report titles) would push every title far right: cap the column.
-    let w = findings
-        .iter()
-        .map(|f| label(f).chars().count())
-        .max()
-        .unwrap_or(4)
-        .min(40);
-    let indent = " ".repeat(2 + 8 + 1 + 9 + 1 + w + 2);
-    for step in Step::ALL {
-        let of_step: Vec<&Finding> = findings.iter().filter(|f| f.step == step).collect();
-        if of_step.is_empty() {
-            continue;
-        }
-        let _ = writeln!(out, "\n{}", step.as_str());
-        for f in of_step {
-            let _ = writeln!(
-                out,
-                "  {:<8} {:<9} {:<w$}  {}{}",
-                f.status.as_str().to_uppercase(),
-                f.severity.as_str(),
-                label(f),
-                f.title,
-                value_note(f),
-            );
-            if f.status != Status::Pass {
-                if let Some(msg) = &f.message {
-                    let _ = writeln!(out, "{indent}{msg}");
-                }
-            }
-            if f.status == Status::Fail {
-                if let Some(e) = &f.evidence {
-                    if !e.rows.is_empty() {
-                        let file = e
-                            .file
-                            .as_deref()
-                            .and_then(Path::file_name)
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default();
-                        let _ = writeln!(out, "{indent}{}", e.columns.join(" | "));
-                        for r in &e.rows {
-                            let values: Vec<&str> = r
-                                .values
-                                .iter()
-                                .map(|v| v.as_deref().unwrap_or("—"))
-                                .collect();
-                            let place = r.line.map(|l| format!("{file}:{l}  ")).unwrap_or_default();
-                            let _ = writeln!(out, "{indent}{place}{}", values.join(" | "));
-                        }
-                    }
-                }
-                if let Some(r) = &f.recommendation {
-                    if let Some(t) = &r.text {
-                        let owner = r
-                            .owner
-                            .as_deref()
-                            .map(|o| format!(" [{o}, {}]", r.priority.as_str()))
-                            .unwrap_or_default();
-                        let _ = writeln!(out, "{indent}→ {t}{owner}");
-                    }
-                }
-            }
-        }
-    }
-    let s = Summary::of(findings);
-    let failing = findings.iter().filter(|f| f.fails_at(fail_on)).count();
-    let _ = writeln!(
-        out,
-        "\n{} pass, {} fail, {} skipped, {} error; {failing} at or above --fail-on {fail_on}",
-        s.pass, s.fail, s.skipped, s.error
-    );
-    out
-}
-
-fn value_note(f: &Finding) -> String {
-    use crate::eval::render::fmt_num;
-    match (f.value, f.threshold) {
-        (Some(v), Some(t)) if f.status == Status::Fail || f.status == Status::Pass => {
-            format!("  ({} vs {})", fmt_num(v), fmt_num(t))
-        }
-        (Some(v), None) => format!("  ({})", fmt_num(v)),
-        _ => String::new(),
-    }
 }

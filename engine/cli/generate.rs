@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use crate::diag::{did_you_mean, Diagnostic};
-use crate::generate::{self, Defect, DefectReport, DefectSet, Options};
+use crate::generate::{self, Defect, DefectSet, Options};
 
 use super::CmdResult;
 
@@ -75,7 +75,7 @@ pub fn run(args: Args) -> CmdResult {
                     })
                     .collect(),
                 rows: g.rows.iter().map(|(t, n)| (t.as_str(), *n)).collect(),
-                defects: &g.report,
+                defects: &g.report.defects,
             };
             println!(
                 "{}",
@@ -139,7 +139,8 @@ struct JsonSummary<'a> {
     scale: f64,
     files: Vec<JsonFile>,
     rows: std::collections::BTreeMap<&'static str, u64>,
-    defects: &'a DefectReport,
+    /// Per injected defect: how many rows it touched and their ids.
+    defects: &'a std::collections::BTreeMap<Defect, generate::Hits>,
 }
 
 #[derive(Serialize)]

@@ -203,43 +203,12 @@ impl FindingsDoc {
     }
 }
 
-/// Mask personal data for evidence: `a***@example.com`, `***01`.
-pub fn mask(column: &str, value: &str) -> String {
-    let c = column.to_ascii_lowercase();
-    if c.contains("email") {
-        match value.split_once('@') {
-            Some((local, domain)) => {
-                let first: String = local.chars().take(1).collect();
-                format!("{first}***@{domain}")
-            }
-            None => "***".to_string(),
-        }
-    } else if c.contains("phone") {
-        let digits: Vec<char> = value.chars().filter(char::is_ascii_digit).collect();
-        let tail: String = digits[digits.len().saturating_sub(2)..].iter().collect();
-        format!("***{tail}")
-    } else {
-        value.to_string()
-    }
-}
-
-/// Whether a column holds personal data that reports mask.
-pub fn is_personal(column: &str) -> bool {
-    let c = column.to_ascii_lowercase();
-    c.contains("email") || c.contains("phone")
-}
+// Masking lives in `pii`; re-exported here, where evidence rows are built from it.
+pub use super::pii::{is_personal, mask};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn masks_emails_and_phones() {
-        assert_eq!(mask("email", "anna@example.com"), "a***@example.com");
-        assert_eq!(mask("phone", "+7 900 000-00-01"), "***01");
-        assert_eq!(mask("contact_email", "broken"), "***");
-        assert_eq!(mask("company", "Acme"), "Acme");
-    }
 
     #[test]
     fn error_status_counts_as_error_severity() {

@@ -12,6 +12,7 @@ pub mod check;
 pub mod example;
 pub mod finding;
 pub mod groups;
+pub mod pii;
 pub mod render;
 pub mod require;
 pub mod rows;
@@ -39,7 +40,7 @@ use sandbox::Limits;
 pub struct Options {
     /// Locale of the texts (`en`, `ru`); texts fall back to `en`.
     pub locale: String,
-    /// Show emails and phones in evidence unmasked.
+    /// Show personal data (emails, phones, person names) in evidence unmasked.
     pub show_pii: bool,
     /// Offending rows kept per finding as evidence.
     pub sample_rows: usize,

@@ -71,7 +71,8 @@ impl Gen<'_> {
         let churn_at = c.acquired_at + (months * MONTH) as i64;
         let churned = (churn_at <= w.as_of).then_some(churn_at);
         let end = churned.unwrap_or(w.as_of).min(w.as_of);
-        let mut fut = Rng::new(w.seed, Purpose::FuturePayments, c.story);
+        // Defect decisions of the customer's life, on their own stream (see story.rs).
+        let mut fut = Rng::new(w.seed, Purpose::CustomerDefect, c.story);
 
         self.s.customer.clear();
         c.company.write_name(w.seed, &mut self.s.customer);
@@ -115,9 +116,9 @@ impl Gen<'_> {
                 let (amount, gp) = deal_money(rng, SERVICE, seg.deal_factor() * 0.6);
                 if created > end {
                     // Not signed (yet, or the customer left first).
-                } else if let Some((deal, closed)) =
-                    self.quick_deal(c.account, c.owner, SERVICE, amount, gp, created, rng)?
-                {
+                } else if let Some((deal, closed)) = self.quick_deal(
+                    c.account, c.owner, SERVICE, amount, gp, created, rng, &mut fut,
+                )? {
                     self.pay_schedule(
                         c.account,
                         Some(deal),
@@ -157,9 +158,9 @@ impl Gen<'_> {
             let (amount, gp) = deal_money(rng, product, factor);
             let created = w.next_business(w.day_start(month + offset) + 9 * 3600 + secs, true);
             if hit && created >= start && created <= end {
-                if let Some((deal, closed)) =
-                    self.quick_deal(c.account, c.owner, product, amount, gp, created, rng)?
-                {
+                if let Some((deal, closed)) = self.quick_deal(
+                    c.account, c.owner, product, amount, gp, created, rng, &mut fut,
+                )? {
                     self.pay_schedule(
                         c.account,
                         Some(deal),
@@ -178,9 +179,9 @@ impl Gen<'_> {
 
         // NPS: a survey about every quarter; about a third answer.
         let mood = match seg {
-            Segment::Enterprise => 0.78,
-            Segment::Mid => 0.74,
-            Segment::Smb => 0.68,
+            Segment::Enterprise => 0.84,
+            Segment::Mid => 0.81,
+            Segment::Smb => 0.75,
         } + 0.13 * rng.normal();
         let mut t = c.acquired_at + rng.range(45, 75) * DAY;
         while t <= end {
@@ -221,6 +222,7 @@ impl Gen<'_> {
         gp: i64,
         created: i64,
         rng: &mut Rng,
+        drng: &mut Rng,
     ) -> io::Result<Option<(u64, i64)>> {
         let w = self.w;
         let no = self.ids.deal();
@@ -253,6 +255,14 @@ impl Gen<'_> {
                 )
             }
         };
+        // Small repeat orders are where amounts get forgotten.
+        let no_amount =
+            status == DealStatus::Won && drng.f64() < 0.05 && w.on(Defect::WonWithoutAmount);
+        if no_amount {
+            self.hit(Defect::WonWithoutAmount, || {
+                id_string(super::run::DEAL_ID, no)
+            });
+        }
         self.deal_row(DealRow {
             no,
             created,
@@ -261,8 +271,8 @@ impl Gen<'_> {
             status,
             closed_at,
             closed_style: TimeStyle::Offset,
-            amount: Some(amount),
-            gp: Some(gp),
+            amount: (!no_amount).then_some(amount),
+            gp: (!no_amount).then_some(gp),
             product,
             owner,
             lost_reason: if status == DealStatus::Lost {

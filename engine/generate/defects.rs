@@ -35,10 +35,10 @@ defects! {
         "about 7% of leads lose their UTM tags (source, medium, campaign empty, or `(not set)`): forms without UTM, calls whose dynamic number was not matched"
         => "leads_without_source (data_sources step; threshold 2%)";
     DuplicateLeads = "duplicate_leads":
-        "about 4% of leads are followed by a second lead from the same person (same email and/or phone, written in another format) minutes to 20 days later, marked `Дубль`"
+        "about 6% of leads are followed by a second lead from the same person (same email and/or phone, written in another format) minutes to 20 days later, marked `Дубль`"
         => "duplicate_leads (dedupe window 30 days; threshold 3%)";
     UtmViolations = "utm_violations":
-        "about 5% of tagged leads carry non-standard UTM values: capitals (`Yandex`, `CPC`), aliases outside the agreed list (`ya`, `yandex.direct`, `tg`, `e-mail`)"
+        "about 8% of tagged leads carry non-standard UTM values: capitals (`Yandex`, `CPC`), aliases outside the agreed list (`ya`, `yandex.direct`, `tg`, `e-mail`)"
         => "utm_violations (data_sources step)";
     SlaBreaches = "sla_breaches":
         "about 20% of leads (more for two slow reps) are answered after 16 minutes to 3 business days instead of within 15 business minutes; leads that arrive on public holidays wait for the next working day"
@@ -53,7 +53,7 @@ defects! {
         "about 8% of deals that reach a proposal go back to qualification or meeting before moving on"
         => "backward_moves (funnel step)";
     WonWithoutAmount = "won_without_amount":
-        "about 4% of won deals have no amount and no gross profit (their payments still exist)"
+        "about 4% of won first deals and 5% of won repeat orders have no amount and no gross profit (their payments still exist)"
         => "won_without_amount (funnel step; max 0)";
     OrphanDeals = "orphan_deals":
         "about 2% of deals point to a lead that was deleted from the CRM (the lead, its touches and calls are not exported)"

@@ -14,7 +14,7 @@ use super::format::TimeStyle;
 use super::rng::{Purpose, Rng};
 use super::run::{id_cell, Gen, CALL_ID, EVENT_ID, FOREIGN_ACCOUNT_ID, PAYMENT_ID};
 use super::sink::Cell;
-use super::world::{day_of, weekday, World, DAY};
+use super::world::{day_of, weekday, World};
 use crate::snapshot::column::MONEY_SCALE;
 use crate::snapshot::spec::TableName;
 use crate::snapshot::time::{date_from_days, days_from_date};
@@ -239,12 +239,11 @@ fn click_economics(c: usize, campaign: &str) -> (f64, f64) {
 }
 
 impl Gen<'_> {
-    /// One spend row. `channel`: the channel index for the plan tallies; `written`: the
-    /// `channel` cell (None: left to the manifest's channel map).
+    /// One spend row. `written`: the `channel` cell (None: left to the manifest's
+    /// channel map).
     fn spend_row(
         &mut self,
         day: i32,
-        channel: Option<usize>,
         written: Option<&str>,
         utm: (&str, &str, &str),
         amount: i64,
@@ -252,9 +251,6 @@ impl Gen<'_> {
     ) -> io::Result<()> {
         if let Some(m) = self.w.period_month_of_day(day) {
             self.tally.spend[m] += amount;
-            if let Some(c) = channel {
-                self.tally.channel_spend[c][m] += amount;
-            }
         }
         let ch = Cell::opt_str(written);
         let (imp, clk) = match clicks {
@@ -298,7 +294,6 @@ impl Gen<'_> {
                 let written = (c == TELEGRAM).then_some(ch.id);
                 self.spend_row(
                     day,
-                    Some(c),
                     written,
                     (ch.sources[0].0, ch.medium, campaign),
                     money(rub),
@@ -314,7 +309,6 @@ impl Gen<'_> {
                 let clicks = (rub / cpc).round() as i64;
                 self.spend_row(
                     day,
-                    None,
                     Some("vk_ads"),
                     ("vk", "cpc", campaign),
                     money(rub),
@@ -333,7 +327,6 @@ impl Gen<'_> {
                 let rub = rub * rng.uniform(0.95, 1.05);
                 self.spend_row(
                     day,
-                    Some(c),
                     Some(CHANNELS[c].id),
                     ("", "", campaign),
                     money(rub),
@@ -351,7 +344,6 @@ impl Gen<'_> {
             let ch = &CHANNELS[c];
             self.spend_row(
                 day,
-                Some(c),
                 Some(ch.id),
                 (ch.sources[0].0, ch.medium, spec.campaign),
                 cost,
@@ -634,9 +626,4 @@ impl Gen<'_> {
         }
         Ok(())
     }
-}
-
-/// The instant of a local time of day on a day.
-pub fn at_local(w: &World, day: i32, seconds: i64) -> i64 {
-    w.day_start(day) + seconds.clamp(0, DAY - 1)
 }

@@ -29,7 +29,7 @@ pub enum Purpose {
     Calls = 8,
     Plan = 9,
     Orphans = 10,
-    FuturePayments = 11,
+    CustomerDefect = 11,
     Company = 12,
 }
 

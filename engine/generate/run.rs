@@ -7,7 +7,7 @@
 
 use std::io;
 
-use super::company::{Owner, CHANNELS, OWNERS};
+use super::company::CHANNELS;
 use super::defects::{Defect, DefectReport};
 use super::marketing::Market;
 use super::sink::{Cell, Output};
@@ -77,7 +77,6 @@ pub struct Tally {
     pub revenue: [i64; 6],
     pub spend: [i64; 6],
     pub channel_leads: [[u64; 6]; 9],
-    pub channel_spend: [[i64; 6]; 9],
 }
 
 /// Reusable text buffers for the cells of one row (no allocation per row).
@@ -110,10 +109,6 @@ impl Gen<'_> {
 
     pub fn hit(&mut self, d: Defect, id: impl FnOnce() -> String) {
         self.report.hit(d, id);
-    }
-
-    pub fn owner(&self, i: usize) -> &'static Owner {
-        &OWNERS[i]
     }
 }
 

@@ -322,7 +322,8 @@ fn plan_fact(run: &Run, period: &str, metric: &str, channel: Option<&str>) -> Me
             ))
         }
         Some(pw) if pw.days.0 < window.days.0 || pw.days.1 > window.days.1 => {
-            return MetricValue::na(format!("{period} is not inside the audit period"));
+            let (from, to) = window.label();
+            return MetricValue::na(format!("{period} is not inside {from}..{to}"));
         }
         Some(_) => {}
     }

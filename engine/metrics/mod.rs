@@ -134,7 +134,11 @@ pub struct Store {
     pub plan: Vec<kpis::PlanRow>,
     pub events: Vec<kpis::EventRow>,
     pub attribution: AttributionTable,
-    /// The same metrics for the previous window of equal length (overall and by channel).
+    /// First-response times of the window's answered leads, bucketed with the SLA as an
+    /// edge (None without a `first_response_at` column).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_times: Option<speed::ResponseTimes>,
+    /// The same metrics for the previous window of equal length (overall, by channel, month and quarter).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<Box<Store>>,
 }
@@ -165,6 +169,10 @@ impl Default for Options {
     }
 }
 
+/// Breakdowns computed for the previous window: channels, and months and quarters (so plan
+/// rows of that window get their facts too).
+pub const PREVIOUS_DIMS: [By; 3] = [By::Channel, By::Month, By::Quarter];
+
 /// A manifest attribution model that marqa does not know.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("unknown attribution model `{0}`")]
@@ -190,17 +198,25 @@ impl Store {
     pub fn compute(snap: &Snapshot, opts: &Options) -> Result<Store, UnknownModel> {
         let settings = settings(snap, opts.model)?;
         let ctx = ctx::Ctx::new(snap);
+        let journeys = attribution::Journeys::build(&ctx, settings.lookback_days);
         let window = Window::period(snap);
-        let mut store = compute::window(&ctx, window, &opts.dims, settings);
-        if opts.previous {
-            let prev = window.previous(snap);
-            store.previous = Some(Box::new(compute::window(
-                &ctx,
-                prev,
-                &[By::Channel],
-                settings,
-            )));
-        }
+        // The two windows are independent: compute them side by side.
+        let (mut store, previous) = rayon::join(
+            || compute::window(&ctx, &journeys, window, &opts.dims, settings),
+            || {
+                opts.previous.then(|| {
+                    let prev = window.previous(snap);
+                    Box::new(compute::window(
+                        &ctx,
+                        &journeys,
+                        prev,
+                        &PREVIOUS_DIMS,
+                        settings,
+                    ))
+                })
+            },
+        );
+        store.previous = previous;
         Ok(store)
     }
 
@@ -214,8 +230,10 @@ impl Store {
     ) -> Result<Store, UnknownModel> {
         let settings = settings(snap, model)?;
         let ctx = ctx::Ctx::new(snap);
+        let journeys = attribution::Journeys::build(&ctx, settings.lookback_days);
         Ok(compute::window(
             &ctx,
+            &journeys,
             Window::of_days(snap, from, to),
             dims,
             settings,

@@ -58,7 +58,7 @@ pub fn compute(run: &mut Run) {
     let code = |c: Option<&CatColumn>, i: usize| c.map_or(0, |c| c.codes[i] as usize);
     let entry = l.table.column("entry_method").and_then(Column::cats);
     let manual = per_code(entry, |v| v == Some("manual"));
-    let dup = duplicates(ctx);
+    let dup = ctx.duplicates.get_or_init(|| duplicates(ctx));
     let (mut leads, mut nosrc, mut viol, mut dups, mut man) = (
         vec![0.0; n],
         vec![0.0; n],

@@ -63,7 +63,18 @@ pub fn json_schema() -> Value {
             "properties": {"event": {"type": "string"}, "date": {"type": "string"}, "format": {"type": "string"},
                 "cost": {"$ref": "#/$defs/value"}, "attended": {"$ref": "#/$defs/value"},
                 "target_attended": {"$ref": "#/$defs/value"}, "cost_per_target_attendee": {"$ref": "#/$defs/value"}}}},
-        "attribution": {"$ref": "#/$defs/attribution"}
+        "attribution": {"$ref": "#/$defs/attribution"},
+        "response_times": {"type": "object", "required": ["business_hours", "answered", "unanswered", "buckets"],
+            "additionalProperties": false,
+            "description": "First-response times of the window's answered leads, bucketed; the SLA is one of the edges.",
+            "properties": {"business_hours": {"type": "boolean", "description": "minutes count business hours only"},
+                "sla_minutes": {"type": "number"}, "answered": {"type": "integer"},
+                "unanswered": {"type": "integer", "description": "leads with no response older than the SLA at as_of"},
+                "buckets": {"type": "array", "items": {"type": "object", "required": ["from_minutes", "leads"],
+                    "additionalProperties": false,
+                    "description": "answered leads with from_minutes < minutes <= to_minutes (the first bucket includes 0; the last has no upper edge)",
+                    "properties": {"from_minutes": {"type": "number"}, "to_minutes": {"type": "number"},
+                        "leads": {"type": "integer"}}}}}}
     });
     let mut store = json!({
         "type": "object",
@@ -72,14 +83,14 @@ pub fn json_schema() -> Value {
         "properties": store_props.clone()
     });
     store["properties"]["previous"] = json!({"$ref": "#/$defs/store",
-        "description": "The same metrics for the previous window of equal length (overall and by channel)."});
+        "description": "The same metrics for the previous window of equal length (overall, by channel, month and quarter)."});
     let mut top_props = store_props.as_object().expect("object").clone();
     top_props.insert("format".into(), json!({"const": "marqa-metrics/1"}));
     top_props.insert("company".into(), json!({"type": "string"}));
     top_props.insert("as_of".into(), json!({"type": "string"}));
     top_props.insert("timezone".into(), json!({"type": "string"}));
     top_props.insert("previous".into(), json!({"$ref": "#/$defs/store",
-        "description": "The same metrics for the previous window of equal length (overall and by channel)."}));
+        "description": "The same metrics for the previous window of equal length (overall, by channel, month and quarter)."}));
     let attribution = json!({"type": "object",
     "required": ["model", "lookback_days", "half_life_days", "customers", "models", "markov"],
     "additionalProperties": false,

@@ -1,6 +1,8 @@
 //! Speed to lead: minutes from a lead's creation to the first response, wall-clock or
 //! counting only business hours; unanswered leads and SLA breaches.
 
+use serde::Serialize;
+
 use crate::snapshot::column::NULL_I64;
 use crate::snapshot::manifest::BusinessHours;
 use crate::snapshot::time::LocalClock;
@@ -80,12 +82,86 @@ const NAMES: [&str; 6] = [
     "sla_breach_share",
 ];
 
-pub fn compute(run: &mut Run) {
+/// Upper edges (minutes) of the response-time histogram; the SLA is added as an edge too,
+/// so "within the SLA" is a whole number of buckets.
+pub const BUCKET_EDGES: [f64; 9] = [5.0, 15.0, 30.0, 60.0, 120.0, 240.0, 480.0, 1440.0, 2880.0];
+
+/// How first-response times of the window's answered leads are distributed (the whole
+/// window, not per group): what the report's response-time chart draws against the SLA.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ResponseTimes {
+    /// Minutes count business hours only (`sla.business_hours` is set).
+    pub business_hours: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla_minutes: Option<f64>,
+    pub answered: u64,
+    /// Leads with no response older than the SLA at as_of (not in the buckets).
+    pub unanswered: u64,
+    pub buckets: Vec<ResponseBucket>,
+}
+
+/// Answered leads whose response took more than `from_minutes` and at most `to_minutes`
+/// (the first bucket starts at 0 inclusive; the last has no upper edge).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ResponseBucket {
+    pub from_minutes: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_minutes: Option<f64>,
+    pub leads: u64,
+}
+
+impl ResponseTimes {
+    fn new(
+        business_hours: bool,
+        sla_minutes: Option<f64>,
+        minutes: &[f64],
+        unanswered: u64,
+    ) -> Self {
+        let mut edges: Vec<f64> = BUCKET_EDGES.to_vec();
+        if let Some(s) = sla_minutes.filter(|s| s.is_finite() && *s > 0.0) {
+            edges.push(s);
+        }
+        edges.sort_by(f64::total_cmp);
+        edges.dedup();
+        let mut counts = vec![0u64; edges.len() + 1];
+        for &m in minutes {
+            // First edge at or above m: `(prev, edge]` buckets, so a response exactly at
+            // the SLA counts as within it (a breach is `m > limit`).
+            let k = edges.partition_point(|e| *e < m);
+            counts[k] += 1;
+        }
+        let mut from = 0.0;
+        let buckets = counts
+            .iter()
+            .enumerate()
+            .map(|(k, &leads)| {
+                let b = ResponseBucket {
+                    from_minutes: from,
+                    to_minutes: edges.get(k).copied(),
+                    leads,
+                };
+                from = edges.get(k).copied().unwrap_or(from);
+                b
+            })
+            .collect();
+        ResponseTimes {
+            business_hours,
+            sla_minutes,
+            answered: minutes.len() as u64,
+            unanswered,
+            buckets,
+        }
+    }
+}
+
+/// Speed-to-lead metrics of every scope; returns the whole window's distribution (None
+/// without a `first_response_at` column).
+pub fn compute(run: &mut Run) -> Option<ResponseTimes> {
     let l = &run.ctx.leads;
     let snap = run.ctx.snap;
     let Some(resp) = times(l.table, "first_response_at") else {
         run.put_na_all(&NAMES, "no first_response_at column in leads");
-        return;
+        return None;
     };
     let sla = snap.manifest.sla.as_ref();
     let limit = sla.and_then(|s| s.first_response_minutes);
@@ -138,6 +214,8 @@ pub fn compute(run: &mut Run) {
             }
         });
     }
+    let distribution = (n > 0)
+        .then(|| ResponseTimes::new(calendar.is_some(), limit, &minutes[0], unanswered[0] as u64));
     let mode = if calendar.is_some() {
         "business-hours minutes"
     } else {
@@ -208,6 +286,7 @@ pub fn compute(run: &mut Run) {
             ],
         );
     }
+    distribution
 }
 
 #[cfg(test)]
@@ -241,5 +320,29 @@ mod tests {
         // Tuesday 08:00 -> 10:00: only 09:00..10:00 counts = 60 min.
         let a = ts("2026-03-10T08:00:00+03:00");
         assert_eq!(cal.between(&msk, a, a + 7200), 3600);
+    }
+
+    #[test]
+    fn response_buckets_include_the_sla_edge() {
+        // SLA 20 min adds an edge between 15 and 30. 0 and 5 fall in [0, 5]; 15 in (5, 15];
+        // 20 (exactly the SLA: in time) in (15, 20]; 21 in (20, 30]; 5000 beyond 2880.
+        let r = ResponseTimes::new(false, Some(20.0), &[0.0, 5.0, 15.0, 20.0, 21.0, 5000.0], 2);
+        let counts: Vec<(f64, Option<f64>, u64)> = r
+            .buckets
+            .iter()
+            .map(|b| (b.from_minutes, b.to_minutes, b.leads))
+            .collect();
+        assert_eq!(
+            &counts[..4],
+            &[
+                (0.0, Some(5.0), 2),
+                (5.0, Some(15.0), 1),
+                (15.0, Some(20.0), 1),
+                (20.0, Some(30.0), 1),
+            ]
+        );
+        assert_eq!(counts.last(), Some(&(2880.0, None, 1)));
+        assert_eq!(counts.len(), 11);
+        assert_eq!((r.answered, r.unanswered), (6, 2));
     }
 }

@@ -343,7 +343,7 @@ fn traffic_events_and_plan() {
     close(p[2].attainment.num().unwrap(), 2.0);
     assert_eq!(
         p[3].fact.na_reason(),
-        Some("2026-09 is not inside the audit period")
+        Some("2026-09 is not inside 2026-01-01..2026-06-30")
     );
     assert_eq!(
         p[4].fact.na_reason(),
@@ -527,4 +527,34 @@ fn every_value_explains_itself() {
         let e = m.explain.as_ref().unwrap_or_else(|| panic!("{name}"));
         assert!(!e.formula.is_empty() || m.value.num().is_none(), "{name}");
     }
+}
+
+#[test]
+fn speed_in_business_hours() {
+    // The basic fixture with business hours Mon–Fri 09:00–18:00 (Moscow).
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/metrics/basic");
+    for e in std::fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+    }
+    let manifest = dir.path().join("snapshot.yaml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "  first_response_minutes: 15\n",
+        "  first_response_minutes: 15\n  business_hours: {days: [mon, tue, wed, thu, fri], from: \"09:00\", to: \"18:00\"}\n",
+    );
+    std::fs::write(&manifest, text).unwrap();
+    let snap = Snapshot::load(dir.path(), LoadOptions::default()).unwrap();
+    let s = Store::compute(&snap, &Options::default()).unwrap();
+    let v = |n: &str| s.get(n).unwrap().value.num().unwrap();
+    // L1 Sat Jan 10 10:00 -> 10:10: 0 business minutes. L2 Tue Jan 20 12:00 -> 12:30: 30.
+    // L4 Sun Mar 1 09:00 -> 09:05: 0. Sorted 0, 0, 30: median 0; p90 at 1.8 -> 0 + 0.8 × 30 = 24.
+    assert_eq!(v("response_minutes_median"), 0.0);
+    close(v("response_minutes_p90"), 24.0);
+    // Unanswered: L3 (Thu Feb 5, months of business time) is over the SLA; L5 (Tue Jun 30
+    // 23:30) and L7 (23:55) have had 0 business minutes by as_of (Wed 00:00): still young.
+    assert_eq!(v("unanswered_leads"), 1.0);
+    // Breaches: L2 late + L3 = 2, over 6 leads − 2 young = 4 -> 0.5.
+    assert_eq!(v("sla_breaches"), 2.0);
+    close(v("sla_breach_share"), 0.5);
 }

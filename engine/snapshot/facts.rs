@@ -4,6 +4,9 @@
 //! `validate` lists them and the data-quality metrics count them.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use foldhash::fast::FixedState;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -50,96 +53,94 @@ impl Facts {
     }
 }
 
-/// Rows of an id column sorted by the hash of their id (ties by row): exact look-ups by
-/// binary search and duplicates as neighbours, at 12 bytes per row instead of a hash map's
-/// ~50, and sorting integers instead of strings.
+/// The first row of each id in an id column, and the rows that repeat an earlier id.
+/// Borrows the column's strings: building it copies no text.
 #[derive(Debug, Clone, Default)]
-pub struct IdIndex {
-    entries: Vec<(u64, u32)>,
+pub struct IdIndex<'a> {
+    first: HashMap<&'a str, u32, FixedState>,
+    repeated: Vec<u32>,
 }
 
-fn id_hash(s: &str) -> u64 {
-    use std::hash::BuildHasher;
-    // A fixed seed: the index (and so every sample drawn from it) is the same on every run.
-    foldhash::fast::FixedState::with_seed(0x006d_6172_7161).hash_one(s)
-}
-
-impl IdIndex {
-    pub fn build(col: &Column) -> IdIndex {
-        let mut entries: Vec<(u64, u32)> = (0..col.len() as u32)
-            .filter_map(|i| col.str(i as usize).map(|s| (id_hash(s), i)))
-            .collect();
-        entries.par_sort_unstable();
-        IdIndex { entries }
-    }
-
-    /// The entries whose id hashes like `key`'s, in row order.
-    fn candidates(&self, key: &str) -> &[(u64, u32)] {
-        let h = id_hash(key);
-        let start = self.entries.partition_point(|e| e.0 < h);
-        let len = self.entries[start..].partition_point(|e| e.0 == h);
-        &self.entries[start..start + len]
-    }
-
-    /// The first row whose id equals `key`.
-    pub fn find(&self, col: &Column, key: &str) -> Option<u32> {
-        self.candidates(key)
-            .iter()
-            .map(|e| e.1)
-            .find(|&r| col.str(r as usize) == Some(key))
-    }
-
-    /// Rows whose id already occurred in an earlier row, in row order.
-    pub fn repeated_rows(&self, col: &Column) -> Vec<u32> {
-        let mut out = Vec::new();
-        for run in self
-            .entries
-            .chunk_by(|a, b| a.0 == b.0)
-            .filter(|run| run.len() > 1)
-        {
-            for (i, e) in run.iter().enumerate() {
-                let id = col.str(e.1 as usize);
-                if run[..i].iter().any(|prev| col.str(prev.1 as usize) == id) {
-                    out.push(e.1);
+impl<'a> IdIndex<'a> {
+    pub fn build(col: &'a Column) -> IdIndex<'a> {
+        let mut first = HashMap::with_capacity_and_hasher(col.len(), FixedState::default());
+        let mut repeated = Vec::new();
+        for i in 0..col.len() {
+            if let Some(id) = col.str(i) {
+                if first.try_insert_or_keep(id, i as u32) {
+                    repeated.push(i as u32);
                 }
             }
         }
-        out.sort_unstable();
-        out
+        IdIndex { first, repeated }
+    }
+
+    /// The first row whose id equals `key`.
+    pub fn find(&self, key: &str) -> Option<u32> {
+        self.first.get(key).copied()
+    }
+
+    /// Rows whose id already occurred in an earlier row, in row order.
+    pub fn repeated_rows(&self) -> &[u32] {
+        &self.repeated
     }
 }
 
-/// A foreign key: table, column, the indexed target id column (if that table exists), target name.
-type Reference<'a> = (
+/// `HashMap::try_insert` for stable Rust: insert unless present; true when it was present.
+trait InsertOrKeep<K, V> {
+    fn try_insert_or_keep(&mut self, k: K, v: V) -> bool;
+}
+
+impl<'a> InsertOrKeep<&'a str, u32> for HashMap<&'a str, u32, FixedState> {
+    fn try_insert_or_keep(&mut self, k: &'a str, v: u32) -> bool {
+        match self.entry(k) {
+            std::collections::hash_map::Entry::Occupied(_) => true,
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(v);
+                false
+            }
+        }
+    }
+}
+
+/// A foreign key: table, column, the index of the target ids (if that table exists), target name.
+type Reference<'r, 'a> = (
     TableName,
     &'static str,
-    &'a Option<(&'a Column, IdIndex)>,
+    &'r Option<IdIndex<'a>>,
     &'static str,
 );
 
 pub fn collect(snap: &Snapshot) -> Facts {
     let mut items = Vec::new();
-    let index = |t: TableName, c: &str| {
+    let index = |t: TableName| {
+        let pk = t.spec().primary_key?;
         snap.table(t)
-            .and_then(|tb| tb.column(c))
-            .map(|col| (col, IdIndex::build(col)))
+            .and_then(|tb| tb.column(pk))
+            .map(IdIndex::build)
     };
-    let leads = index(TableName::Leads, "lead_id");
-    let deals = index(TableName::Deals, "deal_id");
-    let customers = index(TableName::Customers, "account_id");
+    let (leads, deals, customers) = (
+        index(TableName::Leads),
+        index(TableName::Deals),
+        index(TableName::Customers),
+    );
 
     for name in TableName::ALL {
-        let Some(t) = snap.table(name) else { continue };
-        if let Some(pk) = name.spec().primary_key {
-            let Some(col) = t.column(pk) else { continue };
-            let idx = match name {
-                TableName::Leads => leads.as_ref().map(|x| x.1.clone()),
-                TableName::Deals => deals.as_ref().map(|x| x.1.clone()),
-                TableName::Customers => customers.as_ref().map(|x| x.1.clone()),
-                _ => None,
+        let Some(pk) = name.spec().primary_key else {
+            continue;
+        };
+        let built;
+        let idx = match name {
+            TableName::Leads => leads.as_ref(),
+            TableName::Deals => deals.as_ref(),
+            TableName::Customers => customers.as_ref(),
+            _ => {
+                built = index(name);
+                built.as_ref()
             }
-            .unwrap_or_else(|| IdIndex::build(col));
-            let rows = idx.repeated_rows(col);
+        };
+        if let Some(idx) = idx {
+            let rows = idx.repeated_rows().to_vec();
             push(
                 &mut items,
                 "duplicate_id",
@@ -163,17 +164,15 @@ pub fn collect(snap: &Snapshot) -> Facts {
         (TableName::Leads, "account_id", &customers, "customers"),
     ];
     for (table, column, target, target_name) in references {
-        let (Some(t), Some((target_col, idx))) = (snap.table(table), target) else {
+        let (Some(t), Some(idx)) = (snap.table(table), target) else {
             continue;
         };
         let Some(col) = t.column(column) else {
             continue;
         };
-        let rows = (0..t.rows as u32)
-            .filter(|&i| {
-                col.str(i as usize)
-                    .is_some_and(|v| idx.find(target_col, v).is_none())
-            })
+        let rows: Vec<u32> = (0..t.rows as u32)
+            .into_par_iter()
+            .filter(|&i| col.str(i as usize).is_some_and(|v| idx.find(v).is_none()))
             .collect();
         push(
             &mut items,
@@ -309,9 +308,9 @@ mod tests {
             }
         }
         let idx = IdIndex::build(&col);
-        assert_eq!(idx.find(&col, "L1"), Some(1));
-        assert_eq!(idx.find(&col, "L3"), Some(0));
-        assert_eq!(idx.find(&col, "L9"), None);
-        assert_eq!(idx.repeated_rows(&col), vec![4, 5]);
+        assert_eq!(idx.find("L1"), Some(1));
+        assert_eq!(idx.find("L3"), Some(0));
+        assert_eq!(idx.find("L9"), None);
+        assert_eq!(idx.repeated_rows(), &[4, 5]);
     }
 }

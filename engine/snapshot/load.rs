@@ -146,6 +146,17 @@ impl<'a> Builder<'a> {
         if record.len() == 1 && record[0].is_empty() && self.columns.len() > 1 {
             return;
         }
+        // Validate the record's bytes once; its fields are then slices of one checked &str
+        // (a field boundary is a delimiter position, so always a character boundary).
+        if let Ok(whole) = std::str::from_utf8(record.as_slice()) {
+            let base = whole.as_ptr() as usize;
+            for (c, cell) in record.iter().enumerate() {
+                let start = cell.as_ptr() as usize - base;
+                self.push(c, &whole[start..start + cell.len()], line);
+            }
+            self.lines.push(line);
+            return;
+        }
         for (c, cell) in record.iter().enumerate() {
             match std::str::from_utf8(cell) {
                 Ok(s) => self.push(c, s, line),

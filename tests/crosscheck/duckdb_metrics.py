@@ -18,10 +18,10 @@ import os
 import re
 import sys
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import duckdb
+import pandas as pd
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -113,36 +113,41 @@ def main(root):
                                   BOOLS.get(name, []))
         if name in ("leads", "touches", "spend", "traffic") and "channel" not in cols:
             cols.append("channel")
-        out = []
-        for i, r in enumerate(rows):
-            rec = {"rn": i}
-            for c in cols:
-                v = (r.get(c) or "")
-                v = v.strip() if c not in ("email",) else v
-                if c == "channel" and not v:
-                    v = match_channel(manifest.get("channels") or [], r) if name != "plan" else ""
+        # Python only normalizes cells to text (timestamps to unix seconds, channels derived);
+        # DuckDB casts each column to its type.
+        data = {"rn": [str(i) for i in range(len(rows))]}
+        for c in cols:
+            vals = []
+            for r in rows:
+                v = (r.get(c) or "").strip()
+                if c == "channel" and not v and name != "plan":
+                    v = match_channel(manifest.get("channels") or [], r)
                 if c in ts:
-                    rec[c] = parse_ts(v, tz)
-                elif c in money:
-                    rec[c] = Decimal(v) if v else None
-                elif c in ints:
-                    rec[c] = int(v) if v else None
-                elif c in bools:
-                    rec[c] = None if not v else v.lower() in ("true", "1", "yes")
-                elif name == "plan" and c == "target":
-                    rec[c] = float(v) if v else None
-                else:
-                    rec[c] = v if v != "" else None
-            out.append(rec)
+                    t = parse_ts(v, tz)
+                    vals.append(None if t is None else str(t))
+                    continue
+                vals.append(v if v != "" else None)
+            data[c] = vals
+            if c in ts:
+                # Local wall-clock seconds (epoch + UTC offset), for business hours.
+                data[c + "_local"] = [None if v is None else str(int(v) + int(
+                    datetime.fromtimestamp(int(v), zone).utcoffset().total_seconds())) for v in vals]
         types = {"rn": "BIGINT"}
         for c in cols:
             types[c] = ("BIGINT" if c in ts or c in ints else "DECIMAL(38,4)" if c in money
                         else "BOOLEAN" if c in bools else "DOUBLE" if (name == "plan" and c == "target")
                         else "DATE" if c == "date" else "VARCHAR")
-        con.execute(f'CREATE TABLE "{name}" ({", ".join(f"{chr(34)}{c}{chr(34)} {t}" for c, t in types.items())})')
-        if out:
-            con.executemany(f'INSERT INTO "{name}" VALUES ({", ".join("?" for _ in types)})',
-                            [[rec.get(c) for c in types] for rec in out])
+            if c in ts:
+                types[c + "_local"] = "BIGINT"
+        frame = pd.DataFrame({k: pd.Series(v, dtype="object") for k, v in data.items()})
+        con.register("frame", frame)
+        select = ", ".join(
+            f'CAST(CASE WHEN lower("{c}") IN (\'yes\', \'1\', \'true\') THEN \'true\' '
+            f'WHEN lower("{c}") IN (\'no\', \'0\', \'false\') THEN \'false\' END AS BOOLEAN) AS "{c}"'
+            if t == "BOOLEAN" else f'CAST("{c}" AS {t}) AS "{c}"'
+            for c, t in types.items())
+        con.execute(f'CREATE TABLE "{name}" AS SELECT {select} FROM frame')
+        con.unregister("frame")
         present[name] = cols
 
     def day_start(d):
@@ -166,19 +171,19 @@ def main(root):
         "utm_mediums": sql_list((utm or {}).get("mediums") or []),
         "n_sources": len((utm or {}).get("sources") or []),
         "n_mediums": len((utm or {}).get("mediums") or []),
+        "as_of_local": as_of + int(datetime.fromtimestamp(as_of, zone).utcoffset().total_seconds()),
     }
+    bh = sla.get("business_hours")
+    if bh:
+        hm = lambda x: int(x.split(":")[0]) * 3600 + int(x.split(":")[1]) * 60
+        params["bh_from"], params["bh_to"] = hm(bh["from"]), hm(bh["to"])
+        iso = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
+        params["bh_days"] = "(" + ", ".join(str(iso[d.lower()]) for d in bh["days"]) + ")"
     stages = funnel.get("stages") or []
     con.execute("CREATE TABLE stages (id VARCHAR, idx INTEGER, max_days DOUBLE)")
     if stages:
         con.executemany("INSERT INTO stages VALUES (?, ?, ?)",
                         [[s["id"], i, s.get("max_days")] for i, s in enumerate(stages)])
-    # Local month of each payment (for repeat purchases without deal ids).
-    if "payments" in present:
-        con.execute("ALTER TABLE payments ADD COLUMN paid_month VARCHAR")
-        months = [(r[0], datetime.fromtimestamp(r[1], zone).strftime("%Y-%m"))
-                  for r in con.execute("SELECT rn, paid_at FROM payments").fetchall()]
-        con.executemany("UPDATE payments SET paid_month = ? WHERE rn = ?", [[m, rn] for rn, m in months])
-
     overall, skipped, by_channel = {}, {}, {}
     for name, needs, sql in queries():
         missing = [t for t in needs if t not in present]
@@ -186,7 +191,8 @@ def main(root):
             skipped[name] = "needs " + ", ".join(missing)
             continue
         if name == "speed" and sla.get("business_hours"):
-            skipped[name] = "business hours are not re-implemented in SQL"
+            continue  # speed_bh instead
+        if name == "speed_bh" and not sla.get("business_hours"):
             continue
         if name == "utm" and not utm:
             skipped[name] = "no utm standard"

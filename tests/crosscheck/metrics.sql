@@ -61,6 +61,32 @@ SELECT answered_leads, response_minutes_median, response_minutes_p90, unanswered
        (late + unanswered_leads) / nullif(leads - young, 0) AS sla_breach_share
 FROM c;
 
+-- name: speed_bh needs: leads
+-- With sla.business_hours: only seconds inside business hours count. Each lead's span, in
+-- local wall-clock seconds, is cut into local days; each open weekday contributes its overlap
+-- with [from, to).
+WITH p AS (SELECT rn, first_response_at IS NOT NULL AS answered, created_at_local AS a,
+                  coalesce(first_response_at_local, {as_of_local}) AS b
+           FROM leads WHERE created_at >= {ps} AND created_at < {pe}),
+days AS (SELECT rn, answered, a, b, unnest(generate_series(a // 86400, b // 86400)) AS d FROM p),
+secs AS (SELECT rn, answered,
+                sum(CASE WHEN isodow(DATE '1970-01-01' + d::INTEGER) IN {bh_days}
+                         THEN greatest(0, least(b, d * 86400 + {bh_to}) - greatest(a, d * 86400 + {bh_from}))
+                         ELSE 0 END) / 60.0 AS minutes
+         FROM days GROUP BY rn, answered),
+c AS (SELECT (SELECT count(*) FROM p) AS leads,
+             count(*) FILTER (WHERE answered) AS answered_leads,
+             quantile_cont(minutes, 0.5) FILTER (WHERE answered) AS response_minutes_median,
+             quantile_cont(minutes, 0.9) FILTER (WHERE answered) AS response_minutes_p90,
+             count(*) FILTER (WHERE NOT answered AND minutes > {sla}) AS unanswered_leads,
+             count(*) FILTER (WHERE answered AND minutes > {sla}) AS late,
+             count(*) FILTER (WHERE NOT answered AND minutes <= {sla}) AS young
+      FROM secs)
+SELECT answered_leads, response_minutes_median, response_minutes_p90, unanswered_leads,
+       late + unanswered_leads AS sla_breaches,
+       (late + unanswered_leads) / nullif(leads - young, 0) AS sla_breach_share
+FROM c;
+
 -- name: money_in needs: leads, spend, customers, deals
 WITH sp AS (SELECT sum(amount) AS spend FROM spend WHERE date BETWEEN {pfrom} AND {pto}),
 p AS (SELECT count(*) AS leads, count(mql_at) AS mql, count(sql_at) AS sql FROM leads
@@ -115,7 +141,8 @@ WITH cust AS (SELECT c.account_id, coalesce(c.acquired_at,
            (SELECT min(d.closed_at) FROM deals d WHERE d.account_id = c.account_id AND d.status = 'won')) AS acquired
          FROM customers c QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY rn) = 1),
 per AS (SELECT c.account_id,
-               count(DISTINCT p.deal_id) AS deals, count(DISTINCT p.paid_month) AS months
+               count(DISTINCT p.deal_id) AS deals,
+               count(DISTINCT strftime(DATE '1970-01-01' + (p.paid_at_local // 86400)::INTEGER, '%Y-%m')) AS months
         FROM cust c LEFT JOIN payments p ON p.account_id = c.account_id AND p.paid_at <= {as_of}
         WHERE c.acquired < {pe}
         GROUP BY c.account_id)

@@ -1,0 +1,190 @@
+//! `--format junit`: JUnit XML for CI test tabs. One `<testsuite>` per audit step, one
+//! `<testcase>` per rule and group (`name="unit.ltv-cac [vk_ads]"`, `classname="marqa.<step>"`,
+//! `file` and `line` of the rule). A failed check is a `<failure>` with the message and the
+//! evidence as text; a rule that broke is an `<error>`; a skipped one is `<skipped>` with
+//! the reason. Times are 0: the report must be byte-identical run to run.
+
+use std::fmt::Write as _;
+
+use crate::eval::finding::{Finding, Status};
+use crate::rules::model::Step;
+
+use super::context::relative_file;
+use super::Audit;
+
+/// Escape text for XML content and attribute values; characters XML 1.0 forbids become
+/// U+FFFD.
+pub fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Element text: like `xml`, but line breaks stay line breaks.
+fn text(s: &str) -> String {
+    xml(s).replace("&#10;", "\n")
+}
+
+/// The failure body: message, counts, the sample rows with their file and line, and the
+/// recommendation.
+fn failure_body(a: &Audit, f: &Finding) -> String {
+    let mut out = String::new();
+    if let Some(m) = &f.message {
+        let _ = writeln!(out, "{m}");
+    }
+    if let Some(e) = &f.evidence {
+        if !e.counts.is_empty() {
+            let counts: Vec<String> = e.counts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let _ = writeln!(out, "counts: {}", counts.join(", "));
+        }
+        if !e.missing.is_empty() {
+            let _ = writeln!(out, "missing: {}", e.missing.join(", "));
+        }
+        if !e.rows.is_empty() {
+            let file = e
+                .file
+                .as_deref()
+                .map(|p| relative_file(a.snapshot, p))
+                .unwrap_or_default();
+            let _ = writeln!(out, "{}", e.columns.join(" | "));
+            for r in &e.rows {
+                let values: Vec<&str> = r
+                    .values
+                    .iter()
+                    .map(|v| v.as_deref().unwrap_or("—"))
+                    .collect();
+                match r.line {
+                    Some(l) => {
+                        let _ = writeln!(out, "{file}:{l}  {}", values.join(" | "));
+                    }
+                    None => {
+                        let _ = writeln!(out, "{}", values.join(" | "));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(t) = f.recommendation.as_ref().and_then(|r| r.text.as_ref()) {
+        let _ = writeln!(out, "recommendation: {t}");
+    }
+    let _ = write!(
+        out,
+        "rule: {}:{}",
+        f.origin.file.to_string_lossy(),
+        f.origin.line
+    );
+    out
+}
+
+pub fn render(a: &Audit) -> String {
+    let all = a.findings;
+    let count = |fs: &[&Finding], st: Status| fs.iter().filter(|f| f.status == st).count();
+    let refs: Vec<&Finding> = all.iter().collect();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        r#"<testsuites name="marqa {}" tests="{}" failures="{}" errors="{}" skipped="{}" time="0">"#,
+        xml(&a.pack.name),
+        all.len(),
+        count(&refs, Status::Fail),
+        count(&refs, Status::Error),
+        count(&refs, Status::Skipped),
+    );
+    for step in Step::ALL {
+        let fs: Vec<&Finding> = all.iter().filter(|f| f.step == step).collect();
+        if fs.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            r#"  <testsuite name="{}" tests="{}" failures="{}" errors="{}" skipped="{}" time="0">"#,
+            step.as_str(),
+            fs.len(),
+            count(&fs, Status::Fail),
+            count(&fs, Status::Error),
+            count(&fs, Status::Skipped),
+        );
+        let m = &a.snapshot.manifest;
+        let _ = writeln!(out, "    <properties>");
+        for (k, v) in [
+            ("company", m.company.as_str()),
+            ("as_of", m.as_of.as_str()),
+            ("period", &format!("{} .. {}", m.period.from, m.period.to)),
+            ("pack", a.pack.name.as_str()),
+            ("marqa", env!("CARGO_PKG_VERSION")),
+        ] {
+            let _ = writeln!(out, r#"      <property name="{k}" value="{}"/>"#, xml(v));
+        }
+        let _ = writeln!(out, "    </properties>");
+        for f in fs {
+            let name = match &f.group {
+                Some(g) => format!("{} [{g}]", f.rule),
+                None => f.rule.clone(),
+            };
+            let _ = write!(
+                out,
+                r#"    <testcase name="{}" classname="marqa.{}" file="{}" line="{}" time="0""#,
+                xml(&name),
+                step.as_str(),
+                xml(&f.origin.file.to_string_lossy()),
+                f.origin.line
+            );
+            let message = xml(f.message.as_deref().unwrap_or(&f.title));
+            match f.status {
+                Status::Pass => out.push_str("/>\n"),
+                Status::Fail => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <failure message=\"{message}\" type=\"{}\">{}</failure>\n    </testcase>",
+                        f.severity.as_str(),
+                        text(&failure_body(a, f))
+                    );
+                }
+                Status::Error => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <error message=\"{message}\" type=\"rule-error\">{}</error>\n    </testcase>",
+                        text(f.message.as_deref().unwrap_or(""))
+                    );
+                }
+                Status::Skipped => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <skipped message=\"{message}\"/>\n    </testcase>"
+                    );
+                }
+            }
+        }
+        let _ = writeln!(out, "  </testsuite>");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_escapes_markup_and_forbidden_characters() {
+        assert_eq!(
+            xml("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;"
+        );
+        assert_eq!(xml("a\u{0}b\nc"), "a\u{FFFD}b&#10;c");
+        assert_eq!(text("a\nb<"), "a\nb&lt;");
+    }
+}
