@@ -294,7 +294,9 @@ fn rules_list_and_explain() {
         .stdout(predicate::str::starts_with("unit.ltv-cac — LTV/CAC is at least {{ params.min }}\nstep unit_economics, severity error, check rule, per channel"))
         .stdout(predicate::str::contains("params:\n  min: 3"))
         .stdout(predicate::str::contains("check:\n  ltv_cac >= params.min"))
-        .stdout(predicate::str::contains("example failure"))
+        .stdout(predicate::str::contains(
+            "example failure (illustrative values):\n  LTV/CAC is 1.5 for yandex_direct; below 3",
+        ))
         .stdout(predicate::str::contains("owner marketing, effort medium, impact high, priority medium_term"));
     marqa()
         .args([

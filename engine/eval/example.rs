@@ -140,17 +140,22 @@ fn failing_check(
         eval(&mut s, t)
     });
     let t = threshold.unwrap_or(1.0);
-    let candidates = [
+    // Clearly on one side of the threshold first; the threshold itself last.
+    let mut candidates: Vec<f64> = [
         t * 0.5,
-        t - 1.0,
         t * 1.5,
+        t - 1.0,
         t + 1.0,
+        t - 0.25,
+        t + 0.25,
         -1.0,
-        0.0,
         1.0,
-        0.5,
         100.0,
-    ];
+    ]
+    .into_iter()
+    .filter(|c| *c != t)
+    .collect();
+    candidates.push(t);
     for c in candidates {
         let mut s = base();
         for m in &expr.reads {

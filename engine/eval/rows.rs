@@ -264,6 +264,13 @@ fn and_text(col: &Column, mask: &mut [bool], mut f: impl FnMut(Option<&str>) -> 
             let ok = per_code(c, f(None), |s| f(Some(s)));
             and_codes(mask, &c.codes, &ok);
         }
+        ColumnData::Str(sc) => {
+            for (i, m) in mask.iter_mut().enumerate() {
+                if *m {
+                    *m = f(sc.get(i));
+                }
+            }
+        }
         _ => {
             for (i, m) in mask.iter_mut().enumerate() {
                 if *m {
@@ -716,52 +723,60 @@ fn sort_keyed(v: Vec<(u64, i64, u32)>) -> Vec<(u64, i64, u32)> {
     out
 }
 
-/// The ids of a column for `references`: hash -> first row, with the hash as its own key
-/// (no second hashing). A probe whose hash matches is confirmed by comparing the ids; a
-/// different id with the same 64-bit hash falls back to a scan, so the answer is exact.
+/// The ids of a column for `references`: (hash, row) pairs bucketed by the hash's top 16
+/// bits and sorted within each bucket, so building is a few linear passes and a look-up is
+/// one bucket. A probe is confirmed by comparing the ids, so equal hashes of different ids
+/// never confuse it.
 struct IdSet<'a> {
-    rows: std::collections::HashMap<u64, u32, std::hash::BuildHasherDefault<PassThrough>>,
+    starts: Vec<usize>,
+    entries: Vec<(u64, u32)>,
     col: &'a Column,
 }
 
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl std::hash::Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-}
+const ID_BITS: u32 = 16;
 
 impl<'a> IdSet<'a> {
     fn build(col: &'a Column) -> IdSet<'a> {
         use std::hash::BuildHasher;
         let h = hasher();
-        let mut rows =
-            std::collections::HashMap::with_capacity_and_hasher(col.len(), Default::default());
-        for i in 0..col.len() {
-            if let Some(s) = col.str(i) {
-                rows.entry(h.hash_one(s)).or_insert(i as u32);
-            }
+        let hashed: Vec<(u64, u32)> = (0..col.len())
+            .filter_map(|i| col.str(i).map(|s| (h.hash_one(s), i as u32)))
+            .collect();
+        let bucket = |x: u64| (x >> (64 - ID_BITS)) as usize;
+        let mut starts = vec![0usize; (1 << ID_BITS) + 1];
+        for e in &hashed {
+            starts[bucket(e.0) + 1] += 1;
         }
-        IdSet { rows, col }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut entries = vec![(0u64, 0u32); hashed.len()];
+        for e in hashed {
+            let b = bucket(e.0);
+            entries[next[b]] = e;
+            next[b] += 1;
+        }
+        for w in starts.windows(2) {
+            entries[w[0]..w[1]].sort_unstable();
+        }
+        IdSet {
+            starts,
+            entries,
+            col,
+        }
     }
 
     fn contains(&self, s: &str) -> bool {
         use std::hash::BuildHasher;
-        match self.rows.get(&hasher().hash_one(s)) {
-            None => false,
-            Some(&r) if self.col.str(r as usize) == Some(s) => true,
-            Some(_) => (0..self.col.len()).any(|i| self.col.str(i) == Some(s)),
-        }
+        let x = hasher().hash_one(s);
+        let b = (x >> (64 - ID_BITS)) as usize;
+        let slice = &self.entries[self.starts[b]..self.starts[b + 1]];
+        let from = slice.partition_point(|e| e.0 < x);
+        slice[from..]
+            .iter()
+            .take_while(|e| e.0 == x)
+            .any(|e| self.col.str(e.1 as usize) == Some(s))
     }
 }
 
@@ -893,6 +908,20 @@ mod tests {
         let mut expected = v.clone();
         expected.sort_unstable();
         assert_eq!(sort_keyed(v), expected);
+    }
+
+    #[test]
+    fn id_sets_find_exactly_the_ids() {
+        let mut col = Column::new("lead_id", crate::snapshot::ColType::Id, true);
+        if let ColumnData::Str(sc) = &mut col.data {
+            for i in 0..100_000 {
+                sc.push(&format!("L{i}"));
+            }
+            sc.push("");
+        }
+        let set = IdSet::build(&col);
+        assert!(set.contains("L0") && set.contains("L99999") && set.contains("L4242"));
+        assert!(!set.contains("L100000") && !set.contains("") && !set.contains("l1"));
     }
 
     #[test]
