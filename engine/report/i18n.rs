@@ -46,7 +46,7 @@ pub static LABELS: &[(&str, &str, &str)] = &[
     ("offending", "offending", "нарушений"),
     ("population", "checked", "проверено"),
     ("missing", "Missing", "Не заполнено"),
-    ("source", "Source", "Источник"),
+    ("row_place", "File:line", "Файл:строка"),
     ("line", "line", "строка"),
     ("rule_defined_at", "Rule defined at", "Правило задано в"),
     ("recommendation", "Recommendation", "Рекомендация"),
