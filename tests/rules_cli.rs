@@ -206,9 +206,13 @@ fn text_output_is_grouped_by_step_and_localized() {
             "2 of 10 leads (20.0%) have no source; at most 2.0% is acceptable.",
         ))
         .stdout(predicate::str::contains("leads.csv:4  L3"))
-        .stdout(predicate::str::contains(
-            "3 pass, 14 fail, 3 skipped, 0 error; 6 at or above --fail-on error",
-        ));
+        // The counts follow the built-in pack's content; the shape and "no rule broke" do not.
+        .stdout(
+            predicate::str::is_match(
+                r"\n\d+ pass, \d+ fail, \d+ skipped, 0 error; \d+ at or above --fail-on error\n",
+            )
+            .unwrap(),
+        );
     marqa()
         .args(["check", BROKEN, "--locale", "ru"])
         .assert()
