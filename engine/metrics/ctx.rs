@@ -27,7 +27,7 @@ pub struct Ctx<'a> {
     pub customers: Customers,
     pub payments: Option<Payments<'a>>,
     /// Lead ids to rows (first row of a repeated id).
-    pub lead_ids: HashMap<&'a str, u32>,
+    pub lead_ids: Ids<'a>,
     /// Per stage_changes row: the deal row (NONE for an unknown deal or no deals table).
     pub stage_change_deal: Vec<u32>,
     /// Which leads are duplicates (window-independent: computed once, shared by windows).
@@ -63,7 +63,7 @@ pub struct Deals<'a> {
     pub segment: Vec<u32>,
     pub owner: Vec<u32>,
     pub product: Vec<u32>,
-    pub ids: HashMap<&'a str, u32>,
+    pub ids: Ids<'a>,
 }
 
 #[derive(Debug, Clone)]
@@ -138,17 +138,65 @@ pub fn money<'t>(t: &'t Table, name: &str) -> Option<&'t [i64]> {
     t.column(name).and_then(Column::money)
 }
 
-fn id_map(col: Option<&Column>) -> HashMap<&str, u32> {
-    let mut m = HashMap::new();
-    if let Some(col) = col {
-        m.reserve(col.len());
-        for i in 0..col.len() {
-            if let Some(s) = col.str(i) {
-                m.entry(s).or_insert(i as u32);
+/// Id look-ups that exploit order: exports usually list child rows (touches, deals) in the
+/// order of their parents, so the next parent row is tried before the hash map. A hit costs a
+/// sequential read instead of a cache miss in a million-entry table; the answer is the same
+/// (the first row with that id, as the map holds).
+pub struct Cursor<'m, 'a> {
+    ids: &'m Ids<'a>,
+    next: usize,
+}
+
+impl<'m, 'a> Cursor<'m, 'a> {
+    pub fn new(ids: &'m Ids<'a>) -> Self {
+        Cursor { ids, next: 0 }
+    }
+
+    pub fn find(&mut self, id: &str) -> Option<u32> {
+        let ids = self.ids;
+        if let Some(col) = ids.col {
+            // The next row holds this id and is its first occurrence: no hashing needed.
+            if self.next < col.len() && ids.first[self.next] && col.str(self.next) == Some(id) {
+                self.next += 1;
+                return Some(self.next as u32 - 1);
             }
         }
+        let row = ids.map.get(id).copied();
+        if let Some(r) = row {
+            self.next = r as usize + 1;
+        }
+        row
     }
-    m
+}
+
+/// An id column indexed: id -> first row, and which rows are first occurrences.
+pub struct Ids<'a> {
+    pub map: HashMap<&'a str, u32>,
+    pub first: Vec<bool>,
+    pub col: Option<&'a Column>,
+}
+
+impl<'a> Ids<'a> {
+    pub fn build(col: Option<&'a Column>) -> Ids<'a> {
+        let mut map = HashMap::new();
+        let mut first = Vec::new();
+        if let Some(col) = col {
+            map.reserve(col.len());
+            first = vec![false; col.len()];
+            for (i, f) in first.iter_mut().enumerate() {
+                if let Some(s) = col.str(i) {
+                    if let std::collections::hash_map::Entry::Vacant(e) = map.entry(s) {
+                        e.insert(i as u32);
+                        *f = true;
+                    }
+                }
+            }
+        }
+        Ids { map, first, col }
+    }
+    pub fn get(&self, id: &str) -> Option<&u32> {
+        self.map.get(id)
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -175,7 +223,7 @@ impl<'a> Ctx<'a> {
                 dict_ids(c, &mut channels);
             }
         }
-        let lead_ids = id_map(lt.column("lead_id"));
+        let lead_ids = Ids::build(lt.column("lead_id"));
 
         // Customers: the table's rows, else the accounts of won deals.
         let ct = snap.table(TableName::Customers);
@@ -243,16 +291,17 @@ impl<'a> Ctx<'a> {
                 segment: vec![0; dn],
                 owner: remap(dt.column("owner"), &mut owners, dn),
                 product: remap(dt.column("product"), &mut products, dn),
-                ids: id_map(dt.column("deal_id")),
+                ids: Ids::build(dt.column("deal_id")),
             }
         });
         if let Some(d) = deals.as_mut() {
             let lead_col = d.table.column("lead_id");
             let acc_col = d.table.column("account_id");
+            let mut cursor = Cursor::new(&lead_ids);
             for i in 0..d.n {
                 if let Some(l) = lead_col.and_then(|c| c.str(i)) {
-                    match lead_ids.get(l) {
-                        Some(&r) => d.lead[i] = r,
+                    match cursor.find(l) {
+                        Some(r) => d.lead[i] = r,
                         None => d.lead_orphan[i] = true,
                     }
                 }
@@ -423,11 +472,12 @@ impl<'a> Ctx<'a> {
                 let col = sc.column("deal_id");
                 // Changes usually come grouped by deal: look an id up only when it changes.
                 let mut last: (Option<&str>, u32) = (None, NONE);
+                let mut cursor = Cursor::new(&d.ids);
                 (0..sc.rows)
                     .map(|r| {
                         let id = col.and_then(|c| c.str(r));
                         if id != last.0 {
-                            last = (id, id.and_then(|id| d.ids.get(id).copied()).unwrap_or(NONE));
+                            last = (id, id.and_then(|id| cursor.find(id)).unwrap_or(NONE));
                         }
                         last.1
                     })
@@ -458,6 +508,38 @@ impl<'a> Ctx<'a> {
             payments,
             lead_ids,
             duplicates: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::spec::ColType;
+
+    #[test]
+    fn cursor_answers_like_the_map_in_any_order() {
+        let mut col = Column::new("lead_id", ColType::Id, true);
+        if let crate::snapshot::column::ColumnData::Str(s) = &mut col.data {
+            for id in ["L1", "L2", "L2", "L3", "", "L4"] {
+                s.push(id);
+            }
+        }
+        let ids = Ids::build(Some(&col));
+        let mut c = Cursor::new(&ids);
+        // In order, a repeated id, out of order, unknown: always the first row of the id.
+        for (id, want) in [
+            ("L1", Some(0)),
+            ("L2", Some(1)),
+            ("L2", Some(1)),
+            ("L3", Some(3)),
+            ("L4", Some(5)),
+            ("L2", Some(1)),
+            ("L3", Some(3)),
+            ("L9", None),
+            ("L1", Some(0)),
+        ] {
+            assert_eq!(c.find(id), want, "{id}");
         }
     }
 }

@@ -116,10 +116,11 @@ impl Journeys {
                     .collect();
                 // Touches usually come grouped by lead: look an id up only when it changes.
                 let mut last: (Option<&str>, Option<u32>) = (None, None);
+                let mut cursor = super::ctx::Cursor::new(&ctx.lead_ids);
                 for r in 0..t.rows {
                     let id = lead_col.str(r);
                     if id != last.0 {
-                        last = (id, id.and_then(|id| ctx.lead_ids.get(id).copied()));
+                        last = (id, id.and_then(|id| cursor.find(id)));
                     }
                     let Some(l) = last.1 else {
                         continue;
