@@ -12,6 +12,7 @@ pub mod cli;
 pub mod diag;
 pub mod eval;
 pub mod generate;
+pub mod import;
 pub mod metrics;
 pub mod report;
 pub mod rules;

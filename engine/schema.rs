@@ -152,6 +152,10 @@ fn known_keys(schema: &Value, schema_path: &str) -> Vec<String> {
     let parent = schema_path.trim_end_matches("/additionalProperties");
     let mut node = schema;
     for seg in parent.split('/').filter(|s| !s.is_empty()) {
+        // The path names each `$ref` it went through; the previous step already followed it.
+        if seg == "$ref" {
+            continue;
+        }
         let seg = seg.replace("~1", "/").replace("~0", "~");
         node = match node {
             Value::Object(m) => match m.get(&seg) {
@@ -208,9 +212,22 @@ pub static RULE_TEST: Schema = Schema::new(
     include_str!("../schemas/rule-test.schema.json"),
 );
 
+pub static IMPORT_MAPPING: Schema = Schema::new(
+    "import-mapping.schema.json",
+    include_str!("../schemas/import-mapping.schema.json"),
+);
+
 /// Every embedded schema, for `marqa schema`.
 pub fn all() -> &'static [&'static Schema] {
-    static ALL: [&Schema; 6] = [&MANIFEST, &METRICS, &RULE, &PACK, &FINDINGS, &RULE_TEST];
+    static ALL: [&Schema; 7] = [
+        &MANIFEST,
+        &METRICS,
+        &RULE,
+        &PACK,
+        &FINDINGS,
+        &RULE_TEST,
+        &IMPORT_MAPPING,
+    ];
     &ALL
 }
 

@@ -25,7 +25,7 @@ fn python() -> Option<PathBuf> {
     ];
     candidates.into_iter().flatten().find(|py| {
         Command::new(py)
-            .args(["-c", "import duckdb, yaml"])
+            .args(["-c", "import duckdb, pandas, yaml"])
             .output()
             .is_ok_and(|o| o.status.success())
     })

@@ -6,6 +6,7 @@
 
 pub mod check;
 mod generate;
+mod import;
 mod metrics;
 pub mod rules;
 pub mod schema;
@@ -59,8 +60,15 @@ pub enum Command {
     /// List, explain and test rule packs.
     #[command(subcommand)]
     Rules(rules::Command),
-    /// Print or write the JSON Schemas (rule, pack, manifest, findings, rule tests).
+    /// Print or write the JSON Schemas (rule, pack, manifest, findings, rule tests, import
+    /// mappings).
     Schema(schema::Args),
+    /// Turn raw exports (amoCRM, Bitrix24, HubSpot, Yandex Direct, Google Ads, Calltouch,
+    /// Yandex Metrica, any CSV/XLSX/JSON) into a snapshot with a scaffolded snapshot.yaml.
+    ///
+    /// Exit 0 when every row was imported, 1 when some rows were rejected (the snapshot is
+    /// still written; the report lists them), 2 when the import could not be done.
+    Import(import::Args),
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
@@ -79,6 +87,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Schema(args) => schema::run(args),
+        Command::Import(args) => import::run(args),
     };
     match result {
         Ok(code) => code,

@@ -302,17 +302,23 @@ pub fn render_explain(rule: &Rule, locale: &str) -> String {
             }
         }
     }
-    if let Some(m) = &rule.message {
-        let _ = writeln!(
-            out,
-            "\nexample failure (message template):\n  {}",
-            m.get(locale).trim_end()
-        );
-    } else {
-        let _ = writeln!(
-            out,
-            "\nexample failure: the finding states the value against the threshold"
-        );
+    match crate::eval::example::failure(rule, locale) {
+        Some(text) => {
+            let _ = writeln!(
+                out,
+                "\nexample failure (illustrative values):\n  {}",
+                text.trim_end()
+            );
+        }
+        None => {
+            if let Some(m) = &rule.message {
+                let _ = writeln!(
+                    out,
+                    "\nfailure message (template):\n  {}",
+                    m.get(locale).trim_end()
+                );
+            }
+        }
     }
     if let Some(r) = &rule.recommendation {
         let _ = writeln!(

@@ -31,8 +31,12 @@ pub fn evaluate(rule: &Rule, expr: &Expr, ctx: &RunCtx, engine: &Engine) -> Vec<
     for group in &groups {
         if sandbox::deadline_passed() {
             out.push(
-                Outcome::error(format!("{}: exceeded the time limit", rule_place(rule)))
-                    .in_group(rule.per, group.as_deref()),
+                Outcome::error(format!(
+                    "{}: exceeded the time limit of {} per rule",
+                    rule_place(rule),
+                    sandbox::human_duration(ctx.options.limits.time_limit)
+                ))
+                .in_group(rule.per, group.as_deref()),
             );
             break;
         }

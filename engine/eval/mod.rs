@@ -1,13 +1,15 @@
 //! Evaluation: a resolved pack over a loaded snapshot and its metrics store gives findings.
 //!
 //! Rules run in parallel (rayon, one rule per task) over the shared, read-only snapshot and
-//! store. Each rule runs under its own wall-clock deadline; a rule that throws or exceeds
+//! store. Each rule's Rhai runs under its own wall-clock deadline (native row passes are
+//! bounded by the data and not interrupted); a rule that throws or exceeds
 //! a sandbox bound becomes one `error` finding naming the rule and its file, and the other
 //! rules go on. Findings come back in a stable order (audit step, rule id, group), so the
 //! same input gives byte-identical output.
 
 pub mod cases;
 pub mod check;
+pub mod example;
 pub mod finding;
 pub mod groups;
 pub mod pii;
@@ -239,15 +241,12 @@ pub fn evaluate_rule(rule: &Rule, ctx: &RunCtx, engine: &rhai::Engine) -> Vec<Fi
                 absent.join(", ")
             ))];
         }
-        let outs = match &rule.shape {
+        match &rule.shape {
             Shape::Check(expr) => check::evaluate(rule, expr, ctx, engine),
             Shape::Rows(spec) => rows::evaluate(rule, spec, ctx, engine),
             Shape::Require(paths) => vec![require::evaluate(paths, &ctx.manifest)],
             Shape::Script(s) => script::evaluate(rule, s, ctx, engine),
-        };
-        // A rule that ran past its deadline in native code (rows) reports it, whatever
-        // partial result it had.
-        outs
+        }
     });
     outcomes
         .into_iter()

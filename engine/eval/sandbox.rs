@@ -283,9 +283,10 @@ fn sizes(v: &Dynamic, depth: usize) -> (usize, usize, usize) {
     (0, 0, 0)
 }
 
-fn human_duration(d: Duration) -> String {
+/// `3 s`, `500 ms`.
+pub fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         format!("{ms} ms")

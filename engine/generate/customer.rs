@@ -372,7 +372,7 @@ impl Gen<'_> {
         }
         self.tally_revenue(t, amount);
         // The accounting export writes naive local times; a fifth come through the bank API.
-        let style = if id % 5 == 0 {
+        let style = if id.is_multiple_of(5) {
             TimeStyle::Offset
         } else {
             TimeStyle::Naive

@@ -35,10 +35,10 @@ defects! {
         "about 7% of leads lose their UTM tags (source, medium, campaign empty, or `(not set)`): forms without UTM, calls whose dynamic number was not matched"
         => "leads_without_source (data_sources step; threshold 2%)";
     DuplicateLeads = "duplicate_leads":
-        "about 4% of leads are followed by a second lead from the same person (same email and/or phone, written in another format) minutes to 20 days later, marked `Дубль`"
+        "about 6% of leads are followed by a second lead from the same person (same email and/or phone, written in another format) minutes to 20 days later, marked `Дубль`"
         => "duplicate_leads (dedupe window 30 days; threshold 3%)";
     UtmViolations = "utm_violations":
-        "about 5% of tagged leads carry non-standard UTM values: capitals (`Yandex`, `CPC`), aliases outside the agreed list (`ya`, `yandex.direct`, `tg`, `e-mail`)"
+        "about 8% of tagged leads carry non-standard UTM values: capitals (`Yandex`, `CPC`), aliases outside the agreed list (`ya`, `yandex.direct`, `tg`, `e-mail`)"
         => "utm_violations (data_sources step)";
     SlaBreaches = "sla_breaches":
         "about 20% of leads (more for two slow reps) are answered after 16 minutes to 3 business days instead of within 15 business minutes; leads that arrive on public holidays wait for the next working day"

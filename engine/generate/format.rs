@@ -115,7 +115,7 @@ pub fn push_money(buf: &mut Vec<u8>, v: i64) {
     push_u64(buf, a / scale);
     buf.push(b'.');
     let frac = a % scale;
-    if frac % 100 == 0 {
+    if frac.is_multiple_of(100) {
         push2(buf, (frac / 100) as u32);
     } else {
         push_padded(buf, frac, 4);

@@ -142,7 +142,7 @@ impl Gen<'_> {
 
         // UTM as recorded.
         let no_source = w.on(Defect::MissingSource) && d[dv::NO_SOURCE] < 0.07;
-        let bad_utm = !no_source && w.on(Defect::UtmViolations) && d[dv::UTM] < 0.05;
+        let bad_utm = !no_source && w.on(Defect::UtmViolations) && d[dv::UTM] < 0.08;
         let utm = if no_source {
             let s = if d[dv::NO_SOURCE_STYLE] < 0.3 {
                 "(not set)"
@@ -398,7 +398,7 @@ impl Gen<'_> {
                 self.hit(Defect::CallsWithoutLead, || id_string(CALL_ID, id));
             }
         }
-        if w.on(Defect::DuplicateLeads) && d[dv::DUP] < 0.04 {
+        if w.on(Defect::DuplicateLeads) && d[dv::DUP] < 0.06 {
             let dup_at =
                 created + 120 + (d[dv::DUP_DELAY] * d[dv::DUP_DELAY] * 20.0 * DAY as f64) as i64;
             if dup_at < w.day_start(w.period_to + 1) {

@@ -17,7 +17,7 @@ use super::{
     MetricValue, Period, Store,
 };
 
-pub fn window(ctx: &Ctx, w: Window, dims: &[By], settings: Settings) -> Store {
+pub fn window(ctx: &Ctx, journeys: &Journeys, w: Window, dims: &[By], settings: Settings) -> Store {
     let plan_cross = kpis::plan_cross(ctx);
     let scopes = Scopes::build(
         ctx.snap,
@@ -31,10 +31,9 @@ pub fn window(ctx: &Ctx, w: Window, dims: &[By], settings: Settings) -> Store {
             plan_cross: &plan_cross,
         },
     );
-    let journeys = Journeys::build(ctx, &w, settings.lookback_days);
-    let chain = attribution::markov_chain(ctx, &w, &journeys);
+    let chain = attribution::markov_chain(ctx, &w, journeys);
     let removal_effects = chain.removal_effects();
-    let credits = attribution::credits(ctx, settings.model, &settings, &journeys, &removal_effects);
+    let credits = attribution::credits(ctx, settings.model, &settings, journeys, &removal_effects);
     let n = scopes.len();
     let mut run = Run {
         ctx,
@@ -175,7 +174,7 @@ fn attribution_table(run: &Run, chain: &markov::Chain) -> AttributionTable {
                 ctx,
                 model,
                 &run.settings,
-                &run.journeys,
+                run.journeys,
                 &run.removal_effects,
             )
         };

@@ -28,6 +28,8 @@ pub struct Ctx<'a> {
     pub payments: Option<Payments<'a>>,
     /// Lead ids to rows (first row of a repeated id).
     pub lead_ids: HashMap<&'a str, u32>,
+    /// Per stage_changes row: the deal row (NONE for an unknown deal or no deals table).
+    pub stage_change_deal: Vec<u32>,
     /// Which leads are duplicates (window-independent: computed once, shared by windows).
     pub duplicates: std::sync::OnceLock<Vec<bool>>,
 }
@@ -416,8 +418,27 @@ impl<'a> Ctx<'a> {
             p
         });
 
+        let stage_change_deal = match (snap.table(TableName::StageChanges), deals.as_ref()) {
+            (Some(sc), Some(d)) => {
+                let col = sc.column("deal_id");
+                // Changes usually come grouped by deal: look an id up only when it changes.
+                let mut last: (Option<&str>, u32) = (None, NONE);
+                (0..sc.rows)
+                    .map(|r| {
+                        let id = col.and_then(|c| c.str(r));
+                        if id != last.0 {
+                            last = (id, id.and_then(|id| d.ids.get(id).copied()).unwrap_or(NONE));
+                        }
+                        last.1
+                    })
+                    .collect()
+            }
+            (Some(sc), None) => vec![NONE; sc.rows],
+            _ => Vec::new(),
+        };
         Ctx {
             snap,
+            stage_change_deal,
             channels,
             segments,
             owners,

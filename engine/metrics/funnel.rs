@@ -157,7 +157,7 @@ pub fn stage_conversion(run: &Run) -> Vec<StageConversion> {
         }
     }
     if let Some(sc) = run.ctx.snap.table(TableName::StageChanges) {
-        let deal_col = sc.column("deal_id");
+        let deal_of = &run.ctx.stage_change_deal;
         for name in ["from_stage", "to_stage"] {
             let map = stage_of(sc.column(name));
             let Some(c) = sc.column(name).and_then(Column::cats) else {
@@ -168,10 +168,8 @@ pub fn stage_conversion(run: &Run) -> Vec<StageConversion> {
                 if s < 0 {
                     continue;
                 }
-                if let Some(&dr) = deal_col
-                    .and_then(|dc| dc.str(r))
-                    .and_then(|id| d.ids.get(id))
-                {
+                let dr = deal_of[r];
+                if dr != NONE {
                     mask[dr as usize] |= 1 << s;
                 }
             }
@@ -195,7 +193,6 @@ pub fn stage_conversion(run: &Run) -> Vec<StageConversion> {
             }
         }
     }
-    let _ = NONE;
     funnel.stages[..stages]
         .iter()
         .enumerate()

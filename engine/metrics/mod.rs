@@ -198,14 +198,21 @@ impl Store {
     pub fn compute(snap: &Snapshot, opts: &Options) -> Result<Store, UnknownModel> {
         let settings = settings(snap, opts.model)?;
         let ctx = ctx::Ctx::new(snap);
+        let journeys = attribution::Journeys::build(&ctx, settings.lookback_days);
         let window = Window::period(snap);
         // The two windows are independent: compute them side by side.
         let (mut store, previous) = rayon::join(
-            || compute::window(&ctx, window, &opts.dims, settings),
+            || compute::window(&ctx, &journeys, window, &opts.dims, settings),
             || {
                 opts.previous.then(|| {
                     let prev = window.previous(snap);
-                    Box::new(compute::window(&ctx, prev, &PREVIOUS_DIMS, settings))
+                    Box::new(compute::window(
+                        &ctx,
+                        &journeys,
+                        prev,
+                        &PREVIOUS_DIMS,
+                        settings,
+                    ))
                 })
             },
         );
@@ -223,8 +230,10 @@ impl Store {
     ) -> Result<Store, UnknownModel> {
         let settings = settings(snap, model)?;
         let ctx = ctx::Ctx::new(snap);
+        let journeys = attribution::Journeys::build(&ctx, settings.lookback_days);
         Ok(compute::window(
             &ctx,
+            &journeys,
             Window::of_days(snap, from, to),
             dims,
             settings,

@@ -14,7 +14,7 @@ pub struct Run<'c, 'a> {
     pub ctx: &'c Ctx<'a>,
     pub scopes: Scopes,
     pub settings: Settings,
-    pub journeys: Journeys,
+    pub journeys: &'c Journeys,
     pub removal_effects: Vec<f64>,
     /// Credits of every customer under the run's model.
     pub credits: Credits,

@@ -6,7 +6,7 @@ use crate::snapshot::TableName;
 
 use super::ctx::{Deals, LOST, OPEN, WON};
 use super::run::{percentile, MoneySum, Run};
-use super::scope::Key;
+use super::scope::{Key, NONE};
 use super::MetricValue;
 
 const NAMES: [&str; 9] = [
@@ -198,14 +198,14 @@ fn stuck_deals(run: &Run, d: &Deals) -> (Vec<f64>, Option<String>) {
     // The last change into each deal's current stage.
     let mut entered = vec![NULL_I64; d.n];
     if let Some(sc) = run.ctx.snap.table(TableName::StageChanges) {
-        let deal_col = sc.column("deal_id");
         let to = sc.column("to_stage").and_then(Column::cats);
         let at = sc.column("changed_at").and_then(Column::times);
-        if let (Some(deal_col), Some(to), Some(at)) = (deal_col, to, at) {
+        if let (Some(to), Some(at)) = (to, at) {
             for r in 0..sc.rows {
-                let Some(&i) = deal_col.str(r).and_then(|id| d.ids.get(id)) else {
+                let i = run.ctx.stage_change_deal[r];
+                if i == NONE {
                     continue;
-                };
+                }
                 let i = i as usize;
                 if to.value(to.codes[r]) == stage_col.value(stage_col.codes[i])
                     && at[r] != NULL_I64
@@ -259,14 +259,13 @@ fn backward_moves(run: &Run, d: &Deals) -> Result<Vec<f64>, String> {
     ) else {
         return Ok(out);
     };
-    let deal_col = sc.column("deal_id");
     for r in 0..sc.rows {
         let (f, t) = (from[fc.codes[r] as usize], to[tc.codes[r] as usize]);
         if f < 0 || t < 0 || t >= f {
             continue;
         }
-        match deal_col.and_then(|c| c.str(r)).and_then(|id| d.ids.get(id)) {
-            Some(&i) => {
+        match Some(run.ctx.stage_change_deal[r]).filter(|&i| i != NONE) {
+            Some(i) => {
                 let chan = [(d.channel[i as usize], 1.0)];
                 run.scopes
                     .members(&deal_key(d, i as usize, &chan), |s, _| out[s] += 1.0);

@@ -19,7 +19,13 @@ pub fn email(raw: &str) -> Option<Cow<'_, str>> {
     if t.is_empty() {
         return None;
     }
-    if t.chars().any(char::is_uppercase) {
+    // ASCII addresses (nearly all) are checked byte by byte.
+    let upper = if t.is_ascii() {
+        t.bytes().any(|b| b.is_ascii_uppercase())
+    } else {
+        t.chars().any(char::is_uppercase)
+    };
+    if upper {
         Some(Cow::Owned(t.to_lowercase()))
     } else {
         Some(Cow::Borrowed(t))

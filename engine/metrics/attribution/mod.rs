@@ -76,8 +76,9 @@ impl Credits {
     }
 }
 
-/// Journeys of the leads that need one: each customer's first lead, and the leads of the
-/// window that belong to no customer (the non-converting journeys Markov needs).
+/// Journeys of the leads that need one: each customer's first lead, and every lead that
+/// belongs to no customer (the non-converting journeys Markov needs). Built once per run
+/// and shared by the windows.
 pub struct Journeys {
     /// Per lead row: index into `spans`, or NONE.
     slot: Vec<u32>,
@@ -86,7 +87,7 @@ pub struct Journeys {
 }
 
 impl Journeys {
-    pub fn build(ctx: &Ctx, window: &Window, lookback_days: f64) -> Journeys {
+    pub fn build(ctx: &Ctx, lookback_days: f64) -> Journeys {
         let leads = &ctx.leads;
         let mut slot = vec![NONE; leads.n];
         let mut order: Vec<u32> = Vec::new();
@@ -97,7 +98,7 @@ impl Journeys {
             }
         }
         for i in 0..leads.n {
-            if leads.customer[i] == NONE && slot[i] == NONE && window.contains(leads.created[i]) {
+            if leads.customer[i] == NONE && slot[i] == NONE {
                 slot[i] = order.len() as u32;
                 order.push(i as u32);
             }
@@ -113,8 +114,14 @@ impl Journeys {
                 let ids: Vec<u32> = std::iter::once(0)
                     .chain(chan.dict.iter().map(|v| ctx.channels.get(v).unwrap_or(0)))
                     .collect();
+                // Touches usually come grouped by lead: look an id up only when it changes.
+                let mut last: (Option<&str>, Option<u32>) = (None, None);
                 for r in 0..t.rows {
-                    let Some(&l) = lead_col.str(r).and_then(|id| ctx.lead_ids.get(id)) else {
+                    let id = lead_col.str(r);
+                    if id != last.0 {
+                        last = (id, id.and_then(|id| ctx.lead_ids.get(id).copied()));
+                    }
+                    let Some(l) = last.1 else {
                         continue;
                     };
                     let j = slot[l as usize];
