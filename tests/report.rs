@@ -362,3 +362,68 @@ fn reports_do_not_depend_on_the_working_directory_for_their_content() {
         .unwrap();
     assert_eq!(here, stdout(&there));
 }
+
+/// Every field of the template context (as the demo fills it) is named in
+/// docs/templates.md, so agencies can rely on the page.
+#[test]
+fn the_template_context_is_documented() {
+    let dir = demo_dir();
+    let snap = marqa::snapshot::Snapshot::load(&dir, Default::default()).unwrap();
+    let pack = marqa::rules::resolve(
+        &[marqa::rules::builtin::DEFAULT_PACK.to_string()],
+        Path::new("."),
+    )
+    .unwrap();
+    let run = marqa::eval::audit(&pack, snap, &marqa::eval::Options::default()).unwrap();
+    let audit = marqa::report::Audit {
+        snapshot: &run.snapshot,
+        store: &run.store,
+        pack: &pack,
+        findings: &run.findings,
+        locale: "en",
+        fail_on: marqa::rules::model::Severity::Error,
+        show_pii: false,
+    };
+    let renderer = marqa::report::Renderer::new(&audit, None).unwrap();
+    let ctx = serde_json::to_value(renderer.context()).unwrap();
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/templates.md"))
+            .unwrap();
+    fn walk(v: &serde_json::Value, path: &str, out: &mut Vec<(String, String)>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    out.push((k.clone(), format!("{path}.{k}")));
+                    // Map keys that are data (labels, evidence counts) are not fields.
+                    if k != "labels" && k != "counts" {
+                        walk(x, &format!("{path}.{k}"), out);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for x in a {
+                    walk(x, path, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut fields = Vec::new();
+    walk(&ctx, "", &mut fields);
+    fields.push(("charts".into(), ".charts".into()));
+    // A field is named when it stands in code or a field list: `name`, `name[]`, {name, …},
+    // `x.name`, name(…).
+    let named = |k: &str| {
+        regex::Regex::new(&format!(r"(^|[`{{ .(]){}([`,}}.(]|\[\])", regex::escape(k)))
+            .unwrap()
+            .is_match(&docs)
+    };
+    let mut missing: Vec<String> = fields
+        .into_iter()
+        .filter(|(k, _)| !named(k))
+        .map(|(_, p)| p)
+        .collect();
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "not in docs/templates.md: {missing:#?}");
+}
