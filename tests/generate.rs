@@ -872,4 +872,3 @@ fn docs_describe_every_defect_as_the_code_does() {
         );
     }
 }
-
