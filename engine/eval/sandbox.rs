@@ -323,7 +323,10 @@ mod tests {
         let t = Instant::now();
         let err = run("loop {}", &quick()).unwrap_err();
         // Whichever bound comes first on this machine: both stop the loop.
-        assert!(err.contains("time limit of 300 ms") || err.contains("operations"), "{err}");
+        assert!(
+            err.contains("time limit of 300 ms") || err.contains("operations"),
+            "{err}"
+        );
         assert!(t.elapsed() < Duration::from_secs(3));
     }
 
