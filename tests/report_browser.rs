@@ -1,7 +1,8 @@
 //! The HTML report in a real browser: headless Chromium renders it, dumps the DOM, takes a
 //! screenshot, and logs the console. The page must log nothing (no script errors, no
-//! Content-Security-Policy refusals), show the summary and the charts, and an injected
-//! `<script>document.title='PWNED'</script>` in the company name must stay text.
+//! Content-Security-Policy refusals), show the summary and the charts, print to a paged PDF,
+//! and an injected `<script>document.title='PWNED'</script>` in the company name must stay
+//! text.
 //!
 //! Needs Chromium (Debian: `apt-get install chromium`): `$MARQA_CHROMIUM`, else `chromium`,
 //! `chromium-browser` or `google-chrome` on the PATH. Without it the test says so and
@@ -147,6 +148,25 @@ fn the_html_report_renders_in_a_real_browser() {
         "the screenshot is blank ({} bytes)",
         png.len()
     );
+
+    // "Print to PDF" gives a paged document (the print stylesheet breaks per section).
+    let pdf = dir.path().join("demo.pdf");
+    let o = browse(
+        &chrome,
+        &demo,
+        &[
+            &format!("--print-to-pdf={}", pdf.display()),
+            "--no-pdf-header-footer",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = std::fs::read(&pdf).expect("a PDF was written");
+    assert!(bytes.starts_with(b"%PDF-"));
+    let pages = regex::bytes::Regex::new(r"/Type\s*/Page[^s]")
+        .unwrap()
+        .find_iter(&bytes)
+        .count();
+    assert!(pages >= 5, "the PDF has {pages} pages");
 
     // The hostile report: the payload is text, the title is the report's.
     let hostile = html_report(

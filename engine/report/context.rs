@@ -430,18 +430,71 @@ pub fn score<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Option<f64>
     (den > 0.0).then(|| 100.0 * num / den)
 }
 
+/// How a metric is shown: its registry unit, except that returns on spend (ROMI) read as
+/// percents, as marketers quote them.
+pub fn display_unit(metric: &str) -> Option<Unit> {
+    match metric {
+        "romi" | "romi_revenue" => Some(Unit::Share),
+        _ => registry::def(metric).map(|d| d.unit),
+    }
+}
+
+/// The unit of a rule expression: a metric's own; a quotient of counts is a share, of
+/// like units a ratio; a product with money is money.
+fn expr_unit(e: &crate::rules::model::Expr) -> Option<Unit> {
+    let src = e.source.trim();
+    if let Some(u) = display_unit(src) {
+        return Some(u);
+    }
+    let units: Vec<Unit> = e
+        .reads
+        .iter()
+        .filter_map(|r| registry::def(r).map(|d| d.unit))
+        .collect();
+    if units.is_empty() {
+        return None;
+    }
+    if src.contains('/') && !src.contains('*') {
+        if units.iter().all(|u| *u == Unit::Count) {
+            return Some(Unit::Share);
+        }
+        if units.iter().all(|u| *u == units[0]) || units.contains(&Unit::Money) {
+            return Some(Unit::Ratio);
+        }
+    }
+    if src.contains('*') && units.contains(&Unit::Money) {
+        return Some(Unit::Money);
+    }
+    None
+}
+
 /// The unit a rule's measured value is in: a share for row checks with `max_share`, a
-/// count for other row checks and `require`, the metric's unit when `value` names a metric.
+/// count for other row checks and `require`, the unit of the `value` expression when it can
+/// be told (a metric's; see `expr_unit`), else what the threshold's param name says
+/// (`*share*`, `tolerance` → share; `*minutes*` → minutes; `*days*` → days).
 pub fn value_unit(pack: &ResolvedPack, rule_id: &str) -> Option<Unit> {
     let rule = pack.rule(rule_id)?;
     match &rule.shape {
-        Shape::Rows(_) if rule.params.contains_key("max_share") => Some(Unit::Share),
-        Shape::Rows(_) | Shape::Require(_) => Some(Unit::Count),
-        _ => rule
-            .value
-            .as_ref()
-            .and_then(|e| registry::def(e.source.trim()))
-            .map(|d| d.unit),
+        Shape::Rows(_) if rule.params.contains_key("max_share") => return Some(Unit::Share),
+        Shape::Rows(_) | Shape::Require(_) => return Some(Unit::Count),
+        _ => {}
+    }
+    if let Some(u) = rule.value.as_ref().and_then(expr_unit) {
+        return Some(u);
+    }
+    let param = rule
+        .threshold
+        .as_ref()
+        .and_then(|t| t.source.trim().strip_prefix("params."))
+        .map(str::to_string)?;
+    if param.contains("share") || param == "tolerance" {
+        Some(Unit::Share)
+    } else if param.contains("minutes") {
+        Some(Unit::Minutes)
+    } else if param.contains("days") {
+        Some(Unit::Days)
+    } else {
+        None
     }
 }
 
@@ -610,15 +663,16 @@ fn overall_metrics(store: &Store, locale: &str) -> Vec<FamilyCtx> {
                     let m = store.get(d.name)?;
                     let before = prev.and_then(|p| p.get(d.name)).map(|m| &m.value);
                     let (now, was) = (m.value.num(), before.and_then(MetricValue::num));
+                    let unit = display_unit(d.name).unwrap_or(d.unit);
                     Some(MetricRow {
                         name: d.name,
                         label: i18n::metric(locale, d.name),
-                        unit: d.unit,
+                        unit,
                         value: now.filter(|x| x.is_finite()),
-                        text: metric_text(&m.value, d.unit, &store.currency, locale),
+                        text: metric_text(&m.value, unit, &store.currency, locale),
                         na: m.value.na_reason().map(String::from),
                         previous_text: before
-                            .map(|b| metric_text(b, d.unit, &store.currency, locale)),
+                            .map(|b| metric_text(b, unit, &store.currency, locale)),
                         trend: match (now, was) {
                             (Some(n), Some(w)) if n.is_finite() && w.is_finite() => {
                                 Some(if (n - w).abs() <= 1e-9 * w.abs().max(1.0) {
@@ -646,7 +700,7 @@ fn by_table(store: &Store, by: By, names: &[&'static str], locale: &str) -> Tabl
         .map(|d| ColumnCtx {
             name: d.name,
             label: i18n::metric(locale, d.name),
-            unit: d.unit,
+            unit: display_unit(d.name).unwrap_or(d.unit),
         })
         .collect();
     let rows = store
@@ -692,7 +746,7 @@ fn plan_rows(store: &Store, locale: &str) -> Vec<PlanCtx> {
         .plan
         .iter()
         .map(|p| {
-            let unit = registry::def(&p.metric).map(|d| d.unit);
+            let unit = display_unit(&p.metric);
             let fmt = |x: f64| format_value(x, unit, &store.currency, locale);
             let attainment = p.attainment.num().filter(|x| x.is_finite());
             PlanCtx {
@@ -992,6 +1046,30 @@ mod tests {
         fs[2].value = Some(0.10);
         fs[2].threshold = Some(0.02); // gap 4
         assert_eq!(top_problems(&fs), vec![2, 1, 0]);
+    }
+
+    #[test]
+    fn value_units_of_the_built_in_rules() {
+        let pack = crate::rules::resolve(
+            &[crate::rules::builtin::DEFAULT_PACK.to_string()],
+            Path::new("."),
+        )
+        .unwrap();
+        let unit = |id: &str| value_unit(&pack, id);
+        // Row checks: share with max_share, else a count; require: a count of missing paths.
+        assert_eq!(unit("data.leads-without-source"), Some(Unit::Share));
+        assert_eq!(unit("funnel.won-without-amount"), Some(Unit::Count));
+        assert_eq!(unit("funnel.definitions"), Some(Unit::Count));
+        // A metric (ROMI shown as a percent), a quotient of counts, a quotient of days, and
+        // counts times money.
+        assert_eq!(unit("unit.ltv-cac"), Some(Unit::Ratio));
+        assert_eq!(unit("unit.romi"), Some(Unit::Share));
+        assert_eq!(unit("channels.sql-share"), Some(Unit::Share));
+        assert_eq!(unit("customers.cycle-tail"), Some(Unit::Ratio));
+        assert_eq!(unit("actions.unanswered-revenue"), Some(Unit::Money));
+        // Not a metric: plain.
+        assert_eq!(unit("goals.horizon"), None);
+        assert_eq!(unit("no.such-rule"), None);
     }
 
     #[test]

@@ -99,13 +99,17 @@ pub fn weeks(priority: Priority, severity: Severity) -> u32 {
     }
 }
 
-/// The expected effect: the title with the gap to close (`7.3% → ≤ 2%`).
+/// The expected effect: the title (and group) with the gap to close (`7.3% → ≤ 2%`).
 pub fn effect(f: &FindingCtx, locale: &str) -> String {
+    let title = match &f.group {
+        Some(g) => format!("{} [{g}]", f.title),
+        None => f.title.clone(),
+    };
     if let Some(e) = &f.evidence {
         if !e.missing.is_empty() {
             return format!(
                 "{}: {} {} → {}",
-                f.title,
+                title,
                 i18n::label(locale, "effect_missing"),
                 e.missing.join(", "),
                 i18n::label(locale, "effect_filled")
@@ -115,9 +119,9 @@ pub fn effect(f: &FindingCtx, locale: &str) -> String {
     match (f.value, f.threshold, &f.value_text, &f.threshold_text) {
         (Some(v), Some(t), Some(vt), Some(tt)) => {
             let op = if v > t { "≤" } else { "≥" };
-            format!("{}: {vt} → {op} {tt}", f.title)
+            format!("{title}: {vt} → {op} {tt}")
         }
-        _ => f.title.clone(),
+        _ => title,
     }
 }
 
