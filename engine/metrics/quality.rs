@@ -249,13 +249,8 @@ pub fn compute(run: &mut Run) {
 
 /// Normalized phone: digits only; 11 digits starting with 8 become 7…; 10 digits get a 7.
 /// (The normalizations live in `snapshot::normalize`, shared with the rules' row checks.)
-pub fn normalize_phone(s: &str, out: &mut String) {
-    crate::snapshot::normalize::phone_into(s, out);
-}
-
-pub fn normalize_email(s: &str, out: &mut String) {
-    crate::snapshot::normalize::email_into(s, out);
-}
+// One set of normalizers (metrics.md) for metrics and row checks alike.
+use crate::snapshot::normalize::{email_into as normalize_email, phone_into as normalize_phone};
 
 /// Which leads repeat an earlier lead's normalized email or phone within the window.
 pub fn duplicates(ctx: &Ctx) -> Vec<bool> {
