@@ -161,46 +161,10 @@ impl Summary {
     }
 }
 
-/// The findings of one audit as a document (`schemas/findings.schema.json`).
-#[derive(Debug, Clone, Serialize)]
-pub struct FindingsDoc {
-    pub version: u32,
-    pub company: String,
-    pub as_of: String,
-    pub period: PeriodOut,
-    pub pack: String,
-    pub locale: String,
-    pub summary: Summary,
-    pub findings: Vec<Finding>,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct PeriodOut {
     pub from: String,
     pub to: String,
-}
-
-impl FindingsDoc {
-    pub fn new(
-        snap: &crate::snapshot::Snapshot,
-        pack: &str,
-        locale: &str,
-        findings: Vec<Finding>,
-    ) -> Self {
-        FindingsDoc {
-            version: 1,
-            company: snap.manifest.company.clone(),
-            as_of: snap.manifest.as_of.clone(),
-            period: PeriodOut {
-                from: snap.manifest.period.from.clone(),
-                to: snap.manifest.period.to.clone(),
-            },
-            pack: pack.to_string(),
-            locale: locale.to_string(),
-            summary: Summary::of(&findings),
-            findings,
-        }
-    }
 }
 
 // Masking lives in `pii`; re-exported here, where evidence rows are built from it.
