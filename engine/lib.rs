@@ -8,6 +8,7 @@
 //! `cli` turns flags into calls of the library; the library never prints, never exits and
 //! never reads the environment or the wall clock (the manifest's `as_of` is "now").
 
+pub mod baseline;
 pub mod cli;
 pub mod diag;
 pub mod eval;

@@ -217,9 +217,15 @@ pub static IMPORT_MAPPING: Schema = Schema::new(
     include_str!("../schemas/import-mapping.schema.json"),
 );
 
+/// `marqa baseline write`: fingerprinted problems of one audit.
+pub static BASELINE: Schema = Schema::new(
+    "baseline.schema.json",
+    include_str!("../schemas/baseline.schema.json"),
+);
+
 /// Every embedded schema, for `marqa schema`.
 pub fn all() -> &'static [&'static Schema] {
-    static ALL: [&Schema; 7] = [
+    static ALL: [&Schema; 8] = [
         &MANIFEST,
         &METRICS,
         &RULE,
@@ -227,6 +233,7 @@ pub fn all() -> &'static [&'static Schema] {
         &FINDINGS,
         &RULE_TEST,
         &IMPORT_MAPPING,
+        &BASELINE,
     ];
     &ALL
 }

@@ -52,6 +52,7 @@ fn main() {
         locale: "en",
         fail_on: Severity::Error,
         show_pii: false,
+        baseline: None,
     };
     for format in [
         Format::Html,

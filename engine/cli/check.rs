@@ -139,6 +139,7 @@ pub fn run(args: Args) -> CmdResult {
         locale: &options.locale,
         fail_on: args.fail_on,
         show_pii: options.show_pii,
+        baseline: None,
     };
     if let Some(text) = report::deliver(&audit, &requests, args.template.as_deref())? {
         print!("{text}");

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::metrics::By;
 use crate::rules::model::{Level, Priority, Severity, Step};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
@@ -123,6 +123,32 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recommendation: Option<RecommendationOut>,
     pub origin: FindingOrigin,
+    /// Identity across runs and re-exports: rule id, group and the business keys of the
+    /// offending rows (`keys.rs`); never row or line numbers.
+    pub fingerprint: String,
+    /// Against a baseline (`marqa check --baseline`): new or unchanged; absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineState>,
+}
+
+/// A failing finding against a baseline. Fixed ones (in the baseline, not failing now) are
+/// not findings of this run; reports list them apart (`baseline::Comparison`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    New,
+    Unchanged,
+    Fixed,
+}
+
+impl BaselineState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Unchanged => "unchanged",
+            BaselineState::Fixed => "fixed",
+        }
+    }
 }
 
 impl Finding {
@@ -134,6 +160,16 @@ impl Finding {
             Status::Error => Severity::Error >= fail_on,
             Status::Pass | Status::Skipped => false,
         }
+    }
+
+    /// Whether it fails the run: `fails_at`, and, against a baseline, new.
+    pub fn fails_run(&self, fail_on: Severity) -> bool {
+        self.fails_at(fail_on) && self.baseline != Some(BaselineState::Unchanged)
+    }
+
+    /// A problem a baseline records: a failed check or a broken rule.
+    pub fn is_problem(&self) -> bool {
+        matches!(self.status, Status::Fail | Status::Error)
     }
 }
 
@@ -194,6 +230,8 @@ mod tests {
                 file: "f".into(),
                 line: 1,
             },
+            fingerprint: "v1:0".into(),
+            baseline: None,
         };
         assert!(f(Status::Error, Severity::Info).fails_at(Severity::Error));
         assert!(!f(Status::Error, Severity::Info).fails_at(Severity::Critical));

@@ -12,6 +12,7 @@ pub mod check;
 pub mod example;
 pub mod finding;
 pub mod groups;
+pub mod keys;
 pub mod pii;
 pub mod render;
 pub mod require;
@@ -120,6 +121,9 @@ pub struct Outcome {
     /// A message that replaces the rule's template (skip reasons, errors, script texts).
     pub message: Option<String>,
     pub evidence: Option<Evidence>,
+    /// The order-independent digest of the business keys of all offending rows (row
+    /// checks, missing manifest paths): part of the finding's fingerprint (`keys.rs`).
+    pub keys: Option<String>,
 }
 
 impl Outcome {

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::finding::{is_personal, mask, Evidence, EvidenceRow, Status};
 use super::groups::{self, RowGroups};
+use super::keys::{KeyDigest, RowKeys};
 use super::values::{cell_json, cell_text, to_dynamic, DynColumn};
 use super::{rule_place, sandbox, Outcome, RunCtx};
 use crate::rules::model::Rule;
@@ -85,6 +86,8 @@ fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Ve
     let mut pop = vec![0i64; n_groups];
     let mut off = vec![0i64; n_groups];
     let mut samples: Vec<Vec<usize>> = vec![Vec::new(); n_groups];
+    let mut digests = vec![KeyDigest::default(); n_groups];
+    let row_keys = RowKeys::of(table);
     let sample = ctx.options.sample_rows;
     for i in 0..table.rows {
         if !population[i] {
@@ -94,6 +97,7 @@ fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Ve
         pop[g] += 1;
         if offending[i] {
             off[g] += 1;
+            digests[g].add(row_keys.hash(i));
             if samples[g].len() < sample {
                 samples[g].push(i);
             }
@@ -113,6 +117,7 @@ fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Ve
         }
         let mut o = judge(pop[g], off[g], max_count, max_share, spec);
         if o.status != Some(Status::Skipped) {
+            o.keys = Some(digests[g].hex());
             o.evidence = Some(Evidence {
                 counts: [
                     ("offending".to_string(), off[g]),

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::eval::finding::{Finding, Status};
+use crate::eval::finding::{BaselineState, Finding, Status};
 use crate::eval::render::fmt_num;
 use crate::metrics::registry::{self, Family, Unit, REGISTRY};
 use crate::metrics::{By, MetricValue, Store};
@@ -53,6 +53,8 @@ pub struct Context {
     pub findings: Vec<FindingCtx>,
     pub roadmap: Roadmap,
     pub metrics: MetricsCtx,
+    /// With `--baseline FILE`: new, unchanged and fixed problems; none without one.
+    pub baseline: Option<BaselineCtx>,
     /// The charts the data allows (`charts` in templates, added with the SVG marked safe).
     #[serde(skip)]
     pub charts: BTreeMap<&'static str, Option<Chart>>,
@@ -178,6 +180,31 @@ pub struct FindingCtx {
     pub evidence: Option<EvidenceCtx>,
     pub recommendation: Option<RecommendationCtx>,
     pub origin: OriginCtx,
+    /// With `--baseline`: `new` or `unchanged` (failing findings only), else none.
+    pub baseline: Option<BaselineState>,
+    pub baseline_label: Option<String>,
+}
+
+/// The comparison with a baseline (`--baseline FILE`).
+#[derive(Debug, Clone, Serialize)]
+pub struct BaselineCtx {
+    pub file: String,
+    pub new: usize,
+    pub unchanged: usize,
+    pub fixed: Vec<FixedCtx>,
+}
+
+/// A problem of the baseline that does not fail any more.
+#[derive(Debug, Clone, Serialize)]
+pub struct FixedCtx {
+    pub rule: String,
+    pub label: String,
+    pub title: String,
+    pub severity: Severity,
+    pub severity_label: String,
+    pub step: String,
+    pub group: Option<String>,
+    pub fingerprint: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -603,6 +630,35 @@ fn finding_ctx(a: &Audit, index: usize, f: &Finding) -> FindingCtx {
             file: f.origin.file.to_string_lossy().replace('\\', "/"),
             line: f.origin.line,
         },
+        baseline: f.baseline,
+        baseline_label: f
+            .baseline
+            .map(|b| i18n::label(locale, &format!("baseline_{}", b.as_str()))),
+    }
+}
+
+fn baseline_ctx(c: &crate::baseline::Comparison, locale: &str) -> BaselineCtx {
+    BaselineCtx {
+        file: c.file.clone(),
+        new: c.new,
+        unchanged: c.unchanged,
+        fixed: c
+            .fixed
+            .iter()
+            .map(|e| FixedCtx {
+                rule: e.rule.clone(),
+                label: match &e.group {
+                    Some(g) => format!("{} [{g}]", e.rule),
+                    None => e.rule.clone(),
+                },
+                title: e.title.clone(),
+                severity: e.severity,
+                severity_label: i18n::severity(locale, e.severity),
+                step: e.step.clone(),
+                group: e.group.clone(),
+                fingerprint: e.fingerprint.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -860,7 +916,7 @@ pub fn build(a: &Audit) -> Context {
         .map(|(i, f)| finding_ctx(a, i, f))
         .collect();
     let s = crate::eval::finding::Summary::of(a.findings);
-    let failing = a.findings.iter().filter(|f| f.fails_at(a.fail_on)).count();
+    let failing = a.findings.iter().filter(|f| f.fails_run(a.fail_on)).count();
     let score_text = |x: Option<f64>| match x {
         Some(v) => format!("{}", v.round() as i64),
         None => i18n::label(locale, "na"),
@@ -974,6 +1030,7 @@ pub fn build(a: &Audit) -> Context {
             retention: retention(a.store, locale),
         },
         findings,
+        baseline: a.baseline.map(|c| baseline_ctx(c, locale)),
         charts: BTreeMap::new(),
     };
     ctx.charts = charts::all(&ctx, a.store, ltv_cac_min(a.pack));
@@ -1016,6 +1073,8 @@ mod tests {
                 file: "f".into(),
                 line: 1,
             },
+            fingerprint: crate::eval::keys::fingerprint(rule, None, None),
+            baseline: None,
         }
     }
 

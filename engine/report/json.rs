@@ -33,6 +33,8 @@ pub struct ReportDoc<'a> {
     pub resolved_pack: ResolvedPackOut<'a>,
     pub roadmap: &'a Roadmap,
     pub metrics: &'a Store,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<&'a crate::baseline::Comparison>,
 }
 
 #[derive(Debug, Serialize)]
@@ -79,7 +81,7 @@ pub fn render(a: &Audit, roadmap: &Roadmap) -> String {
         findings: a.findings,
         marqa: Tool::current(),
         fail_on: a.fail_on,
-        failing: a.findings.iter().filter(|f| f.fails_at(a.fail_on)).count(),
+        failing: a.findings.iter().filter(|f| f.fails_run(a.fail_on)).count(),
         resolved_pack: ResolvedPackOut {
             name: &a.pack.name,
             locale: a.pack.locale.as_deref(),
@@ -106,6 +108,7 @@ pub fn render(a: &Audit, roadmap: &Roadmap) -> String {
         },
         roadmap,
         metrics: a.store,
+        baseline: a.baseline,
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("the report serializes");
     s.push('\n');

@@ -43,6 +43,9 @@ pub struct Audit<'a> {
     pub fail_on: Severity,
     /// Whether evidence was left unmasked (the rule engine masks; reports say so).
     pub show_pii: bool,
+    /// The comparison with `--baseline FILE` (findings carry their state; fixed ones are
+    /// here).
+    pub baseline: Option<&'a crate::baseline::Comparison>,
 }
 
 /// The output formats.
