@@ -11,12 +11,15 @@
 pub mod baseline;
 pub mod cli;
 pub mod diag;
+pub mod diff;
 pub mod eval;
+pub mod fleet;
 pub mod generate;
 pub mod import;
 pub mod metrics;
 pub mod report;
 pub mod rules;
+pub mod run;
 pub mod schema;
 pub mod snapshot;
 pub mod yaml;

@@ -275,7 +275,16 @@ mod tests {
         assert_eq!(Baseline::load(&p).unwrap(), base);
         std::fs::write(&p, base.to_json().replace("\"rule\"", "\"rulez\"")).unwrap();
         let e = Baseline::load(&p).unwrap_err();
-        assert_eq!(e.0[0].code, "E-SCHEMA-UNKNOWN-KEY");
-        assert!(e.0[0].location.as_ref().unwrap().line.is_some());
+        let unknown =
+            e.0.iter()
+                .find(|d| d.code == "E-SCHEMA-UNKNOWN-KEY")
+                .unwrap();
+        assert!(unknown.message.contains("rulez"), "{unknown}");
+        // version, company, as_of, pack, findings: [ {, fingerprint, then the misspelt key.
+        assert_eq!(
+            unknown.location.as_ref().unwrap().line,
+            Some(9),
+            "{unknown}"
+        );
     }
 }

@@ -2,18 +2,23 @@
 //! rule, write the reports and exit 0 / 1 by `--fail-on` (2 when the run cannot be done).
 //!
 //! Every format (text, Markdown, HTML, JSON, JUnit, SARIF) comes from the report module;
-//! `--format`/`--out` pairs write several in one run.
+//! `--format`/`--out` pairs write several in one run. A folder without `snapshot.yaml` but
+//! with snapshots below it is a folder of clients (`fleet`): each is audited into
+//! `--out-dir`. `--baseline FILE` marks problems new or unchanged (`baseline`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::eval::{self, sandbox::Limits, Options};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::eval::{sandbox::Limits, Options};
+use crate::fleet;
 use crate::report::{self, Format};
 use crate::rules::builtin::DEFAULT_PACK;
 use crate::rules::model::Severity;
 use crate::rules::{self, ResolvedPack};
-use crate::snapshot::{LoadOptions, Snapshot};
+use crate::run::{self, AuditOptions};
 
 use super::CmdResult;
 
@@ -42,6 +47,14 @@ pub struct Args {
     /// Load cells that do not parse as empty (counted per column) instead of failing.
     #[arg(long)]
     pub lenient: bool,
+    /// Compare with a baseline (`marqa baseline write`): each problem is new or unchanged,
+    /// fixed ones are listed, and only new ones fail the run.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write report.html, report.json and each --format into this folder (for a folder of
+    /// clients: DIR/<client>/, plus DIR/index.html and DIR/summary.json).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// Options shared by the commands that evaluate rules (`check`, `rules test`).
@@ -113,40 +126,127 @@ impl EvalArgs {
     }
 }
 
+impl Args {
+    /// The options of one audit from the flags. (With the project config, a client's
+    /// `marqa.yaml` refines these per snapshot folder: `options_for` in `run_many`.)
+    pub fn audit_options(&self) -> Result<AuditOptions, Diagnostics> {
+        let pack = rules::resolve(&self.eval.pack_specs(), &PathBuf::from("."))?;
+        let eval = self.eval.options(&pack);
+        Ok(AuditOptions {
+            pack: Arc::new(pack),
+            eval,
+            fail_on: self.fail_on,
+            lenient: self.lenient,
+            template: self.template.clone(),
+            baseline: self.baseline.clone(),
+        })
+    }
+}
+
 pub fn run(args: Args) -> CmdResult {
-    let requests = report::output::plan(&args.format, &args.out)?;
-    let cwd = PathBuf::from(".");
-    let pack = rules::resolve(&args.eval.pack_specs(), &cwd)?;
     let dir = super::snapshot_dir(args.snapshot.clone());
-    let snap = Snapshot::load(
-        &dir,
-        LoadOptions {
-            lenient: args.lenient,
-        },
-    )?;
-    let options = args.eval.options(&pack);
-    let eval::Audit {
-        snapshot: snap,
-        store,
-        findings,
-    } = eval::audit(&pack, snap, &options)?;
-    let failed = findings.iter().any(|f| f.fails_at(args.fail_on));
-    let audit = report::Audit {
-        snapshot: &snap,
-        store: &store,
-        pack: &pack,
-        findings: &findings,
-        locale: &options.locale,
-        fail_on: args.fail_on,
-        show_pii: options.show_pii,
-        baseline: None,
+    if dir.is_dir() && !fleet::is_snapshot(&dir) {
+        let found = fleet::discover(&dir, args.out_dir.as_deref());
+        if !found.clients.is_empty() {
+            return run_many(&args, &dir, found);
+        }
+        for w in &found.warnings {
+            eprintln!("{}", fleet::summary::warning_text(w));
+        }
+    }
+    let requests = match &args.out_dir {
+        Some(out) => {
+            create_dir(out)?;
+            fleet::requests(out, &args.format)
+        }
+        None => report::output::plan(&args.format, &args.out)?,
     };
-    if let Some(text) = report::deliver(&audit, &requests, args.template.as_deref())? {
+    let opts = args.audit_options()?;
+    let outcome = run::audit_snapshot(&dir, &opts, &requests)?;
+    if let Some(text) = outcome.stdout {
         print!("{text}");
     }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    Ok(ExitCode::from(outcome.exit))
+}
+
+fn create_dir(dir: &Path) -> Result<(), Diagnostic> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Diagnostic::new(
+            "E-FLEET-OUT",
+            format!("cannot create {}: {e}", dir.display()),
+        )
+        .in_file(dir)
+        .help("pass a writable --out-dir")
     })
+}
+
+/// `marqa check DIR` where DIR holds snapshots below it: every client, in parallel.
+fn run_many(args: &Args, root: &Path, found: fleet::Discovery) -> CmdResult {
+    let refuse = |code: &'static str, msg: &str, help: &str| -> CmdResult {
+        Err(Diagnostic::new(code, msg.to_string())
+            .in_file(root)
+            .help(help.to_string())
+            .into())
+    };
+    let Some(out_dir) = args.out_dir.as_deref() else {
+        return refuse(
+            "E-FLEET-OUT-DIR",
+            &format!(
+                "{} holds {} client snapshots; their reports need a folder",
+                root.display(),
+                found.clients.len()
+            ),
+            "add --out-dir DIR (each client's reports go to DIR/<client>/, with DIR/index.html and DIR/summary.json)",
+        );
+    };
+    if !args.out.is_empty() {
+        return refuse(
+            "E-FLEET-OUT",
+            "--out names one file; many clients write a folder each",
+            "use --out-dir DIR with --format for the formats beyond html and json",
+        );
+    }
+    if args.baseline.is_some() {
+        return refuse(
+            "E-FLEET-BASELINE",
+            "--baseline holds one client's findings; it cannot apply to a folder of clients",
+            "check each client against its own baseline: marqa check CLIENT --baseline FILE",
+        );
+    }
+    for w in &found.warnings {
+        eprintln!("{}", fleet::summary::warning_text(w));
+    }
+    create_dir(out_dir)?;
+    // Resolve the flags once; a pack that does not load fails the run before any client.
+    let base = args.audit_options()?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = args.eval.jobs.unwrap_or(cores).max(1);
+    let workers = jobs.min(found.clients.len()).max(1);
+    // Workers share the cores: each audit evaluates its rules on its share of them.
+    let per_client_threads = (jobs / workers).max(1);
+    let options_for = |_client: &fleet::Client| -> Result<AuditOptions, Diagnostics> {
+        let mut o = base.clone();
+        o.eval.threads = Some(per_client_threads);
+        Ok(o)
+    };
+    let results = fleet::run(
+        &found.clients,
+        options_for,
+        &fleet::FleetOptions {
+            out_dir,
+            formats: &args.format,
+            jobs: workers,
+        },
+    );
+    for r in results.iter().filter(|r| r.status == 2) {
+        for d in &r.diagnostics {
+            eprintln!("client {}: {d}", r.client);
+        }
+    }
+    let summary = fleet::summary::Summary::new(root, &results, &found.warnings);
+    let index = fleet::summary::index_html(&summary, args.template.as_deref(), &base.eval.locale)?;
+    report::output::write_atomic(&out_dir.join("summary.json"), summary.to_json().as_bytes())?;
+    report::output::write_atomic(&out_dir.join("index.html"), index.as_bytes())?;
+    print!("{}", fleet::summary::table(&summary, out_dir));
+    Ok(ExitCode::from(summary.exit))
 }

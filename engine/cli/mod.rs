@@ -4,7 +4,9 @@
 //! Exit codes (the CI contract): 0 nothing failed at or above `--fail-on`; 1 something
 //! did; 2 the run itself could not be done (bad snapshot, bad rules, bad arguments).
 
+mod baseline;
 pub mod check;
+mod diff;
 mod generate;
 mod import;
 mod metrics;
@@ -69,6 +71,15 @@ pub enum Command {
     /// Exit 0 when every row was imported, 1 when some rows were rejected (the snapshot is
     /// still written; the report lists them), 2 when the import could not be done.
     Import(import::Args),
+    /// Store an audit's problems as a baseline for `marqa check --baseline FILE`.
+    #[command(subcommand)]
+    Baseline(baseline::Command),
+    /// Compare two JSON reports of one client: new, fixed and changed findings and the
+    /// metrics that moved most.
+    ///
+    /// Exit 0 when compared (whatever changed), 2 when it could not be (unreadable reports,
+    /// reports of two different clients without --force).
+    Diff(diff::Args),
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
@@ -88,6 +99,8 @@ pub fn main() -> ExitCode {
         Command::Rules(cmd) => rules::run(cmd),
         Command::Schema(args) => schema::run(args),
         Command::Import(args) => import::run(args),
+        Command::Baseline(cmd) => baseline::run(cmd),
+        Command::Diff(args) => diff::run(args),
     };
     match result {
         Ok(code) => code,

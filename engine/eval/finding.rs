@@ -9,7 +9,9 @@ use serde::Serialize;
 use crate::metrics::By;
 use crate::rules::model::{Level, Priority, Severity, Step};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
@@ -133,7 +135,9 @@ pub struct Finding {
 
 /// A failing finding against a baseline. Fixed ones (in the baseline, not failing now) are
 /// not findings of this run; reports list them apart (`baseline::Comparison`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum BaselineState {
     New,

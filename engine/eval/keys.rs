@@ -195,7 +195,10 @@ mod tests {
             fingerprint("a", Some("b"), None),
             fingerprint("a", None, Some("b"))
         );
-        assert_ne!(fingerprint("a", Some("bc"), None), fingerprint("ab", Some("c"), None));
+        assert_ne!(
+            fingerprint("a", Some("bc"), None),
+            fingerprint("ab", Some("c"), None)
+        );
         assert_eq!(Hasher::default().bytes(b"a").0, 0xaf63_dc4c_8601_ec8c);
     }
 }

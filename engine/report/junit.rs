@@ -190,9 +190,10 @@ pub fn render(a: &Audit) -> String {
                 }
                 Status::Skipped => {
                     let message = match f.baseline {
-                        Some(BaselineState::Unchanged) => {
-                            xml(&format!("in the baseline: {}", f.message.as_deref().unwrap_or(&f.title)))
-                        }
+                        Some(BaselineState::Unchanged) => xml(&format!(
+                            "in the baseline: {}",
+                            f.message.as_deref().unwrap_or(&f.title)
+                        )),
                         _ => message,
                     };
                     let _ = writeln!(
