@@ -1016,6 +1016,7 @@ mod tests {
                 file: "f".into(),
                 line: 1,
             },
+            suppressed: None,
         }
     }
 
