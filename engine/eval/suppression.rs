@@ -41,6 +41,52 @@ pub struct Suppressed {
     pub line: u64,
 }
 
+impl Suppressed {
+    /// `reason (owner OWNER, until DATE, FILE:LINE)`, for one-line formats.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} (owner {}, until {}, {}:{})",
+            self.reason,
+            self.owner,
+            self.expires,
+            self.file.display(),
+            self.line
+        )
+    }
+}
+
+impl Suppression {
+    /// `RULE [GROUP] ids A, B`: what it covers.
+    pub fn scope(&self) -> String {
+        let mut s = self.rule.clone();
+        if let Some(g) = &self.group {
+            s.push_str(&format!(" [{g}]"));
+        }
+        if !self.ids.is_empty() {
+            s.push_str(&format!(" ids {}", self.ids.join(", ")));
+        }
+        s
+    }
+}
+
+impl Outcome {
+    /// One line: state, scope, reason, owner, expiry and place.
+    pub fn describe(&self) -> String {
+        let s = &self.suppression;
+        format!(
+            "{} {}: {} (owner {}, until {}, {}:{}); matched {}",
+            self.state.as_str(),
+            s.scope(),
+            s.reason,
+            s.owner,
+            s.expires,
+            s.file.display(),
+            s.line,
+            self.matched
+        )
+    }
+}
+
 /// How a suppression fared in this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -92,18 +138,25 @@ impl Report {
     }
 }
 
-/// The business keys of a finding's offending rows: the values of its `*_id` evidence
-/// columns (`id` itself too), or None when the sample does not hold every offending row
-/// (then an id-scoped suppression cannot vouch for the rows it has not seen).
+/// The business keys of a finding's offending rows: the values of the evidence column
+/// holding the table's own key (`lead_id` for leads, `deal_id` for deals…; else the first
+/// `*_id` column), or None when there is no such column or the sample does not hold every
+/// offending row (then an id-scoped suppression cannot vouch for rows it has not seen).
 pub fn evidence_keys(e: &Evidence) -> Option<Vec<&str>> {
-    let key_cols: Vec<usize> = e
-        .columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.as_str() == "id" || c.ends_with("_id"))
-        .map(|(i, _)| i)
-        .collect();
-    if key_cols.is_empty() || e.rows.is_empty() {
+    let primary = e.table.as_deref().and_then(|t| {
+        crate::snapshot::spec::TABLES
+            .iter()
+            .find(|s| s.name == t)
+            .and_then(|s| s.primary_key)
+    });
+    let col = primary
+        .and_then(|k| e.columns.iter().position(|c| c == k))
+        .or_else(|| {
+            e.columns
+                .iter()
+                .position(|c| c.as_str() == "id" || c.ends_with("_id"))
+        })?;
+    if e.rows.is_empty() {
         return None;
     }
     let offending = e
@@ -117,7 +170,7 @@ pub fn evidence_keys(e: &Evidence) -> Option<Vec<&str>> {
     Some(
         e.rows
             .iter()
-            .flat_map(|r| key_cols.iter().filter_map(|&i| r.values.get(i)?.as_deref()))
+            .filter_map(|r| r.values.get(col)?.as_deref())
             .collect(),
     )
 }
