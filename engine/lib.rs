@@ -10,6 +10,7 @@
 
 pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod diag;
 pub mod diff;
 pub mod eval;

@@ -223,9 +223,15 @@ pub static BASELINE: Schema = Schema::new(
     include_str!("../schemas/baseline.schema.json"),
 );
 
+/// The project config, `marqa.yaml` (engine/config/).
+pub static CONFIG: Schema = Schema::new(
+    "config.schema.json",
+    include_str!("../schemas/config.schema.json"),
+);
+
 /// Every embedded schema, for `marqa schema`.
 pub fn all() -> &'static [&'static Schema] {
-    static ALL: [&Schema; 8] = [
+    static ALL: [&Schema; 9] = [
         &MANIFEST,
         &METRICS,
         &RULE,
@@ -234,6 +240,7 @@ pub fn all() -> &'static [&'static Schema] {
         &RULE_TEST,
         &IMPORT_MAPPING,
         &BASELINE,
+        &CONFIG,
     ];
     &ALL
 }

@@ -53,6 +53,7 @@ fn main() {
         fail_on: Severity::Error,
         show_pii: false,
         baseline: None,
+        suppressions: &Default::default(),
     };
     for format in [
         Format::Html,

@@ -363,6 +363,7 @@ fn schema_prints_and_writes_every_schema() {
         names,
         vec![
             "baseline.schema.json",
+            "config.schema.json",
             "findings.schema.json",
             "import-mapping.schema.json",
             "manifest.schema.json",

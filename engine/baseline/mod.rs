@@ -229,6 +229,7 @@ mod tests {
             },
             fingerprint: fingerprint(rule, None, keys),
             baseline: None,
+            suppressed: None,
         }
     }
 

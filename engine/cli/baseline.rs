@@ -1,14 +1,13 @@
 //! `marqa baseline write`: store an audit's problems, fingerprinted, for
 //! `marqa check --baseline FILE` (docs/clients.md).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::baseline::{report, Baseline};
 use crate::report::output::write_atomic;
-use crate::run;
 
-use super::check::EvalArgs;
+use super::check::{ConfigArgs, EvalArgs};
 use super::CmdResult;
 
 #[derive(clap::Subcommand, Debug)]
@@ -34,6 +33,8 @@ pub struct WriteArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub eval: EvalArgs,
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Load cells that do not parse as empty instead of failing.
     #[arg(long)]
     pub lenient: bool,
@@ -55,14 +56,18 @@ fn write(args: WriteArgs) -> CmdResult {
                 format: Vec::new(),
                 out: Vec::new(),
                 template: None,
-                fail_on: crate::rules::model::Severity::Error,
+                fail_on: None,
                 lenient: args.lenient,
+                config: args.config.clone(),
                 baseline: None,
                 out_dir: None,
             };
-            let opts = check.audit_options()?;
             let dir = super::snapshot_dir(args.snapshot.clone());
-            run::baseline_of(&dir, &opts)?
+            let mut cfg = crate::config::resolve(&dir, &check.flags(), Path::new("."))?;
+            cfg.outputs.value.clear(); // audit only: no report
+            let run = super::check::audit_one(&dir, &cfg, None, None)?;
+            let m = &run.snapshot.manifest;
+            Baseline::of_findings(&m.company, &m.as_of, &run.pack.name, &run.findings)
         }
     };
     write_atomic(&args.out, baseline.to_json().as_bytes())?;

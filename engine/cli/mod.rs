@@ -6,10 +6,13 @@
 
 mod baseline;
 pub mod check;
+pub mod config;
 mod diff;
 mod generate;
 mod import;
+mod init;
 mod metrics;
+pub mod progress;
 pub mod rules;
 pub mod schema;
 mod validate;
@@ -19,6 +22,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::diag::Diagnostics;
+pub use progress::Ui;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -32,6 +36,9 @@ Exit codes: 0 = passed, 1 = a rule failed at or above --fail-on, 2 = the run cou
     after_help = "Start with `marqa validate examples/demo`. Docs: docs/ in the repository."
 )]
 pub struct Cli {
+    /// No progress bar and no warnings on standard error: reports and errors only.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -80,6 +87,14 @@ pub enum Command {
     /// Exit 0 when compared (whatever changed), 2 when it could not be (unreadable reports,
     /// reports of two different clients without --force).
     Diff(diff::Args),
+    /// Show the project config (marqa.yaml) that applies to a snapshot folder.
+    #[command(subcommand)]
+    Config(config::Command),
+    /// Scaffold a client folder: marqa.yaml, a pack extending builtin:b2b-core with an
+    /// override, an example rule and its test, and CI for GitHub Actions and GitLab CI.
+    ///
+    /// Never overwrites: exit 2 (and nothing written) if any of the files exists.
+    Init(init::Args),
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
@@ -91,16 +106,19 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    let ui = Ui::detect(cli.quiet);
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Metrics(args) => metrics::run(args),
-        Command::Check(args) => check::run(args),
+        Command::Check(args) => check::run(args, &ui),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Schema(args) => schema::run(args),
         Command::Import(args) => import::run(args),
         Command::Baseline(cmd) => baseline::run(cmd),
         Command::Diff(args) => diff::run(args),
+        Command::Config(cmd) => config::run(cmd),
+        Command::Init(args) => init::run(args),
     };
     match result {
         Ok(code) => code,

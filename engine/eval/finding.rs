@@ -131,6 +131,9 @@ pub struct Finding {
     /// Against a baseline (`marqa check --baseline`): new or unchanged; absent without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineState>,
+    /// Set when a marqa.yaml suppression in force accepted this failure (eval/suppression.rs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<super::suppression::Suppressed>,
 }
 
 /// A failing finding against a baseline. Fixed ones (in the baseline, not failing now) are
@@ -158,7 +161,11 @@ impl BaselineState {
 impl Finding {
     /// Whether the finding makes `marqa check` exit 1 under `--fail-on fail_on`: a failure
     /// at or above that severity, or a broken rule (status error counts as severity error).
+    /// A suppressed finding never does.
     pub fn fails_at(&self, fail_on: Severity) -> bool {
+        if self.suppressed.is_some() {
+            return false;
+        }
         match self.status {
             Status::Fail => self.severity >= fail_on,
             Status::Error => Severity::Error >= fail_on,
@@ -236,6 +243,7 @@ mod tests {
             },
             fingerprint: "v1:0".into(),
             baseline: None,
+            suppressed: None,
         };
         assert!(f(Status::Error, Severity::Info).fails_at(Severity::Error));
         assert!(!f(Status::Error, Severity::Info).fails_at(Severity::Critical));

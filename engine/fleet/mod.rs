@@ -12,8 +12,9 @@
 //!   a client with status 2 and its diagnostics (in the summary and in
 //!   `OUT/<client>/errors.txt`); the others are audited all the same. Each client's status
 //!   is 0, 1 or 2 like `marqa check` on it alone; the run's exit code is the highest.
-//! - Per-client options come from one function (`options_for`): the command's flags, and
-//!   the client's own `marqa.yaml` where the project config applies.
+//! - Per-client options come from one function (`options_for`): the command's flags over
+//!   the client's own `marqa.yaml` (its folder, then its parents), resolved per client, so
+//!   a bad config fails that client only.
 
 pub mod discover;
 pub mod summary;
@@ -24,9 +25,10 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+use crate::config::Resolved;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::report::{Format, Request};
-use crate::run::{self, AuditOptions, AuditSummary};
+use crate::run::AuditSummary;
 
 pub use discover::{discover, is_snapshot, Client, Discovery};
 
@@ -74,6 +76,9 @@ pub struct ClientResult {
     /// Why the audit could not be done (status 2).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<Diagnostic>,
+    /// Expired and unused suppressions of the client's marqa.yaml.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// How to run many clients.
@@ -88,7 +93,7 @@ pub struct FleetOptions<'a> {
 /// Audit every client; results in the clients' order.
 pub fn run<F>(clients: &[Client], options_for: F, fleet: &FleetOptions) -> Vec<ClientResult>
 where
-    F: Fn(&Client) -> Result<AuditOptions, Diagnostics> + Sync,
+    F: Fn(&Client) -> Result<Resolved, Diagnostics> + Sync,
 {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<ClientResult>>> = Mutex::new(vec![None; clients.len()]);
@@ -113,7 +118,7 @@ where
 
 fn audit_client<F>(client: &Client, options_for: &F, fleet: &FleetOptions) -> ClientResult
 where
-    F: Fn(&Client) -> Result<AuditOptions, Diagnostics>,
+    F: Fn(&Client) -> Result<Resolved, Diagnostics>,
 {
     let out = fleet.out_dir.join(&client.name);
     let mut result = ClientResult {
@@ -123,8 +128,9 @@ where
         reports: Vec::new(),
         summary: None,
         diagnostics: Vec::new(),
+        warnings: Vec::new(),
     };
-    let attempt = (|| -> Result<run::Outcome, Diagnostics> {
+    let attempt = (|| -> Result<crate::cli::check::CheckRun, Diagnostics> {
         std::fs::create_dir_all(&out).map_err(|e| {
             Diagnostic::new(
                 "E-FLEET-OUT",
@@ -133,8 +139,10 @@ where
             .in_file(&out)
             .help("check that the output folder is writable")
         })?;
-        let opts = options_for(client)?;
-        run::audit_snapshot(&client.dir, &opts, &requests(&out, fleet.formats))
+        let mut cfg = options_for(client)?;
+        // The client's folder layout, whatever its config's outputs say.
+        cfg.outputs.value = requests(&out, fleet.formats);
+        crate::cli::check::audit_one(&client.dir, &cfg, None, None)
     })();
     let rel = |file: &str| format!("{}/{file}", client.name);
     match attempt {
@@ -143,8 +151,9 @@ where
             formats.sort();
             formats.dedup();
             result.reports = formats.into_iter().map(|f| rel(file_name(f))).collect();
-            result.status = o.exit;
+            result.status = u8::from(o.failed);
             result.summary = Some(o.summary);
+            result.warnings = o.warnings;
             // A report from an earlier, broken run would contradict this one.
             let _ = std::fs::remove_file(out.join(ERRORS_FILE));
         }

@@ -55,6 +55,8 @@ pub struct Context {
     pub metrics: MetricsCtx,
     /// With `--baseline FILE`: new, unchanged and fixed problems; none without one.
     pub baseline: Option<BaselineCtx>,
+    /// The marqa.yaml suppressions (count suppressed, each entry's state).
+    pub suppressions: SuppressionsCtx,
     /// The charts the data allows (`charts` in templates, added with the SVG marked safe).
     #[serde(skip)]
     pub charts: BTreeMap<&'static str, Option<Chart>>,
@@ -183,6 +185,8 @@ pub struct FindingCtx {
     /// With `--baseline`: `new` or `unchanged` (failing findings only), else none.
     pub baseline: Option<BaselineState>,
     pub baseline_label: Option<String>,
+    /// Set when a marqa.yaml suppression accepted this failure.
+    pub suppressed: Option<SuppressedCtx>,
 }
 
 /// The comparison with a baseline (`--baseline FILE`).
@@ -241,6 +245,41 @@ pub struct RecommendationCtx {
     pub impact_label: Option<String>,
     pub priority: crate::rules::model::Priority,
     pub priority_label: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SuppressedCtx {
+    pub reason: String,
+    pub owner: String,
+    pub expires: String,
+    /// `marqa.yaml:LINE`, where the suppression is declared.
+    pub place: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SuppressionsCtx {
+    /// Findings suppressed in this run.
+    pub suppressed: usize,
+    /// Every declared suppression, in declaration order (farthest file first).
+    pub entries: Vec<SuppressionCtx>,
+    /// How many entries are expired or unused (worth a look).
+    pub stale: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SuppressionCtx {
+    pub rule: String,
+    pub group: Option<String>,
+    pub ids: Vec<String>,
+    pub reason: String,
+    pub owner: String,
+    pub expires: String,
+    pub place: String,
+    /// `active`, `expired` or `unused`.
+    pub state: &'static str,
+    pub state_label: String,
+    /// Failing findings it matched (an expired one: would have matched).
+    pub matched: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -634,6 +673,12 @@ fn finding_ctx(a: &Audit, index: usize, f: &Finding) -> FindingCtx {
         baseline_label: f
             .baseline
             .map(|b| i18n::label(locale, &format!("baseline_{}", b.as_str()))),
+        suppressed: f.suppressed.as_ref().map(|s| SuppressedCtx {
+            reason: s.reason.clone(),
+            owner: s.owner.clone(),
+            expires: s.expires.clone(),
+            place: format!("{}:{}", s.file.to_string_lossy().replace('\\', "/"), s.line),
+        }),
     }
 }
 
@@ -662,6 +707,40 @@ fn baseline_ctx(c: &crate::baseline::Comparison, locale: &str) -> BaselineCtx {
     }
 }
 
+fn suppressions_ctx(a: &Audit) -> SuppressionsCtx {
+    use crate::eval::suppression::State;
+    let entries: Vec<SuppressionCtx> = a
+        .suppressions
+        .entries
+        .iter()
+        .map(|e| {
+            let s = &e.suppression;
+            SuppressionCtx {
+                rule: s.rule.clone(),
+                group: s.group.clone(),
+                ids: s.ids.clone(),
+                reason: s.reason.clone(),
+                owner: s.owner.clone(),
+                expires: s.expires.clone(),
+                place: format!("{}:{}", s.file.to_string_lossy().replace('\\', "/"), s.line),
+                state: e.state.as_str(),
+                state_label: i18n::label(a.locale, &format!("suppression_{}", e.state.as_str())),
+                matched: e.matched,
+            }
+        })
+        .collect();
+    SuppressionsCtx {
+        suppressed: a.suppressions.suppressed,
+        stale: a
+            .suppressions
+            .entries
+            .iter()
+            .filter(|e| e.state != State::Active)
+            .count(),
+        entries,
+    }
+}
+
 fn level_rank(l: Option<Level>) -> u8 {
     match l {
         Some(Level::High) => 3,
@@ -684,7 +763,7 @@ fn gap(f: &Finding) -> f64 {
 /// The most costly failures: by severity, then the fix's impact, then the gap.
 pub fn top_problems(findings: &[Finding]) -> Vec<usize> {
     let mut failed: Vec<usize> = (0..findings.len())
-        .filter(|&i| findings[i].status == Status::Fail)
+        .filter(|&i| findings[i].status == Status::Fail && findings[i].suppressed.is_none())
         .collect();
     failed.sort_by(|&a, &b| {
         let (fa, fb) = (&findings[a], &findings[b]);
@@ -931,7 +1010,7 @@ pub fn build(a: &Audit) -> Context {
             failed: a
                 .findings
                 .iter()
-                .filter(|f| f.status == Status::Fail && f.severity == sev)
+                .filter(|f| f.status == Status::Fail && f.severity == sev && f.suppressed.is_none())
                 .count(),
         })
         .collect();
@@ -1031,6 +1110,7 @@ pub fn build(a: &Audit) -> Context {
         },
         findings,
         baseline: a.baseline.map(|c| baseline_ctx(c, locale)),
+        suppressions: suppressions_ctx(a),
         charts: BTreeMap::new(),
     };
     ctx.charts = charts::all(&ctx, a.store, ltv_cac_min(a.pack));
@@ -1075,6 +1155,7 @@ mod tests {
             },
             fingerprint: crate::eval::keys::fingerprint(rule, None, None),
             baseline: None,
+            suppressed: None,
         }
     }
 

@@ -35,6 +35,10 @@ pub struct ReportDoc<'a> {
     pub metrics: &'a Store,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<&'a crate::baseline::Comparison>,
+    /// The marqa.yaml suppressions: how many findings they suppressed, and each one's
+    /// state (active, expired, unused). Absent when none is declared.
+    #[serde(skip_serializing_if = "no_suppressions")]
+    pub suppressions: &'a crate::eval::suppression::Report,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,6 +67,10 @@ pub struct RuleOut<'a> {
     pub origin: &'a Origin,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub overridden: &'a [Applied],
+}
+
+fn no_suppressions(r: &&crate::eval::suppression::Report) -> bool {
+    r.is_empty()
 }
 
 pub fn render(a: &Audit, roadmap: &Roadmap) -> String {
@@ -109,6 +117,7 @@ pub fn render(a: &Audit, roadmap: &Roadmap) -> String {
         roadmap,
         metrics: a.store,
         baseline: a.baseline,
+        suppressions: a.suppressions,
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("the report serializes");
     s.push('\n');

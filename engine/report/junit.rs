@@ -112,7 +112,16 @@ fn case_properties(state: Option<BaselineState>) -> String {
 pub fn render(a: &Audit) -> String {
     let all = a.findings;
     let fixed: &[crate::baseline::Entry] = a.baseline.map_or(&[], |c| &c.fixed);
-    let count = |fs: &[&Finding], st: Status| fs.iter().filter(|f| shown(f) == st).count();
+    // A suppressed failure reads as skipped (with its reason): it does not fail the run;
+    // against a baseline, so does a known one.
+    let status = |f: &Finding| {
+        if f.suppressed.is_some() {
+            Status::Skipped
+        } else {
+            shown(f)
+        }
+    };
+    let count = |fs: &[&Finding], st: Status| fs.iter().filter(|f| status(f) == st).count();
     let refs: Vec<&Finding> = all.iter().collect();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
@@ -155,6 +164,20 @@ pub fn render(a: &Audit) -> String {
         for (k, v) in props {
             let _ = writeln!(out, r#"      <property name="{k}" value="{}"/>"#, xml(&v));
         }
+        if !a.suppressions.is_empty() {
+            let _ = writeln!(
+                out,
+                r#"      <property name="suppressed" value="{}"/>"#,
+                a.suppressions.suppressed
+            );
+            for e in &a.suppressions.entries {
+                let _ = writeln!(
+                    out,
+                    r#"      <property name="suppression" value="{}"/>"#,
+                    xml(&e.describe())
+                );
+            }
+        }
         let _ = writeln!(out, "    </properties>");
         for f in fs {
             let name = match &f.group {
@@ -171,6 +194,14 @@ pub fn render(a: &Audit) -> String {
             );
             let props = case_properties(f.baseline);
             let message = xml(f.message.as_deref().unwrap_or(&f.title));
+            if let Some(sup) = &f.suppressed {
+                let _ = writeln!(
+                    out,
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                    xml(&format!("suppressed: {}", sup.describe()))
+                );
+                continue;
+            }
             match shown(f) {
                 Status::Pass => out.push_str("/>\n"),
                 Status::Fail => {

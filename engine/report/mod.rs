@@ -46,6 +46,8 @@ pub struct Audit<'a> {
     /// The comparison with `--baseline FILE` (findings carry their state; fixed ones are
     /// here).
     pub baseline: Option<&'a crate::baseline::Comparison>,
+    /// The marqa.yaml suppressions and what became of each (empty: none declared).
+    pub suppressions: &'a crate::eval::suppression::Report,
 }
 
 /// The output formats.
