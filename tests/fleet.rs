@@ -184,3 +184,43 @@ fn symlink_loops_are_reported_not_fatal() {
     let summary = json(&out.join("summary.json"));
     assert_eq!(summary["warnings"][0]["code"], "W-FLEET-LOOP");
 }
+
+/// Each client resolves its own marqa.yaml (its folder, then its parents): a client that
+/// only fails on critical problems passes; a client with a bad config fails alone (exit 2).
+#[test]
+fn each_client_reads_its_own_marqa_yaml() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("clients");
+    for name in ["strict", "lenient", "bad"] {
+        generate(&root.join(name), 3, None);
+    }
+    std::fs::write(root.join("lenient/marqa.yaml"), "fail_on: critical\n").unwrap();
+    std::fs::write(root.join("bad/marqa.yaml"), "fail_no: critical\n").unwrap();
+    let out = tmp.path().join("out");
+    let run = marqa()
+        .arg("check")
+        .arg(&root)
+        .arg("--out-dir")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    let summary = json(&out.join("summary.json"));
+    let status = |i: usize| summary["clients"][i]["status"].as_u64().unwrap();
+    let names: Vec<&str> = summary["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["client"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["bad", "lenient", "strict"]);
+    assert_eq!((status(0), status(1), status(2)), (2, 0, 1));
+    let d = &summary["clients"][0]["diagnostics"][0];
+    assert_eq!(d["code"], "E-SCHEMA-UNKNOWN-KEY", "{d}");
+    assert!(
+        stderr.contains("bad/marqa.yaml:1:1"),
+        "the bad key's place: {stderr}"
+    );
+    assert!(stderr.contains("did you mean `fail_on`?"), "{stderr}");
+}

@@ -185,8 +185,9 @@ mod tests {
 
     #[test]
     fn fingerprints_are_stable_and_distinct() {
-        // A fixed value: the fingerprint scheme must not drift between versions, or every
-        // stored baseline would turn into "all new".
+        // The scheme must not drift between versions, or every stored baseline would turn
+        // into "all new": the demo report's snapshots (tests/snapshots/report__demo_json_*)
+        // pin the fingerprints of real findings byte for byte.
         assert_eq!(
             fingerprint("data.no-source", None, None),
             fingerprint("data.no-source", None, None)
