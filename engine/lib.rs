@@ -20,7 +20,6 @@ pub mod import;
 pub mod metrics;
 pub mod report;
 pub mod rules;
-pub mod run;
 pub mod schema;
 pub mod snapshot;
 pub mod yaml;

@@ -21,10 +21,10 @@ use crate::eval::suppression;
 use crate::eval::{self, Options, ProgressHandle};
 use crate::fleet;
 use crate::metrics::Store;
+use crate::report::gist::AuditSummary;
 use crate::report::{self, Format};
 use crate::rules::model::Severity;
 use crate::rules::{self, ResolvedPack};
-use crate::run::AuditSummary;
 use crate::snapshot::{LoadOptions, Snapshot};
 
 use super::{CmdResult, Ui};
@@ -264,7 +264,7 @@ pub fn audit_one(
         baseline: comparison.as_ref(),
     };
     let stdout = report::deliver(&audit, &cfg.outputs.value, cfg.template.value.as_deref())?;
-    let summary = crate::run::summarize(&audit);
+    let summary = crate::report::gist::summarize(&audit);
     Ok(CheckRun {
         snapshot: snap,
         store,

@@ -64,7 +64,13 @@ pub enum Command {
     /// Audit a snapshot with rule packs; print the findings.
     ///
     /// Exit 0 when nothing failed at or above --fail-on, 1 when something did (a rule that
-    /// errors counts as severity error), 2 when the run could not be done.
+    /// errors counts as severity error; with --baseline, only new problems count), 2 when
+    /// the run could not be done.
+    ///
+    /// A folder without snapshot.yaml but with snapshots below it is a folder of clients:
+    /// each is audited (in parallel) into --out-dir DIR/<client>/, with DIR/index.html,
+    /// DIR/summary.json and a summary table; the exit code is the highest client's (2 if
+    /// any client could not be audited; the others still are).
     Check(check::Args),
     /// List, explain and test rule packs.
     #[command(subcommand)]

@@ -27,8 +27,8 @@ use serde::Serialize;
 
 use crate::config::Resolved;
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::report::gist::AuditSummary;
 use crate::report::{Format, Request};
-use crate::run::AuditSummary;
 
 pub use discover::{discover, is_snapshot, Client, Discovery};
 

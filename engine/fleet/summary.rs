@@ -188,7 +188,7 @@ struct ClientRow<'a> {
     company: Option<&'a str>,
     score_text: String,
     step_scores: Vec<String>,
-    failed: Option<crate::run::SeverityCounts>,
+    failed: Option<crate::report::gist::SeverityCounts>,
     top_problems: &'a [String],
     diagnostics: Vec<String>,
 }

@@ -10,6 +10,7 @@
 pub mod charts;
 pub mod context;
 pub mod env;
+pub mod gist;
 pub mod i18n;
 pub mod json;
 pub mod junit;

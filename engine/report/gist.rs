@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
+use super::{context, Audit};
 use crate::eval::finding::Status;
-use crate::report::{self, context};
 use crate::rules::model::{Severity, Step};
 
 /// The gist of one audit, for a summary over many clients.
@@ -14,7 +14,7 @@ pub struct AuditSummary {
     pub company: String,
     pub as_of: String,
     pub score: Option<f64>,
-    /// Failed checks by severity, most severe first (critical, error, warning, info).
+    /// Failed checks by severity (suppressed ones left out), most severe first.
     pub failed: SeverityCounts,
     /// Findings failing the run (at or above fail-on; new ones against a baseline).
     pub failing: usize,
@@ -46,9 +46,12 @@ pub struct BaselineCounts {
     pub fixed: usize,
 }
 
-pub fn summarize(a: &report::Audit) -> AuditSummary {
+pub fn summarize(a: &Audit) -> AuditSummary {
     let mut failed = SeverityCounts::default();
-    for f in a.findings.iter().filter(|f| f.status == Status::Fail) {
+    // As the report's summary counts them: suppressed failures are accepted, not failed.
+    let failed_now =
+        |f: &&crate::eval::finding::Finding| f.status == Status::Fail && f.suppressed.is_none();
+    for f in a.findings.iter().filter(failed_now) {
         match f.severity {
             Severity::Critical => failed.critical += 1,
             Severity::Error => failed.error += 1,
