@@ -143,6 +143,22 @@ fn root_true_stops_discovery_and_no_config_ignores_files() {
 }
 
 #[test]
+fn files_above_the_working_directory_are_named_with_dot_dot() {
+    let t = tree("locale: ru\n", "fail_on: critical\n");
+    let out = marqa(&t.path().join("clients/acme"))
+        .args(["config", "show", "snap", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["files"],
+        serde_json::json!(["../marqa.yaml", "../../marqa.yaml"])
+    );
+    assert_eq!(setting(&doc, "locale").1, "../../marqa.yaml:2:1");
+}
+
+#[test]
 fn check_follows_the_config_and_flags_win() {
     // tiny fails at `error`: exit 1 by default; the clients' file says critical: exit 0.
     let t = tree("", "fail_on: critical\n");
