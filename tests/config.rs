@@ -117,6 +117,21 @@ fn precedence_is_flag_then_nearest_file_then_parent_then_default() {
         (&Value::from("info"), "flag --fail-on".to_string())
     );
     assert_eq!(setting(&doc, "jobs").1, "flag --jobs");
+    // A file's `true` is turned off by the flag's `--no-` twin.
+    write(t.path(), "clients/acme/marqa.yaml", "show_pii: true\n");
+    let doc = show(t.path(), &[]);
+    assert_eq!(
+        setting(&doc, "show_pii"),
+        (
+            &Value::from(true),
+            "clients/acme/marqa.yaml:1:1".to_string()
+        )
+    );
+    let doc = show(t.path(), &["--no-show-pii"]);
+    assert_eq!(
+        setting(&doc, "show_pii"),
+        (&Value::from(false), "flag --show-pii".to_string())
+    );
 
     // The text view names the same sources.
     marqa(t.path())
