@@ -117,6 +117,21 @@ fn precedence_is_flag_then_nearest_file_then_parent_then_default() {
         (&Value::from("info"), "flag --fail-on".to_string())
     );
     assert_eq!(setting(&doc, "jobs").1, "flag --jobs");
+    // A file's `true` is turned off by the flag's `--no-` twin.
+    write(t.path(), "clients/acme/marqa.yaml", "show_pii: true\n");
+    let doc = show(t.path(), &[]);
+    assert_eq!(
+        setting(&doc, "show_pii"),
+        (
+            &Value::from(true),
+            "clients/acme/marqa.yaml:1:1".to_string()
+        )
+    );
+    let doc = show(t.path(), &["--no-show-pii"]);
+    assert_eq!(
+        setting(&doc, "show_pii"),
+        (&Value::from(false), "flag --show-pii".to_string())
+    );
 
     // The text view names the same sources.
     marqa(t.path())
@@ -140,6 +155,22 @@ fn root_true_stops_discovery_and_no_config_ignores_files() {
     assert_eq!(doc["files"], serde_json::json!([]));
     let doc = show(t.path(), &["--config", "marqa.yaml"]);
     assert_eq!(setting(&doc, "fail_on").1, "marqa.yaml:2:1");
+}
+
+#[test]
+fn files_above_the_working_directory_are_named_with_dot_dot() {
+    let t = tree("locale: ru\n", "fail_on: critical\n");
+    let out = marqa(&t.path().join("clients/acme"))
+        .args(["config", "show", "snap", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["files"],
+        serde_json::json!(["../marqa.yaml", "../../marqa.yaml"])
+    );
+    assert_eq!(setting(&doc, "locale").1, "../../marqa.yaml:2:1");
 }
 
 #[test]

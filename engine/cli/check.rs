@@ -52,8 +52,11 @@ pub struct Args {
     #[arg(long, value_enum)]
     pub fail_on: Option<Severity>,
     /// Load cells that do not parse as empty (counted per column) instead of failing.
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_lenient")]
     pub lenient: bool,
+    /// Fail on cells that do not parse, even if marqa.yaml says `lenient: true`.
+    #[arg(long, overrides_with = "lenient")]
+    pub no_lenient: bool,
     #[command(flatten)]
     pub config: ConfigArgs,
     /// Compare with a baseline (`marqa baseline write`): each problem is new or unchanged,
@@ -64,6 +67,15 @@ pub struct Args {
     /// clients: DIR/<client>/, plus DIR/index.html and DIR/summary.json).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+}
+
+/// A boolean flag with its `--no-` twin: Some when either was given (the last one wins).
+fn either(yes: bool, no: bool) -> Option<bool> {
+    match (yes, no) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
 }
 
 /// Which marqa.yaml files to read.
@@ -89,8 +101,11 @@ pub struct EvalArgs {
     #[arg(long, value_enum)]
     pub locale: Option<Locale>,
     /// Show personal data (emails, phones, person names) in evidence unmasked.
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_show_pii")]
     pub show_pii: bool,
+    /// Mask personal data even if marqa.yaml says `show_pii: true`.
+    #[arg(long, overrides_with = "show_pii")]
+    pub no_show_pii: bool,
     /// Wall-time limit per rule, in seconds [default: 3, or `sandbox.rule_timeout`].
     #[arg(long, value_name = "SECONDS")]
     pub rule_timeout: Option<f64>,
@@ -123,7 +138,7 @@ impl EvalArgs {
         Flags {
             packs: self.packs.clone(),
             locale: self.locale.map(|l| l.as_str().to_string()),
-            show_pii: self.show_pii.then_some(true),
+            show_pii: either(self.show_pii, self.no_show_pii),
             rule_timeout: self.rule_timeout,
             max_operations: self.max_operations,
             jobs: self.jobs,
@@ -139,7 +154,7 @@ impl Args {
             outs: self.out.clone(),
             template: self.template.clone(),
             fail_on: self.fail_on,
-            lenient: self.lenient.then_some(true),
+            lenient: either(self.lenient, self.no_lenient),
             config: self.config.config.clone(),
             no_config: self.config.no_config,
             ..self.eval.flags()

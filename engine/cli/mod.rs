@@ -76,7 +76,7 @@ pub enum Command {
     #[command(subcommand)]
     Rules(rules::Command),
     /// Print or write the JSON Schemas (rule, pack, manifest, findings, rule tests, import
-    /// mappings).
+    /// mappings, marqa.yaml config).
     Schema(schema::Args),
     /// Turn raw exports (amoCRM, Bitrix24, HubSpot, Yandex Direct, Google Ads, Calltouch,
     /// Yandex Metrica, any CSV/XLSX/JSON) into a snapshot with a scaffolded snapshot.yaml.

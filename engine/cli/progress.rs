@@ -53,10 +53,14 @@ struct BarInner {
 
 impl Bar {
     fn new(color: bool) -> Bar {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.enable_steady_tick(Duration::from_millis(120));
+        // Hidden until styled: indicatif's default style is a bar of 0/0.
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        let inner = BarInner { bar, color };
+        inner.stage("starting", None);
+        inner.bar.set_draw_target(ProgressDrawTarget::stderr());
+        inner.bar.enable_steady_tick(Duration::from_millis(120));
         Bar {
-            inner: Arc::new(BarInner { bar, color }),
+            inner: Arc::new(inner),
         }
     }
     pub fn handle(&self) -> ProgressHandle {
@@ -76,12 +80,12 @@ impl Progress for BarInner {
             (None, true) => "{spinner:.cyan} {msg}… {elapsed}",
             (None, false) => "{spinner} {msg}… {elapsed}",
         };
+        self.bar.set_message(name.to_string());
+        self.bar.set_length(total.unwrap_or(0));
+        self.bar.set_position(0);
         if let Ok(style) = ProgressStyle::with_template(template) {
             self.bar.set_style(style.progress_chars("=> "));
         }
-        self.bar.set_length(total.unwrap_or(0));
-        self.bar.set_position(0);
-        self.bar.set_message(name.to_string());
     }
     fn advance(&self, n: u64) {
         self.bar.inc(n);

@@ -19,8 +19,8 @@ pub const CONFIG_FILE: &str = "marqa.yaml";
 
 /// The marqa.yaml files that apply to `dir`, nearest first: `dir`'s own, then each
 /// parent's, up to the file system root or the first file saying `root: true`.
-/// Paths are relative to `cwd` when they lie below it (so reports stay the same from
-/// machine to machine), else absolute.
+/// Paths are relative to `cwd` (`../marqa.yaml` for a parent's), so reports and messages
+/// name no machine-specific absolute path.
 pub fn discover(dir: &Path, cwd: &Path) -> Result<Vec<ConfigFile>, Vec<Diagnostic>> {
     let start = std::fs::canonicalize(dir).unwrap_or_else(|_| cwd.join(dir));
     let cwd_abs = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
@@ -31,10 +31,7 @@ pub fn discover(dir: &Path, cwd: &Path) -> Result<Vec<ConfigFile>, Vec<Diagnosti
         if !path.is_file() {
             continue;
         }
-        let shown = match path.strip_prefix(&cwd_abs) {
-            Ok(rel) => rel.to_path_buf(),
-            Err(_) => path.clone(),
-        };
+        let shown = relative_path(&cwd_abs, &path);
         match read(&path) {
             Ok(mut f) => {
                 f.path = shown;
@@ -52,6 +49,24 @@ pub fn discover(dir: &Path, cwd: &Path) -> Result<Vec<ConfigFile>, Vec<Diagnosti
     } else {
         Err(errors)
     }
+}
+
+/// `to` as seen from the folder `from` (both absolute): `a/b`, `../x`, or `.`-free
+/// `to` itself when they share no root (another drive).
+pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
+    let (f, t): (Vec<_>, Vec<_>) = (from.components().collect(), to.components().collect());
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return to.to_path_buf();
+    }
+    let mut out = PathBuf::new();
+    for _ in common..f.len() {
+        out.push("..");
+    }
+    for c in &t[common..] {
+        out.push(c.as_os_str());
+    }
+    out
 }
 
 /// Read and check one marqa.yaml.
@@ -219,6 +234,21 @@ mod tests {
         assert_eq!(parse_day("1970-01-02"), Some(1));
         assert_eq!(parse_day("2026-02-30"), None);
         assert_eq!(parse_day("2026-2-3"), None);
+    }
+
+    #[test]
+    fn config_files_are_named_relative_to_the_working_directory() {
+        let r = |a: &str, b: &str| relative_path(Path::new(a), Path::new(b));
+        assert_eq!(r("/w", "/w/c/marqa.yaml"), Path::new("c/marqa.yaml"));
+        assert_eq!(
+            r("/w/c/acme", "/w/c/marqa.yaml"),
+            Path::new("../marqa.yaml")
+        );
+        assert_eq!(
+            r("/w/c/acme/snap", "/w/marqa.yaml"),
+            Path::new("../../../marqa.yaml")
+        );
+        assert_eq!(r("/w/x", "/w/y/marqa.yaml"), Path::new("../y/marqa.yaml"));
     }
 
     #[test]

@@ -333,6 +333,15 @@ mod tests {
         let mut fs = vec![finding("a", None, Status::Fail, &["L1", "L3"])];
         let r = apply(&mut fs, &s, 0);
         assert_eq!((r.suppressed, r.entries[0].state), (0, State::Unused));
+        // The key is the table's own (deal_id for deals), not every `*_id` column.
+        let mut f = finding("a", None, Status::Fail, &["D2"]);
+        let e = f.evidence.as_mut().unwrap();
+        e.table = Some("deals".into());
+        e.columns = vec!["lead_id".into(), "deal_id".into()];
+        e.rows[0].values = vec![Some("L9".into()), Some("D2".into())];
+        assert_eq!(evidence_keys(e), Some(vec!["D2"]));
+        let deal = [sup("a", None, &["D2"], 100)];
+        assert_eq!(apply(&mut [f], &deal, 0).suppressed, 1);
         // More offending rows than the sample shows: cannot vouch for the rest.
         let mut f = finding("a", None, Status::Fail, &["L1"]);
         f.evidence
