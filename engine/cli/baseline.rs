@@ -50,20 +50,14 @@ fn write(args: WriteArgs) -> CmdResult {
     let baseline = match &args.from {
         Some(file) => Baseline::of_report(&report::read(file)?),
         None => {
-            let check = super::check::Args {
-                snapshot: None,
-                eval: args.eval.clone(),
-                format: Vec::new(),
-                out: Vec::new(),
-                template: None,
-                fail_on: None,
-                lenient: args.lenient,
-                config: args.config.clone(),
-                baseline: None,
-                out_dir: None,
+            let flags = crate::config::Flags {
+                lenient: args.lenient.then_some(true),
+                config: args.config.config.clone(),
+                no_config: args.config.no_config,
+                ..args.eval.flags()
             };
             let dir = super::snapshot_dir(args.snapshot.clone());
-            let mut cfg = crate::config::resolve(&dir, &check.flags(), Path::new("."))?;
+            let mut cfg = crate::config::resolve(&dir, &flags, Path::new("."))?;
             cfg.outputs.value.clear(); // audit only: no report
             let run = super::check::audit_one(&dir, &cfg, None, None)?;
             let m = &run.snapshot.manifest;
