@@ -429,6 +429,7 @@ fn describe_condition(c: &Condition) -> String {
             )
         }
         Condition::References { column, table, to } => format!("{column} names no {table}.{to}"),
+        Condition::CountedBy { metric } => format!("the row is counted by the metric `{metric}`"),
     }
 }
 
