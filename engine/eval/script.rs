@@ -18,6 +18,7 @@
 //! | `is_metric(name)` | whether `name` is a metric marqa computes |
 //! | `groups(by)` | the group keys of a breakdown |
 //! | `retention()` | the cohort retention table: `#{cohort, customers, shares}` per cohort |
+//! | `plan()` | plan rows with their facts: `#{period, metric, channel, target, fact, attainment, line}` |
 //! | `date(s)` | unix seconds of a `YYYY-MM-DD`'s local midnight |
 //! | `format_time(ts)`, `format_date(ts)` | an instant as text in the snapshot's zone |
 //! | `emit(#{status, group, value, threshold, message, evidence})` | a finding |
@@ -396,6 +397,30 @@ fn register(e: &mut Engine, ctx: Arc<RunCtx>) {
                 .map_or(Dynamic::UNIT, Dynamic::from))
         },
     );
+    let c = ctx.clone();
+    e.register_fn("plan", move || -> Array {
+        c.store
+            .plan
+            .iter()
+            .map(|r| {
+                let num = |v: &crate::metrics::MetricValue| {
+                    v.num().map_or(Dynamic::UNIT, Dynamic::from_float)
+                };
+                let mut m = Map::new();
+                m.insert("period".into(), Dynamic::from(r.period.clone()));
+                m.insert("metric".into(), Dynamic::from(r.metric.clone()));
+                m.insert(
+                    "channel".into(),
+                    r.channel.clone().map_or(Dynamic::UNIT, Dynamic::from),
+                );
+                m.insert("target".into(), Dynamic::from_float(r.target));
+                m.insert("fact".into(), num(&r.fact));
+                m.insert("attainment".into(), num(&r.attainment));
+                m.insert("line".into(), Dynamic::from_int(r.line as INT));
+                Dynamic::from_map(m)
+            })
+            .collect()
+    });
     let c = ctx.clone();
     e.register_fn("retention", move || -> Array {
         c.store
