@@ -9,6 +9,7 @@ mod generate;
 mod import;
 mod metrics;
 pub mod rules;
+mod rules_doc;
 pub mod schema;
 mod validate;
 

@@ -559,9 +559,7 @@ fn localized(v: &Dynamic, locale: &str) -> Res<Option<String>> {
     };
     for (k, x) in m.iter() {
         if !matches!(k.as_str(), "en" | "ru") {
-            return fail(format!(
-                "emit: `message` locale `{k}` is not one of en, ru"
-            ));
+            return fail(format!("emit: `message` locale `{k}` is not one of en, ru"));
         }
         if !x.is_string() {
             return fail(format!("emit: `message.{k}` must be a string"));
