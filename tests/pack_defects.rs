@@ -186,3 +186,43 @@ defect_cases! {
     calls_without_lead => CallsWithoutLead,
     timezone_mismatch => TimezoneMismatch,
 }
+
+/// The committed demo (every defect on) has findings for every audit step, failures among
+/// them, and no rule in `error` status (a rule that cannot run is a bug of the pack).
+#[test]
+fn demo_covers_every_step_without_rule_errors() {
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
+    let out = marqa()
+        .arg("check")
+        .arg(&demo)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "the demo has failures at error");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let errors: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["status"] == "error")
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(errors.is_empty(), "rules in error: {errors:?}");
+    for step in marqa::rules::model::Step::ALL {
+        assert!(
+            findings.iter().any(|f| f["step"] == step.as_str()),
+            "no finding for step {}",
+            step.as_str()
+        );
+    }
+    for d in Defect::ALL {
+        for (rule, _) in catchers(*d) {
+            assert!(
+                findings
+                    .iter()
+                    .any(|f| f["rule"] == *rule && f["status"] == "fail"),
+                "{rule} does not fail on the demo ({} is on)",
+                d.name()
+            );
+        }
+    }
+}
