@@ -44,7 +44,12 @@ fn main() {
     out.push_str("];\n");
     let dest =
         PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it")).join("builtin_packs.rs");
-    std::fs::write(dest, out).expect("OUT_DIR is writable");
+    // Replace the file, never write through it: a target folder copied with hard links
+    // (one warm cache shared by several worktrees) would otherwise make every copy embed
+    // the rules of whichever worktree built last.
+    let tmp = dest.with_extension("rs.tmp");
+    std::fs::write(&tmp, out).expect("OUT_DIR is writable");
+    std::fs::rename(&tmp, &dest).expect("OUT_DIR is writable");
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {

@@ -9,6 +9,7 @@
 //! never reads the environment or the wall clock (the manifest's `as_of` is "now").
 
 pub mod cli;
+pub mod config;
 pub mod diag;
 pub mod eval;
 pub mod generate;

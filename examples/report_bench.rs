@@ -52,6 +52,7 @@ fn main() {
         locale: "en",
         fail_on: Severity::Error,
         show_pii: false,
+        suppressions: &Default::default(),
     };
     for format in [
         Format::Html,

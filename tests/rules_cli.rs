@@ -380,6 +380,7 @@ fn schema_prints_and_writes_every_schema() {
     assert_eq!(
         names,
         vec![
+            "config.schema.json",
             "findings.schema.json",
             "import-mapping.schema.json",
             "manifest.schema.json",

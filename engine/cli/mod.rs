@@ -5,9 +5,12 @@
 //! did; 2 the run itself could not be done (bad snapshot, bad rules, bad arguments).
 
 pub mod check;
+pub mod config;
 mod generate;
 mod import;
+mod init;
 mod metrics;
+pub mod progress;
 pub mod rules;
 mod rules_doc;
 pub mod schema;
@@ -18,6 +21,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::diag::Diagnostics;
+pub use progress::Ui;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -31,6 +35,9 @@ Exit codes: 0 = passed, 1 = a rule failed at or above --fail-on, 2 = the run cou
     after_help = "Start with `marqa validate examples/demo`. Docs: docs/ in the repository."
 )]
 pub struct Cli {
+    /// No progress bar and no warnings on standard error: reports and errors only.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -62,7 +69,7 @@ pub enum Command {
     #[command(subcommand)]
     Rules(rules::Command),
     /// Print or write the JSON Schemas (rule, pack, manifest, findings, rule tests, import
-    /// mappings).
+    /// mappings, marqa.yaml config).
     Schema(schema::Args),
     /// Turn raw exports (amoCRM, Bitrix24, HubSpot, Yandex Direct, Google Ads, Calltouch,
     /// Yandex Metrica, any CSV/XLSX/JSON) into a snapshot with a scaffolded snapshot.yaml.
@@ -70,6 +77,14 @@ pub enum Command {
     /// Exit 0 when every row was imported, 1 when some rows were rejected (the snapshot is
     /// still written; the report lists them), 2 when the import could not be done.
     Import(import::Args),
+    /// Show the project config (marqa.yaml) that applies to a snapshot folder.
+    #[command(subcommand)]
+    Config(config::Command),
+    /// Scaffold a client folder: marqa.yaml, a pack extending builtin:b2b-core with an
+    /// override, an example rule and its test, and CI for GitHub Actions and GitLab CI.
+    ///
+    /// Never overwrites: exit 2 (and nothing written) if any of the files exists.
+    Init(init::Args),
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
@@ -81,14 +96,17 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    let ui = Ui::detect(cli.quiet);
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Metrics(args) => metrics::run(args),
-        Command::Check(args) => check::run(args),
+        Command::Check(args) => check::run(args, &ui),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Schema(args) => schema::run(args),
         Command::Import(args) => import::run(args),
+        Command::Config(cmd) => config::run(cmd),
+        Command::Init(args) => init::run(args),
     };
     match result {
         Ok(code) => code,

@@ -3,7 +3,7 @@
 //! runner.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde::Serialize;
@@ -462,7 +462,10 @@ fn test(a: TestArgs) -> CmdResult {
     let mut specs = a.eval.packs.clone();
     specs.push(root.to_string_lossy().into_owned());
     let pack = rules::resolve(&specs, &PathBuf::from("."))?;
-    let options = a.eval.options(&pack);
+    // The marqa.yaml over the pack folder gives locale, sandbox limits and jobs; its packs,
+    // overrides and suppressions do not apply: the tests check the pack as written.
+    let cfg = crate::config::resolve(&root, &a.eval.flags(), Path::new("."))?;
+    let options = super::check::options(&cfg, &pack);
     let cases_dirs = cases::discover(&root);
     if cases_dirs.is_empty() {
         return Err(Diagnostic::new("E-TEST-NONE", "the pack has no test cases")

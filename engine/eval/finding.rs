@@ -123,12 +123,19 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recommendation: Option<RecommendationOut>,
     pub origin: FindingOrigin,
+    /// Set when a marqa.yaml suppression in force accepted this failure (eval/suppression.rs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<super::suppression::Suppressed>,
 }
 
 impl Finding {
     /// Whether the finding makes `marqa check` exit 1 under `--fail-on fail_on`: a failure
     /// at or above that severity, or a broken rule (status error counts as severity error).
+    /// A suppressed finding never does.
     pub fn fails_at(&self, fail_on: Severity) -> bool {
+        if self.suppressed.is_some() {
+            return false;
+        }
         match self.status {
             Status::Fail => self.severity >= fail_on,
             Status::Error => Severity::Error >= fail_on,
@@ -194,6 +201,7 @@ mod tests {
                 file: "f".into(),
                 line: 1,
             },
+            suppressed: None,
         };
         assert!(f(Status::Error, Severity::Info).fails_at(Severity::Error));
         assert!(!f(Status::Error, Severity::Info).fails_at(Severity::Critical));

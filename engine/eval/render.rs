@@ -74,6 +74,7 @@ pub fn finish(rule: &Rule, o: Outcome, ctx: &RunCtx) -> Finding {
         evidence: o.evidence.filter(|e| !e.is_empty()),
         recommendation,
         origin: origin(rule),
+        suppressed: None,
     }
 }
 

@@ -33,6 +33,10 @@ pub struct ReportDoc<'a> {
     pub resolved_pack: ResolvedPackOut<'a>,
     pub roadmap: &'a Roadmap,
     pub metrics: &'a Store,
+    /// The marqa.yaml suppressions: how many findings they suppressed, and each one's
+    /// state (active, expired, unused). Absent when none is declared.
+    #[serde(skip_serializing_if = "no_suppressions")]
+    pub suppressions: &'a crate::eval::suppression::Report,
 }
 
 #[derive(Debug, Serialize)]
@@ -61,6 +65,10 @@ pub struct RuleOut<'a> {
     pub origin: &'a Origin,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub overridden: &'a [Applied],
+}
+
+fn no_suppressions(r: &&crate::eval::suppression::Report) -> bool {
+    r.is_empty()
 }
 
 pub fn render(a: &Audit, roadmap: &Roadmap) -> String {
@@ -106,6 +114,7 @@ pub fn render(a: &Audit, roadmap: &Roadmap) -> String {
         },
         roadmap,
         metrics: a.store,
+        suppressions: a.suppressions,
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("the report serializes");
     s.push('\n');

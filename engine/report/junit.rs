@@ -91,7 +91,15 @@ fn failure_body(a: &Audit, f: &Finding) -> String {
 
 pub fn render(a: &Audit) -> String {
     let all = a.findings;
-    let count = |fs: &[&Finding], st: Status| fs.iter().filter(|f| f.status == st).count();
+    // A suppressed failure reads as skipped (with its reason): it does not fail the run.
+    let status = |f: &Finding| {
+        if f.suppressed.is_some() {
+            Status::Skipped
+        } else {
+            f.status
+        }
+    };
+    let count = |fs: &[&Finding], st: Status| fs.iter().filter(|f| status(f) == st).count();
     let refs: Vec<&Finding> = all.iter().collect();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
@@ -128,6 +136,20 @@ pub fn render(a: &Audit) -> String {
         ] {
             let _ = writeln!(out, r#"      <property name="{k}" value="{}"/>"#, xml(v));
         }
+        if !a.suppressions.is_empty() {
+            let _ = writeln!(
+                out,
+                r#"      <property name="suppressed" value="{}"/>"#,
+                a.suppressions.suppressed
+            );
+            for e in &a.suppressions.entries {
+                let _ = writeln!(
+                    out,
+                    r#"      <property name="suppression" value="{}"/>"#,
+                    xml(&e.describe())
+                );
+            }
+        }
         let _ = writeln!(out, "    </properties>");
         for f in fs {
             let name = match &f.group {
@@ -143,6 +165,14 @@ pub fn render(a: &Audit) -> String {
                 f.origin.line
             );
             let message = xml(f.message.as_deref().unwrap_or(&f.title));
+            if let Some(sup) = &f.suppressed {
+                let _ = writeln!(
+                    out,
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                    xml(&format!("suppressed: {}", sup.describe()))
+                );
+                continue;
+            }
             match f.status {
                 Status::Pass => out.push_str("/>\n"),
                 Status::Fail => {

@@ -43,6 +43,8 @@ pub struct Audit<'a> {
     pub fail_on: Severity,
     /// Whether evidence was left unmasked (the rule engine masks; reports say so).
     pub show_pii: bool,
+    /// The marqa.yaml suppressions and what became of each (empty: none declared).
+    pub suppressions: &'a crate::eval::suppression::Report,
 }
 
 /// The output formats.

@@ -149,6 +149,16 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     if let Some(i) = rule_index {
         res["ruleIndex"] = json!(i);
     }
+    // SARIF's own way to say "accepted": viewers hide or mark suppressed results.
+    if let Some(sup) = &f.suppressed {
+        res["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": sup.describe(),
+            "location": location(&sup.file, sup.line, None),
+            "properties": {"reason": sup.reason, "owner": sup.owner, "expires": sup.expires},
+        }]);
+    }
     res
 }
 
@@ -213,8 +223,20 @@ pub fn render(a: &Audit) -> String {
             n
         })
         .collect();
+    let mut notifications = notifications;
+    // Suppressions that no longer apply (expired) or match nothing (unused) are warnings.
+    for e in &a.suppressions.entries {
+        if e.state != crate::eval::suppression::State::Active {
+            notifications.push(json!({
+                "level": "warning",
+                "message": {"text": format!("suppression {}", e.describe())},
+                "locations": [location(&e.suppression.file, e.suppression.line, None)],
+                "descriptor": {"id": format!("suppression-{}", e.state.as_str())},
+            }));
+        }
+    }
     let m = &a.snapshot.manifest;
-    let doc = json!({
+    let mut doc = json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
@@ -239,6 +261,9 @@ pub fn render(a: &Audit) -> String {
             },
         }],
     });
+    if !a.suppressions.is_empty() {
+        doc["runs"][0]["properties"]["suppressed"] = json!(a.suppressions.suppressed);
+    }
     let mut s = serde_json::to_string_pretty(&doc).expect("SARIF serializes");
     s.push('\n');
     s
