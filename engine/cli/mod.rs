@@ -14,6 +14,7 @@ mod init;
 mod metrics;
 pub mod progress;
 pub mod rules;
+mod rules_doc;
 pub mod schema;
 mod validate;
 

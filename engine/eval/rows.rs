@@ -495,6 +495,26 @@ fn apply(
             let known = IdSet::build(to_col);
             and_text(col, mask, |s| s.is_some_and(|s| !known.contains(s)));
         }
+        Condition::CountedBy { metric } => {
+            let Some(counted) = ctx.store.counted.get(metric) else {
+                // The metric is n/a (no funnel, no SLA in the manifest): say why.
+                let why = ctx
+                    .store
+                    .get(metric)
+                    .and_then(|m| m.value.na_reason().map(str::to_string))
+                    .unwrap_or_else(|| "it was not computed".into());
+                return Err(Stop::Skipped(format!("`{metric}` is n/a: {why}")));
+            };
+            let mut hit = vec![false; mask.len()];
+            for &r in &counted.rows {
+                if let Some(h) = hit.get_mut(r as usize) {
+                    *h = true;
+                }
+            }
+            for (m, h) in mask.iter_mut().zip(hit) {
+                *m &= h;
+            }
+        }
     }
     Ok(())
 }
