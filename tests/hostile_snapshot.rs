@@ -55,7 +55,7 @@ fn yaml_alias_bomb_in_manifest() {
     let (code, err) = validate(dir.path());
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("snapshot.yaml") && err.contains("E-YAML-SYNTAX"),
+        err.contains("snapshot.yaml:10:") && err.contains("error[E-YAML-ALIAS-BOMB]"),
         "{err}"
     );
 }

@@ -1,10 +1,10 @@
 //! `marqa check`: load the packs and the snapshot, compute the metrics once, evaluate every
 //! rule, write the reports and exit 0 / 1 by `--fail-on` (2 when the run cannot be done).
 //!
-//! Every format (text, Markdown, HTML, JSON, JUnit, SARIF) comes from the report module;
+//! Every format (text, Markdown, HTML, JSON, JUnit, SARIF, CSV) comes from the report module;
 //! `--format`/`--out` pairs write several in one run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Vec<Format>,
     /// Write the matching --format (in order) to this file, atomically; without a --format
-    /// of its own the extension decides (.html, .md, .txt, .json, .xml, .sarif).
+    /// of its own the extension decides (.html, .md, .txt, .json, .xml, .sarif, .csv).
     #[arg(long, value_name = "FILE")]
     pub out: Vec<PathBuf>,
     /// A folder of templates (report.html, report.md, report.txt, partials/…) overriding
@@ -113,6 +113,29 @@ impl EvalArgs {
     }
 }
 
+/// What a check reads: the snapshot folder and its table files, every pack folder or rules
+/// file, the template folder.
+fn inputs(snap: &Snapshot, pack: &ResolvedPack, template: Option<&Path>) -> report::output::Inputs {
+    let mut i = report::output::Inputs::default();
+    i.folders.push((snap.root.clone(), "the snapshot folder"));
+    for t in snap.tables.values() {
+        i.files.push((t.source.clone(), "the table file"));
+    }
+    for p in &pack.packs {
+        match &p.root {
+            Some(root) => i.folders.push((root.clone(), "the pack folder")),
+            None if !p.source.starts_with("builtin:") => {
+                i.files.push((PathBuf::from(&p.source), "the rules file"))
+            }
+            None => {}
+        }
+    }
+    if let Some(t) = template {
+        i.folders.push((t.to_path_buf(), "the template folder"));
+    }
+    i
+}
+
 pub fn run(args: Args) -> CmdResult {
     let requests = report::output::plan(&args.format, &args.out)?;
     let cwd = PathBuf::from(".");
@@ -124,6 +147,8 @@ pub fn run(args: Args) -> CmdResult {
             lenient: args.lenient,
         },
     )?;
+    // Before the audit (the slow part): no output may land on what this run reads.
+    report::output::refuse_inputs(&requests, &inputs(&snap, &pack, args.template.as_deref()))?;
     let options = args.eval.options(&pack);
     let eval::Audit {
         snapshot: snap,
