@@ -54,7 +54,11 @@ fn main() {
     out.push_str("];\n");
     let dest =
         PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it")).join("builtin_packs.rs");
-    std::fs::write(dest, out).expect("OUT_DIR is writable");
+    // Replace the file (write beside it, rename) rather than writing into it: a target
+    // folder hard-linked from another checkout must not have that checkout's file changed.
+    let tmp = dest.with_extension("rs.tmp");
+    std::fs::write(&tmp, out).expect("OUT_DIR is writable");
+    std::fs::rename(&tmp, &dest).expect("OUT_DIR is writable");
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
