@@ -11,6 +11,8 @@
 pub mod cli;
 pub mod diag;
 pub mod eval;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generate;
 pub mod import;
 pub mod metrics;
