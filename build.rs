@@ -32,10 +32,20 @@ fn main() {
     for (name, files) in &packs {
         writeln!(out, "    BuiltinPack {{ name: {name:?}, files: &[").unwrap();
         for (rel, path) in files {
+            // Paths relative to the crate, resolved when the crate compiles: a target folder
+            // copied from another checkout must not embed that checkout's files (cargo does
+            // not rerun this script when only the checkout's location changed).
+            let from_root = path
+                .strip_prefix(&root)
+                .expect("pack files are under the crate")
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
             writeln!(
                 out,
-                "        ({rel:?}, include_str!({:?})),",
-                path.display().to_string()
+                "        ({rel:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {:?}))),",
+                format!("/{from_root}")
             )
             .unwrap();
         }

@@ -15,6 +15,8 @@ pub mod diag;
 pub mod diff;
 pub mod eval;
 pub mod fleet;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generate;
 pub mod import;
 pub mod metrics;

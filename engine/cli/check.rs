@@ -2,7 +2,7 @@
 //! snapshot, compute the metrics once, evaluate every rule, apply the suppressions, write
 //! the reports and exit 0 / 1 by `fail_on` (2 when the run cannot be done).
 //!
-//! Every format (text, Markdown, HTML, JSON, JUnit, SARIF) comes from the report module;
+//! Every format (text, Markdown, HTML, JSON, JUnit, SARIF, CSV) comes from the report module;
 //! `--format`/`--out` pairs (or `outputs` in marqa.yaml) write several in one run.
 //! [`audit_one`] is the whole run for one snapshot with a resolved config, without printing:
 //! the many-client mode calls it per client. A folder without `snapshot.yaml` but with
@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Vec<Format>,
     /// Write the matching --format (in order) to this file, atomically; without a --format
-    /// of its own the extension decides (.html, .md, .txt, .json, .xml, .sarif).
+    /// of its own the extension decides (.html, .md, .txt, .json, .xml, .sarif, .csv).
     #[arg(long, value_name = "FILE")]
     pub out: Vec<PathBuf>,
     /// A folder of templates (report.html, report.md, report.txt, partials/…) overriding
@@ -147,6 +147,29 @@ impl EvalArgs {
     }
 }
 
+/// What a check reads: the snapshot folder and its table files, every pack folder or rules
+/// file, the template folder.
+fn inputs(snap: &Snapshot, pack: &ResolvedPack, template: Option<&Path>) -> report::output::Inputs {
+    let mut i = report::output::Inputs::default();
+    i.folders.push((snap.root.clone(), "the snapshot folder"));
+    for t in snap.tables.values() {
+        i.files.push((t.source.clone(), "the table file"));
+    }
+    for p in &pack.packs {
+        match &p.root {
+            Some(root) => i.folders.push((root.clone(), "the pack folder")),
+            None if !p.source.starts_with("builtin:") => {
+                i.files.push((PathBuf::from(&p.source), "the rules file"))
+            }
+            None => {}
+        }
+    }
+    if let Some(t) = template {
+        i.folders.push((t.to_path_buf(), "the template folder"));
+    }
+    i
+}
+
 impl Args {
     pub fn flags(&self) -> Flags {
         Flags {
@@ -234,6 +257,15 @@ pub fn audit_one(
             lenient: cfg.lenient.value,
         },
     )?;
+    // Before the audit (the slow part): no output may land on what this run reads.
+    let mut reads = inputs(&snap, &pack, cfg.template.value.as_deref());
+    if let Some((_, file)) = &base {
+        reads.files.push((PathBuf::from(file), "the baseline file"));
+    }
+    for f in &cfg.files {
+        reads.files.push((f.path.clone(), "the config file"));
+    }
+    report::output::refuse_inputs(&cfg.outputs.value, &reads)?;
     let options = Options {
         progress: progress.clone(),
         ..options(cfg, &pack)

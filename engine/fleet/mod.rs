@@ -44,6 +44,7 @@ pub fn file_name(f: Format) -> &'static str {
         Format::Json => "report.json",
         Format::Junit => "report.xml",
         Format::Sarif => "report.sarif",
+        Format::Csv => "report.csv",
     }
 }
 

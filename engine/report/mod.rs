@@ -1,5 +1,5 @@
 //! Reports: the findings of an audit, its metrics and its roadmap, for people (text,
-//! Markdown, one self-contained HTML file) and for programs (JSON, JUnit, SARIF).
+//! Markdown, one self-contained HTML file) and for programs (JSON, JUnit, SARIF, CSV).
 //!
 //! Human formats render through minijinja templates (`templates/`, embedded; a
 //! `--template DIR` overrides them file by file) over one context (`context.rs`,
@@ -9,6 +9,7 @@
 
 pub mod charts;
 pub mod context;
+pub mod csv;
 pub mod env;
 pub mod gist;
 pub mod i18n;
@@ -68,6 +69,8 @@ pub enum Format {
     Junit,
     /// SARIF 2.1.0 for code-scanning tools.
     Sarif,
+    /// One row per finding for spreadsheets; cells that would start a formula are made text.
+    Csv,
 }
 
 impl Format {
@@ -79,6 +82,7 @@ impl Format {
             Format::Json => "json",
             Format::Junit => "junit",
             Format::Sarif => "sarif",
+            Format::Csv => "csv",
         }
     }
 
@@ -88,7 +92,7 @@ impl Format {
             Format::Text => Some("report.txt"),
             Format::Markdown => Some("report.md"),
             Format::Html => Some("report.html"),
-            Format::Json | Format::Junit | Format::Sarif => None,
+            Format::Json | Format::Junit | Format::Sarif | Format::Csv => None,
         }
     }
 }
@@ -165,6 +169,7 @@ impl<'a> Renderer<'a> {
                 Format::Json => json::render(self.audit, &self.context.roadmap),
                 Format::Junit => junit::render(self.audit),
                 Format::Sarif => sarif::render(self.audit),
+                Format::Csv => csv::render(self.audit),
                 _ => unreachable!("template formats are handled above"),
             }),
         }

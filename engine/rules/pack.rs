@@ -293,7 +293,17 @@ impl Resolver {
         doc: Option<&Document>,
         manifest_file: &Path,
     ) {
-        let files = src.files();
+        let (files, problems) = src.files();
+        for (path, why) in problems {
+            self.errors.push(
+                Diagnostic::new(
+                    "E-PACK-ENTRY",
+                    format!("cannot read this pack entry: {why}"),
+                )
+                .in_file(&path)
+                .help("remove the link or point it at a file inside the pack folder"),
+            );
+        }
         let selected: Vec<&String> = match (&m.rules, src) {
             (_, PackSource::File(_)) => files.iter().collect(),
             (Some(globs), _) => {
