@@ -160,6 +160,43 @@ impl Column {
         }
     }
 
+    /// An empty column of the same name and type with room for `rows` cells (text
+    /// columns: as many bytes per row as this one holds on average), so a shard parsed in
+    /// parallel fills without reallocating.
+    pub fn empty_like(&self, rows: usize) -> Column {
+        let data = match &self.data {
+            ColumnData::Str(c) => {
+                let per_row = if c.is_empty() {
+                    16
+                } else {
+                    c.bytes.len() / c.len() + 1
+                };
+                let mut offsets = Vec::with_capacity(rows + 1);
+                offsets.push(0);
+                ColumnData::Str(StrColumn {
+                    bytes: String::with_capacity(per_row * rows),
+                    offsets,
+                })
+            }
+            ColumnData::Cat(_) => ColumnData::Cat(CatColumn {
+                codes: Vec::with_capacity(rows),
+                ..CatColumn::default()
+            }),
+            ColumnData::Time(_) => ColumnData::Time(Vec::with_capacity(rows)),
+            ColumnData::Date(_) => ColumnData::Date(Vec::with_capacity(rows)),
+            ColumnData::Money(_) => ColumnData::Money(Vec::with_capacity(rows)),
+            ColumnData::Int(_) => ColumnData::Int(Vec::with_capacity(rows)),
+            ColumnData::Num(_) => ColumnData::Num(Vec::with_capacity(rows)),
+            ColumnData::Bool(_) => ColumnData::Bool(Vec::with_capacity(rows)),
+        };
+        Column {
+            name: self.name.clone(),
+            ty: self.ty,
+            known: self.known,
+            data,
+        }
+    }
+
     pub fn len(&self) -> usize {
         match &self.data {
             ColumnData::Str(c) => c.len(),

@@ -99,14 +99,11 @@ impl<'a> Builder<'a> {
     }
 
     /// An empty builder with the same columns, for parsing one part of a batch.
-    fn shard(&self) -> Builder<'a> {
+    fn shard(&self, rows: usize) -> Builder<'a> {
         let mut shard = Builder::new(self.src, self.opts);
-        shard.columns = self
-            .columns
-            .iter()
-            .map(|c| Column::new(&c.name, c.ty, c.known))
-            .collect();
+        shard.columns = self.columns.iter().map(|c| c.empty_like(rows)).collect();
         shard.specs = self.specs.clone();
+        shard.lines.reserve(rows);
         shard
     }
 
@@ -132,7 +129,7 @@ impl<'a> Builder<'a> {
             .par_chunks(SHARD_ROWS)
             .zip(lines.par_chunks(SHARD_ROWS))
             .map(|(records, lines)| {
-                let mut shard = self.shard();
+                let mut shard = self.shard(records.len());
                 for (record, &line) in records.iter().zip(lines) {
                     shard.parse_record(record, line);
                 }
@@ -146,13 +143,17 @@ impl<'a> Builder<'a> {
         if record.len() == 1 && record[0].is_empty() && self.columns.len() > 1 {
             return;
         }
-        // Validate the record's bytes once; its fields are then slices of one checked &str
-        // (a field boundary is a delimiter position, so always a character boundary).
-        if let Ok(whole) = std::str::from_utf8(record.as_slice()) {
+        // Validate the record's bytes once (SIMD: most exports are Cyrillic, where the
+        // standard library's check is slow); its fields are then slices of one checked &str
+        // (a field boundary is a delimiter position, so always a character boundary). A NUL
+        // byte is looked for once per record too; records with one take the per-cell path,
+        // which names the cell.
+        let bytes = record.as_slice();
+        if let (Ok(whole), None) = (simdutf8::basic::from_utf8(bytes), memchr::memchr(0, bytes)) {
             let base = whole.as_ptr() as usize;
             for (c, cell) in record.iter().enumerate() {
                 let start = cell.as_ptr() as usize - base;
-                self.push(c, &whole[start..start + cell.len()], line);
+                self.push_clean(c, &whole[start..start + cell.len()], line);
             }
             self.lines.push(line);
             return;
@@ -179,6 +180,17 @@ impl<'a> Builder<'a> {
 
     /// Parse `raw` into column `c` of the row that starts at `line`.
     fn push(&mut self, c: usize, raw: &str, line: u32) {
+        if raw.contains('\0') {
+            push_null(&mut self.columns[c]);
+            let why = "a NUL byte in the cell; the file is binary or UTF-16, not UTF-8 text";
+            self.cell_error(c, raw, line, why);
+            return;
+        }
+        self.push_clean(c, raw, line);
+    }
+
+    /// `push` for a cell already known to hold no NUL byte.
+    fn push_clean(&mut self, c: usize, raw: &str, line: u32) {
         let spec = self.specs[c];
         let col = &mut self.columns[c];
         let result = push_cell(col, spec, raw, self.src.clock);
@@ -276,16 +288,14 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// Append one parsed cell. Empty cells are null; an empty required cell is an error.
+/// Append one parsed cell (without NUL bytes: `Builder::push` checks). Empty cells are null;
+/// an empty required cell is an error.
 fn push_cell(
     col: &mut Column,
     spec: Option<&ColumnSpec>,
     raw: &str,
     clock: &LocalClock,
 ) -> Result<(), String> {
-    if raw.contains('\0') {
-        return Err("a NUL byte in the cell; the file is binary or UTF-16, not UTF-8 text".into());
-    }
     let typed = !matches!(col.ty, ColType::Id | ColType::Text | ColType::Category);
     let s = if typed { raw.trim() } else { raw };
     if s.is_empty() {
