@@ -197,6 +197,25 @@ impl Column {
         }
     }
 
+    /// Remove every cell, keeping the allocations (a shard reused for the next batch).
+    pub fn clear(&mut self) {
+        match &mut self.data {
+            ColumnData::Str(c) => {
+                c.bytes.clear();
+                c.offsets.truncate(1);
+            }
+            ColumnData::Cat(c) => {
+                c.codes.clear();
+                c.dict.clear();
+                c.lookup.clear();
+            }
+            ColumnData::Time(v) | ColumnData::Money(v) | ColumnData::Int(v) => v.clear(),
+            ColumnData::Date(v) => v.clear(),
+            ColumnData::Num(v) => v.clear(),
+            ColumnData::Bool(v) => v.clear(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         match &self.data {
             ColumnData::Str(c) => c.len(),
@@ -213,16 +232,16 @@ impl Column {
     }
 
     /// Append another column of the same type (a shard parsed in parallel).
-    pub fn append(&mut self, other: Column) {
-        match (&mut self.data, other.data) {
-            (ColumnData::Str(a), ColumnData::Str(b)) => a.append(&b),
-            (ColumnData::Cat(a), ColumnData::Cat(b)) => a.append(&b),
+    pub fn append(&mut self, other: &Column) {
+        match (&mut self.data, &other.data) {
+            (ColumnData::Str(a), ColumnData::Str(b)) => a.append(b),
+            (ColumnData::Cat(a), ColumnData::Cat(b)) => a.append(b),
             (ColumnData::Time(a), ColumnData::Time(b))
             | (ColumnData::Money(a), ColumnData::Money(b))
-            | (ColumnData::Int(a), ColumnData::Int(b)) => a.extend(b),
-            (ColumnData::Date(a), ColumnData::Date(b)) => a.extend(b),
-            (ColumnData::Num(a), ColumnData::Num(b)) => a.extend(b),
-            (ColumnData::Bool(a), ColumnData::Bool(b)) => a.extend(b),
+            | (ColumnData::Int(a), ColumnData::Int(b)) => a.extend_from_slice(b),
+            (ColumnData::Date(a), ColumnData::Date(b)) => a.extend_from_slice(b),
+            (ColumnData::Num(a), ColumnData::Num(b)) => a.extend_from_slice(b),
+            (ColumnData::Bool(a), ColumnData::Bool(b)) => a.extend_from_slice(b),
             _ => panic!("appending a column of another type: shards are built from the same spec"),
         }
     }
@@ -357,7 +376,7 @@ mod tests {
             y.push("email");
             y.push("seo");
         }
-        a.append(b);
+        a.append(&b);
         let values: Vec<_> = (0..4).map(|i| a.str(i)).collect();
         assert_eq!(values, [Some("seo"), None, Some("email"), Some("seo")]);
 
