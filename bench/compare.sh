@@ -19,6 +19,7 @@
 #   floor: csv       examples/csv_floor: the csv crate tokenizing every table (tables in parallel)
 #   floor: cat       cat of every table file > /dev/null
 # Writes bench/out/compare.md (and the raw runs, bench/out/compare.tsv) and prints it.
+# RENDER_ONLY=1 re-renders compare.md from the last compare.tsv (the snapshots must exist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scales=${1:-"50 500 2000"}
@@ -68,9 +69,11 @@ for s in $scales; do
     echo "generating scale $s into $dir" >&2
     "$bin" generate --out "$dir" --seed 7 --scale "$s" --force > /dev/null
   fi
-  bytes=$(find "$dir" -type f \( -name '*.csv' -o -name '*.tsv' -o -name '*.jsonl' -o -name '*.yaml' \) -printf '%s\n' | awk '{s += $1} END {print s}')
+  bytes=$(find "$dir" -type f \( -name '*.csv' -o -name '*.tsv' -o -name '*.jsonl' -o -name '*.yaml' \) -printf '%s\n' | awk '{s += $1} END {printf "%.0f", s}')
   leads=$(($(wc -l < "$dir/leads.csv") - 1))
   sizes+=("$s $bytes $leads")
+  # RENDER_ONLY=1: rebuild compare.md from the last run's compare.tsv, timing nothing.
+  [ "${RENDER_ONLY:-0}" = "1" ] && continue
   find "$dir" -type f -exec cat {} + > /dev/null  # warm the page cache
   echo "scale $s: timing ($runs runs each)" >&2
   time_runs "marqa check" "$s" "$bin" check "$dir" --pack builtin:b2b-core --format json --out "$out/marqa-s$s.json"
@@ -81,7 +84,11 @@ for s in $scales; do
   time_runs "floor: csv crate" "$s" "$floor" "$dir"
   time_runs "floor: cat" "$s" sh -c "find '$dir' -type f -exec cat {} + > /dev/null"
 done
-mv "$raw.tmp" "$raw"
+if [ "${RENDER_ONLY:-0}" = "1" ]; then
+  rm -f "$raw.tmp"
+else
+  mv "$raw.tmp" "$raw"
+fi
 
 machine="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr)"
 load=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -111,15 +118,15 @@ for s in scales:
     b, n = sizes[s]
     out.append(f"| {s} | {n:,} | {b / 1e6:,.0f} MB |".replace(",", " "))
 out.append("")
-out.append("| tool | scale | wall (median) | CPU user+sys | peak RSS | wall / marqa check | RSS / marqa check |")
-out.append("|---|---|---|---|---|---|---|")
+out.append("| tool | scale | wall (median) | CPU user+sys | peak RSS | wall / marqa check | CPU / marqa check | RSS / marqa check |")
+out.append("|---|---|---|---|---|---|---|---|")
 for s in scales:
-    mw, mr, _ = med[("marqa check", s)]
+    mw, mr, mc = med[("marqa check", s)]
     for t in tools:
         if (t, s) not in med:
             continue
         w, r, c = med[(t, s)]
-        out.append(f"| {t} | {s} | {w:.2f} s | {c:.2f} s | {r / 1024:.0f} MB | {w / mw:.2f} | {r / mr:.2f} |")
+        out.append(f"| {t} | {s} | {w:.2f} s | {c:.2f} s | {r / 1024:.0f} MiB | {w / mw:.2f} | {c / mc:.2f} | {r / mr:.2f} |")
 out.append("")
 
 
@@ -153,26 +160,33 @@ for s in scales:
 out.append("")
 
 crit = []
+# Each target is judged on wall time (the issue's measure); the CPU ratio beside it is the
+# steadier figure when other processes share the cores.
 if "500" in scales:
-    mw, mr, _ = med[("marqa check", "500")]
-    dw = med[("duckdb", "500")][0]
-    pw = med[("pandas", "500")][0]
-    crit.append(("marqa check below DuckDB at scale 500", f"{mw:.2f} s vs {dw:.2f} s", mw < dw))
-    crit.append(("at least 5x faster than pandas at scale 500", f"{pw / mw:.1f}x", pw / mw >= 5))
+    mw, mr, mc = med[("marqa check", "500")]
+    dw, _, dc = med[("duckdb", "500")]
+    pw, _, pc = med[("pandas", "500")]
+    crit.append(("marqa check below DuckDB at scale 500",
+                 f"{mw:.2f} s vs {dw:.2f} s (CPU {mc:.2f} s vs {dc:.2f} s)", mw < dw))
+    crit.append(("at least 5x faster than pandas at scale 500",
+                 f"{pw / mw:.1f}x (CPU {pc / mc:.1f}x)", pw / mw >= 5))
     disk = sizes["500"][0]
     crit.append(("peak RSS below 1.5x the snapshot on disk at scale 500",
-                 f"{mr * 1024 / disk:.2f}x ({mr / 1024:.0f} MB / {disk / 1e6:.0f} MB)", mr * 1024 / disk < 1.5))
-    fw = med[("floor: csv crate", "500")][0]
-    vw = med[("marqa validate", "500")][0]
+                 f"{mr * 1024 / disk:.2f}x ({mr * 1024 / 1e6:.0f} MB / {disk / 1e6:.0f} MB)", mr * 1024 / disk < 1.5))
+    fw, _, fc = med[("floor: csv crate", "500")]
+    vw, _, vc = med[("marqa validate", "500")]
     crit.append(("load (marqa validate) within 2x of the csv-crate floor at scale 500",
-                 f"{vw / fw:.2f}x ({vw:.2f} s vs {fw:.2f} s)", vw / fw <= 2))
+                 f"{vw / fw:.2f}x ({vw:.2f} s vs {fw:.2f} s; CPU {vc / fc:.2f}x)", vw / fw <= 2))
 if "500" in scales and "2000" in scales:
     g = med[("marqa check", "2000")][0] / med[("marqa check", "500")][0]
+    gc = med[("marqa check", "2000")][2] / med[("marqa check", "500")][2]
     per10 = g ** (math.log(10) / math.log(4))
-    crit.append(("wall growth 500 -> 2000 at most 4.4x", f"{g:.2f}x (= {per10:.1f}x per 10x data)", g <= 4.4))
+    crit.append(("wall growth 500 -> 2000 at most 4.4x",
+                 f"{g:.2f}x (= {per10:.1f}x per 10x data; CPU {gc:.2f}x)", g <= 4.4))
 if "50" in scales and "500" in scales:
     g = med[("marqa check", "500")][0] / med[("marqa check", "50")][0]
-    out.append(f"marqa check wall growth 50 -> 500 (10x data): {g:.2f}x.")
+    gc = med[("marqa check", "500")][2] / med[("marqa check", "50")][2]
+    out.append(f"marqa check growth 50 -> 500 (10x data): wall {g:.2f}x, CPU {gc:.2f}x.")
 if crit:
     out.append("")
     out.append("| target (issue 7) | measured | met |")
