@@ -32,10 +32,20 @@ fn main() {
     for (name, files) in &packs {
         writeln!(out, "    BuiltinPack {{ name: {name:?}, files: &[").unwrap();
         for (rel, path) in files {
+            // Paths relative to the crate, resolved when the crate compiles: a target folder
+            // copied from another checkout must not embed that checkout's files (cargo does
+            // not rerun this script when only the checkout's location changed).
+            let from_root = path
+                .strip_prefix(&root)
+                .expect("pack files are under the crate")
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
             writeln!(
                 out,
-                "        ({rel:?}, include_str!({:?})),",
-                path.display().to_string()
+                "        ({rel:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {:?}))),",
+                format!("/{from_root}")
             )
             .unwrap();
         }
@@ -44,7 +54,12 @@ fn main() {
     out.push_str("];\n");
     let dest =
         PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it")).join("builtin_packs.rs");
-    std::fs::write(dest, out).expect("OUT_DIR is writable");
+    // Replace the file, never write through it: a target folder copied with hard links
+    // (one warm cache shared by several worktrees) would otherwise make every copy embed
+    // the rules of whichever worktree built last.
+    let tmp = dest.with_extension("rs.tmp");
+    std::fs::write(&tmp, out).expect("OUT_DIR is writable");
+    std::fs::rename(&tmp, &dest).expect("OUT_DIR is writable");
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {

@@ -8,9 +8,15 @@
 //! `cli` turns flags into calls of the library; the library never prints, never exits and
 //! never reads the environment or the wall clock (the manifest's `as_of` is "now").
 
+pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod diag;
+pub mod diff;
 pub mod eval;
+pub mod fleet;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generate;
 pub mod import;
 pub mod metrics;

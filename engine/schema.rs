@@ -217,9 +217,21 @@ pub static IMPORT_MAPPING: Schema = Schema::new(
     include_str!("../schemas/import-mapping.schema.json"),
 );
 
+/// `marqa baseline write`: fingerprinted problems of one audit.
+pub static BASELINE: Schema = Schema::new(
+    "baseline.schema.json",
+    include_str!("../schemas/baseline.schema.json"),
+);
+
+/// The project config, `marqa.yaml` (engine/config/).
+pub static CONFIG: Schema = Schema::new(
+    "config.schema.json",
+    include_str!("../schemas/config.schema.json"),
+);
+
 /// Every embedded schema, for `marqa schema`.
 pub fn all() -> &'static [&'static Schema] {
-    static ALL: [&Schema; 7] = [
+    static ALL: [&Schema; 9] = [
         &MANIFEST,
         &METRICS,
         &RULE,
@@ -227,6 +239,8 @@ pub fn all() -> &'static [&'static Schema] {
         &FINDINGS,
         &RULE_TEST,
         &IMPORT_MAPPING,
+        &BASELINE,
+        &CONFIG,
     ];
     &ALL
 }

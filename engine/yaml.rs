@@ -86,13 +86,19 @@ pub fn parse_documents(text: &str, file: &Path) -> Result<Vec<Document>, Diagnos
     }
     // Positions first: the event pass is linear and stops at MAX_DEPTH, while the
     // deserializer slows down quadratically on pathological nesting before it refuses it.
-    let positions = index_positions(text).map_err(|(line, col)| {
-        Diagnostic::new(
+    let positions = index_positions(text).map_err(|e| match e {
+        Refused::TooDeep(line, col) => Diagnostic::new(
             "E-YAML-TOO-DEEP",
             format!("nesting deeper than {MAX_DEPTH} levels"),
         )
         .at(Location::at(file, line, col))
-        .help("manifests and rules need only a few levels; this file is broken or hostile")
+        .help("manifests and rules need only a few levels; this file is broken or hostile"),
+        Refused::AliasBomb(line, col) => Diagnostic::new(
+            "E-YAML-ALIAS-BOMB",
+            format!("aliases here expand the document past {MAX_EXPANDED_NODES} nodes"),
+        )
+        .at(Location::at(file, line, col))
+        .help("anchors and aliases (`&a`, `*a`) that repeat each other grow exponentially (\"billion laughs\"); write the values out"),
     })?;
     let mut values = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(text) {
@@ -155,24 +161,74 @@ enum Frame {
 /// Deepest nesting accepted in a YAML document.
 pub const MAX_DEPTH: usize = 64;
 
+/// Most nodes a document may expand to once its aliases are replaced by what they name.
+/// Manifests and rule files have a few thousand; an alias bomb has billions. Counting here
+/// (rather than relying on serde_yaml's own repetition limit) gives the alias's position.
+pub const MAX_EXPANDED_NODES: u64 = 100_000;
+
+/// Why the event pass refused a document, with the line and column.
+enum Refused {
+    TooDeep(u64, u64),
+    AliasBomb(u64, u64),
+}
+
 /// Positions of every document's nodes, from the parser's events. Best effort: a text
 /// serde_yaml accepted but saphyr does not simply yields fewer positions. Fails with the
-/// position where nesting passes `MAX_DEPTH`.
-fn index_positions(text: &str) -> Result<Vec<Positions>, (u64, u64)> {
+/// position where nesting passes `MAX_DEPTH`, or where an alias makes the document expand
+/// past `MAX_EXPANDED_NODES`.
+fn index_positions(text: &str) -> Result<Vec<Positions>, Refused> {
     let mut docs = Vec::new();
     let mut current = Positions::default();
     let mut stack: Vec<Frame> = Vec::new();
+    // Alias expansion: nodes of the document with aliases expanded, the expanded size of
+    // each anchored node, and (anchor, count at start) for every open container.
+    let mut expanded: u64 = 0;
+    let mut anchor_size: HashMap<usize, u64> = HashMap::new();
+    let mut open: Vec<(usize, u64)> = Vec::new();
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
             Ok(ev) => ev,
             // saphyr refuses flow nesting past 255 levels while scanning ahead.
             Err(e) if e.info().contains("recursion limit") => {
-                return Err((e.marker().line() as u64, e.marker().col() as u64 + 1))
+                return Err(Refused::TooDeep(
+                    e.marker().line() as u64,
+                    e.marker().col() as u64 + 1,
+                ))
             }
             Err(_) => break,
         };
         let pos = (span.start.line() as u64, span.start.col() as u64 + 1);
+        match &event {
+            Event::Scalar(_, _, anchor, _) => {
+                expanded += 1;
+                if *anchor != 0 {
+                    anchor_size.insert(*anchor, 1);
+                }
+            }
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+                expanded += 1;
+                open.push((*anchor, expanded));
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                if let Some((anchor, start)) = open.pop() {
+                    if anchor != 0 {
+                        anchor_size.insert(anchor, expanded - start + 1);
+                    }
+                }
+            }
+            Event::Alias(id) => {
+                expanded = expanded.saturating_add(anchor_size.get(id).copied().unwrap_or(1));
+                if expanded > MAX_EXPANDED_NODES {
+                    return Err(Refused::AliasBomb(pos.0, pos.1));
+                }
+            }
+            Event::DocumentStart(_) => {
+                expanded = 0;
+                open.clear();
+            }
+            _ => {}
+        }
         match event {
             Event::DocumentStart(_) => {
                 current = Positions::default();
@@ -207,7 +263,7 @@ fn index_positions(text: &str) -> Result<Vec<Positions>, (u64, u64)> {
                     continue;
                 }
                 if stack.len() >= MAX_DEPTH {
-                    return Err(pos);
+                    return Err(Refused::TooDeep(pos.0, pos.1));
                 }
                 let pointer = child_pointer(&stack);
                 current.values.insert(pointer.clone(), pos);
@@ -298,6 +354,18 @@ mod tests {
             ));
         }
         let err = parse_documents(&text, Path::new("bomb.yaml")).unwrap_err();
-        assert_eq!(err.code, "E-YAML-SYNTAX");
+        assert_eq!(err.code, "E-YAML-ALIAS-BOMB");
+        // Each level is 9 aliases of the one before: l3 (line 5) expands to about 66,000
+        // nodes, the document so far to about 75,000, so the first `*l3` of line 6
+        // (column 10, after `l4: &l4 [`) passes the 100,000 bound.
+        let loc = err.location.clone().unwrap();
+        assert_eq!((loc.line, loc.column), (Some(6), Some(10)), "{err:?}");
+    }
+
+    #[test]
+    fn a_few_aliases_are_fine() {
+        let text = "base: &b {a: 1, b: 2}\nx: *b\ny: [*b, *b]\n";
+        let doc = parse_single(text, Path::new("ok.yaml")).unwrap();
+        assert_eq!(doc.value["y"][1]["b"], 2);
     }
 }

@@ -52,6 +52,8 @@ fn main() {
         locale: "en",
         fail_on: Severity::Error,
         show_pii: false,
+        baseline: None,
+        suppressions: &Default::default(),
     };
     for format in [
         Format::Html,

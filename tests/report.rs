@@ -383,6 +383,8 @@ fn the_template_context_is_documented() {
         locale: "en",
         fail_on: marqa::rules::model::Severity::Error,
         show_pii: false,
+        baseline: None,
+        suppressions: &Default::default(),
     };
     let renderer = marqa::report::Renderer::new(&audit, None).unwrap();
     let ctx = serde_json::to_value(renderer.context()).unwrap();

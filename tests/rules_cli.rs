@@ -295,7 +295,8 @@ fn rules_list_and_explain() {
         .args(["rules", "explain", "unit.ltv-cac"])
         .assert()
         .code(0)
-        .stdout(predicate::str::starts_with("unit.ltv-cac — LTV/CAC is at least {{ params.min }}\nstep unit_economics, severity error, check rule, per channel"))
+        // The title is rendered with the rule's params, not printed as a template.
+        .stdout(predicate::str::starts_with("unit.ltv-cac — LTV/CAC is at least 3\nstep unit_economics, severity error, check rule, per channel"))
         .stdout(predicate::str::contains("params:\n  min: 3"))
         .stdout(predicate::str::contains("check:\n  ltv_cac >= params.min"))
         .stdout(predicate::str::contains(
@@ -316,6 +317,23 @@ fn rules_list_and_explain() {
         ))
         .stdout(predicate::str::contains(
             "fails on a share above 0.02 of the rows",
+        ));
+    // A Russian title with a computed param: (1 - 0.1) * 100 = 90.
+    marqa()
+        .args([
+            "rules",
+            "explain",
+            "funnel.slow-first-response",
+            "--locale",
+            "ru",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with(
+            "funnel.slow-first-response — Не менее 90% заявок получают первый ответ в пределах SLA\n",
+        ))
+        .stdout(predicate::str::contains(
+            "offending when the row is counted by the metric `sla_breaches`",
         ));
     marqa()
         .args(["rules", "explain", "unit.ltv-cak"])
@@ -362,6 +380,8 @@ fn schema_prints_and_writes_every_schema() {
     assert_eq!(
         names,
         vec![
+            "baseline.schema.json",
+            "config.schema.json",
             "findings.schema.json",
             "import-mapping.schema.json",
             "manifest.schema.json",

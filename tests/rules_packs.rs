@@ -388,3 +388,25 @@ fn the_builtin_pack_loads_and_is_consistent() {
         );
     }
 }
+
+#[test]
+fn counted_by_names_a_recording_metric_of_the_rows_table() {
+    let e = errors(
+        "id: a.one\nstep: funnel\nseverity: error\ntitle: one\nrows: {table: deals, counted_by: stuck_deal}\n",
+    );
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("PACK/rules/rules.yaml:5:"), "{}", e[0]);
+    assert!(e[0].contains("E-RULE-"), "{}", e[0]);
+    assert!(e[0].contains("did you mean `stuck_deals`?"), "{}", e[0]);
+    let e = errors(
+        "id: a.one\nstep: funnel\nseverity: error\ntitle: one\nrows: {table: leads, counted_by: stuck_deals}\n",
+    );
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].contains("E-RULE-ROWS")
+            && e[0].contains("`stuck_deals` counts rows of deals, not of leads"),
+        "{}",
+        e[0]
+    );
+    assert!(e[0].contains("help: use `table: deals`"), "{}", e[0]);
+}

@@ -253,3 +253,53 @@ fn absent_tables_skip_with_the_reason() {
         Some("needs table spend (absent from the snapshot)")
     );
 }
+
+#[test]
+fn counted_by_shows_the_rows_a_metric_counted() {
+    use marqa::metrics::{Counted, Metric, MetricValue};
+    // The metric counted rows 0 and 2 (R1, R3, in the period) and row 7 (R8, before it):
+    // with `in_period` two of the six leads of the period offend.
+    let mut store = Store::default();
+    store.counted.insert(
+        "sla_breaches".into(),
+        Counted {
+            rows: vec![0, 2, 7],
+        },
+    );
+    store.overall.insert(
+        "stuck_deals".into(),
+        Metric {
+            value: MetricValue::na("no funnel in the manifest"),
+            explain: None,
+        },
+    );
+    let rules = rule(
+        "late",
+        "{max_count: 0}",
+        "  table: leads\n  in_period: true\n  counted_by: sla_breaches",
+    ) + rule(
+        "stuck",
+        "{max_count: 0}",
+        "  table: deals\n  counted_by: stuck_deals",
+    )
+    .as_str();
+    let f = run(&rules, "rows", store);
+    let late = one(&f, "t.late");
+    assert_eq!(late.status, Fail);
+    assert_eq!(late.value, Some(2.0));
+    let ev = late.evidence.as_ref().unwrap();
+    let ids: Vec<&str> = ev
+        .rows
+        .iter()
+        .map(|r| r.values[0].as_deref().unwrap())
+        .collect();
+    assert_eq!(ids, ["R1", "R3"]);
+    assert_eq!(ev.counts["population"], 6);
+    // An n/a metric recorded no rows: the finding says why instead of passing.
+    let stuck = one(&f, "t.stuck");
+    assert_eq!(stuck.status, Skipped);
+    assert_eq!(
+        stuck.message.as_deref(),
+        Some("`stuck_deals` is n/a: no funnel in the manifest")
+    );
+}

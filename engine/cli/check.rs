@@ -1,21 +1,33 @@
-//! `marqa check`: load the packs and the snapshot, compute the metrics once, evaluate every
-//! rule, write the reports and exit 0 / 1 by `--fail-on` (2 when the run cannot be done).
+//! `marqa check`: resolve the config (marqa.yaml files and flags), load the packs and the
+//! snapshot, compute the metrics once, evaluate every rule, apply the suppressions, write
+//! the reports and exit 0 / 1 by `fail_on` (2 when the run cannot be done).
 //!
-//! Every format (text, Markdown, HTML, JSON, JUnit, SARIF) comes from the report module;
-//! `--format`/`--out` pairs write several in one run.
+//! Every format (text, Markdown, HTML, JSON, JUnit, SARIF, CSV) comes from the report module;
+//! `--format`/`--out` pairs (or `outputs` in marqa.yaml) write several in one run.
+//! [`audit_one`] is the whole run for one snapshot with a resolved config, without printing:
+//! the many-client mode calls it per client. A folder without `snapshot.yaml` but with
+//! snapshots below it is a folder of clients (`fleet`): each is audited into `--out-dir`
+//! with its own resolved config. `--baseline FILE` marks problems new or unchanged.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::Arc;
 
-use crate::eval::{self, sandbox::Limits, Options};
+use crate::baseline::{Baseline, Comparison};
+use crate::config::{self, Flags, Resolved};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::eval::finding::Finding;
+use crate::eval::suppression;
+use crate::eval::{self, Options, ProgressHandle};
+use crate::fleet;
+use crate::metrics::Store;
+use crate::report::gist::AuditSummary;
 use crate::report::{self, Format};
-use crate::rules::builtin::DEFAULT_PACK;
 use crate::rules::model::Severity;
 use crate::rules::{self, ResolvedPack};
 use crate::snapshot::{LoadOptions, Snapshot};
 
-use super::CmdResult;
+use super::{CmdResult, Ui};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
@@ -23,12 +35,12 @@ pub struct Args {
     pub snapshot: Option<PathBuf>,
     #[command(flatten)]
     pub eval: EvalArgs,
-    /// Output format (default: text). Repeat with --out to write several in one run:
-    /// `--format html --out r.html --format sarif --out r.sarif`.
+    /// Output format (default: text, or `outputs` in marqa.yaml). Repeat with --out to
+    /// write several in one run: `--format html --out r.html --format sarif --out r.sarif`.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Vec<Format>,
     /// Write the matching --format (in order) to this file, atomically; without a --format
-    /// of its own the extension decides (.html, .md, .txt, .json, .xml, .sarif).
+    /// of its own the extension decides (.html, .md, .txt, .json, .xml, .sarif, .csv).
     #[arg(long, value_name = "FILE")]
     pub out: Vec<PathBuf>,
     /// A folder of templates (report.html, report.md, report.txt, partials/…) overriding
@@ -36,31 +48,71 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub template: Option<PathBuf>,
     /// Exit 1 when a rule of at least this severity fails (a rule that errors counts as
-    /// `error`).
-    #[arg(long, value_enum, default_value_t = Severity::Error)]
-    pub fail_on: Severity,
+    /// `error`) [default: error, or `fail_on` in marqa.yaml].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<Severity>,
     /// Load cells that do not parse as empty (counted per column) instead of failing.
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_lenient")]
     pub lenient: bool,
+    /// Fail on cells that do not parse, even if marqa.yaml says `lenient: true`.
+    #[arg(long, overrides_with = "lenient")]
+    pub no_lenient: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Compare with a baseline (`marqa baseline write`): each problem is new or unchanged,
+    /// fixed ones are listed, and only new ones fail the run.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write report.html, report.json and each --format into this folder (for a folder of
+    /// clients: DIR/<client>/, plus DIR/index.html and DIR/summary.json).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// A boolean flag with its `--no-` twin: Some when either was given (the last one wins).
+fn either(yes: bool, no: bool) -> Option<bool> {
+    match (yes, no) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
+}
+
+/// Which marqa.yaml files to read.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ConfigArgs {
+    /// Read this config file only, instead of looking for marqa.yaml in the snapshot
+    /// folder and its parents.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Read no marqa.yaml: defaults and flags only.
+    #[arg(long)]
+    pub no_config: bool,
 }
 
 /// Options shared by the commands that evaluate rules (`check`, `rules test`).
 #[derive(clap::Args, Debug, Clone)]
 pub struct EvalArgs {
     /// Rule pack: `builtin:NAME`, a pack folder, or a rules file; repeat to combine (later
-    /// packs win).
+    /// packs win) [default: builtin:b2b-core, or `packs` in marqa.yaml].
     #[arg(long = "pack", value_name = "PACK")]
     pub packs: Vec<String>,
     /// Language of the texts (falls back to English).
     #[arg(long, value_enum)]
     pub locale: Option<Locale>,
     /// Show personal data (emails, phones, person names) in evidence unmasked.
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_show_pii")]
     pub show_pii: bool,
-    /// Wall-time limit per rule, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
-    pub rule_timeout: f64,
-    /// Worker threads (default: one per core).
+    /// Mask personal data even if marqa.yaml says `show_pii: true`.
+    #[arg(long, overrides_with = "show_pii")]
+    pub no_show_pii: bool,
+    /// Wall-time limit per rule, in seconds [default: 3, or `sandbox.rule_timeout`].
+    #[arg(long, value_name = "SECONDS")]
+    pub rule_timeout: Option<f64>,
+    /// Rhai operations per evaluation [default: 100000000, or `sandbox.max_operations`].
+    #[arg(long, value_name = "N")]
+    pub max_operations: Option<u64>,
+    /// Worker threads [default: one per core, or `jobs`].
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
 }
@@ -81,71 +133,367 @@ impl Locale {
 }
 
 impl EvalArgs {
-    pub fn pack_specs(&self) -> Vec<String> {
-        if self.packs.is_empty() {
-            vec![DEFAULT_PACK.to_string()]
-        } else {
-            self.packs.clone()
-        }
-    }
-
-    pub fn options(&self, pack: &ResolvedPack) -> Options {
-        let locale = self
-            .locale
-            .map(|l| l.as_str().to_string())
-            .or_else(|| pack.locale.clone())
-            .unwrap_or_else(|| "en".to_string());
-        let secs = if self.rule_timeout.is_finite() && self.rule_timeout > 0.0 {
-            self.rule_timeout
-        } else {
-            Limits::default().time_limit.as_secs_f64()
-        };
-        Options {
-            locale,
-            show_pii: self.show_pii,
-            limits: Limits {
-                time_limit: Duration::from_secs_f64(secs),
-                ..Limits::default()
-            },
-            threads: self.jobs,
-            ..Options::default()
+    /// The flags these options set, for config resolution.
+    pub fn flags(&self) -> Flags {
+        Flags {
+            packs: self.packs.clone(),
+            locale: self.locale.map(|l| l.as_str().to_string()),
+            show_pii: either(self.show_pii, self.no_show_pii),
+            rule_timeout: self.rule_timeout,
+            max_operations: self.max_operations,
+            jobs: self.jobs,
+            ..Flags::default()
         }
     }
 }
 
-pub fn run(args: Args) -> CmdResult {
-    let requests = report::output::plan(&args.format, &args.out)?;
-    let cwd = PathBuf::from(".");
-    let pack = rules::resolve(&args.eval.pack_specs(), &cwd)?;
-    let dir = super::snapshot_dir(args.snapshot.clone());
+/// What a check reads: the snapshot folder and its table files, every pack folder or rules
+/// file, the template folder.
+fn inputs(snap: &Snapshot, pack: &ResolvedPack, template: Option<&Path>) -> report::output::Inputs {
+    let mut i = report::output::Inputs::default();
+    i.folders.push((snap.root.clone(), "the snapshot folder"));
+    for t in snap.tables.values() {
+        i.files.push((t.source.clone(), "the table file"));
+    }
+    for p in &pack.packs {
+        match &p.root {
+            Some(root) => i.folders.push((root.clone(), "the pack folder")),
+            None if !p.source.starts_with("builtin:") => {
+                i.files.push((PathBuf::from(&p.source), "the rules file"))
+            }
+            None => {}
+        }
+    }
+    if let Some(t) = template {
+        i.folders.push((t.to_path_buf(), "the template folder"));
+    }
+    i
+}
+
+impl Args {
+    pub fn flags(&self) -> Flags {
+        Flags {
+            formats: self.format.clone(),
+            outs: self.out.clone(),
+            template: self.template.clone(),
+            fail_on: self.fail_on,
+            lenient: either(self.lenient, self.no_lenient),
+            config: self.config.config.clone(),
+            no_config: self.config.no_config,
+            ..self.eval.flags()
+        }
+    }
+}
+
+/// The evaluation options a resolved config gives for a pack (the pack's locale when the
+/// config names none).
+pub fn options(cfg: &Resolved, pack: &ResolvedPack) -> Options {
+    Options {
+        locale: cfg
+            .locale
+            .value
+            .clone()
+            .or_else(|| pack.locale.clone())
+            .unwrap_or_else(|| "en".to_string()),
+        show_pii: cfg.show_pii.value,
+        limits: cfg.sandbox.limits(),
+        threads: cfg.jobs.value,
+        ..Options::default()
+    }
+}
+
+/// The packs of a resolved config, with its overrides applied after the packs' own.
+pub fn resolve_pack(cfg: &Resolved) -> Result<ResolvedPack, Diagnostics> {
+    let pack =
+        rules::pack::resolve_with_overrides(&cfg.packs.value, Path::new("."), &cfg.overrides())?;
+    config::check_suppressions(cfg, &pack)?;
+    Ok(pack)
+}
+
+/// What auditing one snapshot gave.
+pub struct CheckRun {
+    pub snapshot: Arc<Snapshot>,
+    pub store: Arc<Store>,
+    pub pack: ResolvedPack,
+    /// In the stable order (audit step, rule, group); suppressed ones marked.
+    pub findings: Vec<Finding>,
+    pub suppressions: suppression::Report,
+    /// Whether a finding fails at or above `fail_on` (exit 1).
+    pub failed: bool,
+    /// The report that goes to standard output, if one does.
+    pub stdout: Option<String>,
+    /// Lines for standard error: expired and unused suppressions.
+    pub warnings: Vec<String>,
+    /// The comparison with the baseline, when one was given.
+    pub comparison: Option<Comparison>,
+    /// The gist (scores, failures by severity, top problems) for a many-client summary.
+    pub summary: AuditSummary,
+}
+
+/// Audit the snapshot in `dir` with a resolved config and write its reports (`outputs`;
+/// their folders are created). Prints nothing: the report meant for standard output is in
+/// [`CheckRun::stdout`]. `progress` hears of each stage.
+pub fn audit_one(
+    dir: &Path,
+    cfg: &Resolved,
+    progress: Option<ProgressHandle>,
+    baseline: Option<&Path>,
+) -> Result<CheckRun, Diagnostics> {
+    // Read the baseline first: a wrong path should not cost an audit.
+    let base = match baseline {
+        Some(p) => Some((Baseline::load(p)?, p.to_string_lossy().into_owned())),
+        None => None,
+    };
+    let pack = resolve_pack(cfg)?;
+    let stage = |name: &str| {
+        if let Some(p) = &progress {
+            p.0.stage(name, None);
+        }
+    };
+    stage("loading snapshot");
     let snap = Snapshot::load(
-        &dir,
+        dir,
         LoadOptions {
-            lenient: args.lenient,
+            lenient: cfg.lenient.value,
         },
     )?;
-    let options = args.eval.options(&pack);
+    // Before the audit (the slow part): no output may land on what this run reads.
+    let mut reads = inputs(&snap, &pack, cfg.template.value.as_deref());
+    if let Some((_, file)) = &base {
+        reads.files.push((PathBuf::from(file), "the baseline file"));
+    }
+    for f in &cfg.files {
+        reads.files.push((f.path.clone(), "the config file"));
+    }
+    report::output::refuse_inputs(&cfg.outputs.value, &reads)?;
+    let options = Options {
+        progress: progress.clone(),
+        ..options(cfg, &pack)
+    };
     let eval::Audit {
         snapshot: snap,
         store,
-        findings,
+        mut findings,
     } = eval::audit(&pack, snap, &options)?;
-    let failed = findings.iter().any(|f| f.fails_at(args.fail_on));
+    let as_of_day = snap.clock.local_day(snap.as_of);
+    let suppressions = suppression::apply(&mut findings, &cfg.suppressions, as_of_day);
+    let warnings = suppression_warnings(&suppressions);
+    // After the suppressions: an accepted problem is not a new one either.
+    let comparison = base
+        .as_ref()
+        .map(|(b, file)| crate::baseline::compare(b, file, &mut findings));
+    let fail_on = cfg.fail_on.value;
+    let failed = findings.iter().any(|f| f.fails_run(fail_on));
+    stage("writing reports");
+    for r in &cfg.outputs.value {
+        if let Some(parent) = r.out.as_deref().and_then(Path::parent) {
+            if !parent.as_os_str().is_empty() && !parent.is_dir() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    Diagnostic::new(
+                        "E-REPORT-WRITE",
+                        format!("cannot create {}: {e}", parent.display()),
+                    )
+                    .in_file(parent)
+                    .help("check that the folder is writable")
+                })?;
+            }
+        }
+    }
     let audit = report::Audit {
         snapshot: &snap,
         store: &store,
         pack: &pack,
         findings: &findings,
         locale: &options.locale,
-        fail_on: args.fail_on,
+        fail_on,
         show_pii: options.show_pii,
+        suppressions: &suppressions,
+        baseline: comparison.as_ref(),
     };
-    if let Some(text) = report::deliver(&audit, &requests, args.template.as_deref())? {
+    let stdout = report::deliver(&audit, &cfg.outputs.value, cfg.template.value.as_deref())?;
+    let summary = crate::report::gist::summarize(&audit);
+    Ok(CheckRun {
+        snapshot: snap,
+        store,
+        pack,
+        findings,
+        suppressions,
+        failed,
+        stdout,
+        warnings,
+        comparison,
+        summary,
+    })
+}
+
+/// One warning line per expired or unused suppression.
+pub fn suppression_warnings(r: &suppression::Report) -> Vec<String> {
+    r.entries
+        .iter()
+        .filter(|e| e.state != suppression::State::Active)
+        .map(|e| {
+            let s = &e.suppression;
+            let scope = match &s.group {
+                Some(g) => format!("{} [{g}]", s.rule),
+                None => s.rule.clone(),
+            };
+            match e.state {
+                suppression::State::Expired => format!(
+                    "{}:{}: warning: suppression of {scope} expired on {} (owner {}); it no longer suppresses{}",
+                    s.file.display(),
+                    s.line,
+                    s.expires,
+                    s.owner,
+                    if e.matched > 0 {
+                        format!(" ({} finding{} fail again)", e.matched, if e.matched == 1 { "" } else { "s" })
+                    } else {
+                        String::new()
+                    }
+                ),
+                _ => format!(
+                    "{}:{}: warning: suppression of {scope} matched no failing finding; remove it if the problem is fixed",
+                    s.file.display(),
+                    s.line
+                ),
+            }
+        })
+        .collect()
+}
+
+pub fn run(args: Args, ui: &Ui) -> CmdResult {
+    let dir = super::snapshot_dir(args.snapshot.clone());
+    if dir.is_dir() && !fleet::is_snapshot(&dir) {
+        let found = fleet::discover(&dir, args.out_dir.as_deref());
+        if !found.clients.is_empty() {
+            return run_many(&args, &dir, found, ui);
+        }
+        if !ui.quiet {
+            for w in &found.warnings {
+                eprintln!("{}", fleet::summary::warning_text(w));
+            }
+        }
+    }
+    let mut cfg = config::resolve(&dir, &args.flags(), Path::new("."))?;
+    if let Some(out) = &args.out_dir {
+        // `--out-dir`: the folder layout of a client, whatever the config's outputs say.
+        create_dir(out)?;
+        cfg.outputs.value = fleet::requests(out, &args.format);
+    }
+    let bar = ui.progress_bar();
+    let result = audit_one(
+        &dir,
+        &cfg,
+        bar.as_ref().map(|b| b.handle()),
+        args.baseline.as_deref(),
+    );
+    if let Some(b) = &bar {
+        b.finish();
+    }
+    let run = result?;
+    if !ui.quiet {
+        for w in &run.warnings {
+            eprintln!("{w}");
+        }
+    }
+    if let Some(text) = &run.stdout {
         print!("{text}");
     }
-    Ok(if failed {
+    Ok(if run.failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn create_dir(dir: &Path) -> Result<(), Diagnostic> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Diagnostic::new(
+            "E-FLEET-OUT",
+            format!("cannot create {}: {e}", dir.display()),
+        )
+        .in_file(dir)
+        .help("pass a writable --out-dir")
+    })
+}
+
+/// `marqa check DIR` where DIR holds snapshots below it: every client, in parallel.
+fn run_many(args: &Args, root: &Path, found: fleet::Discovery, ui: &Ui) -> CmdResult {
+    let refuse = |code: &'static str, msg: &str, help: &str| -> CmdResult {
+        Err(Diagnostic::new(code, msg.to_string())
+            .in_file(root)
+            .help(help.to_string())
+            .into())
+    };
+    let Some(out_dir) = args.out_dir.as_deref() else {
+        return refuse(
+            "E-FLEET-OUT-DIR",
+            &format!(
+                "{} holds {} client snapshots; their reports need a folder",
+                root.display(),
+                found.clients.len()
+            ),
+            "add --out-dir DIR (each client's reports go to DIR/<client>/, with DIR/index.html and DIR/summary.json)",
+        );
+    };
+    if !args.out.is_empty() {
+        return refuse(
+            "E-FLEET-OUT",
+            "--out names one file; many clients write a folder each",
+            "use --out-dir DIR with --format for the formats beyond html and json",
+        );
+    }
+    if args.baseline.is_some() {
+        return refuse(
+            "E-FLEET-BASELINE",
+            "--baseline holds one client's findings; it cannot apply to a folder of clients",
+            "check each client against its own baseline: marqa check CLIENT --baseline FILE",
+        );
+    }
+    if !ui.quiet {
+        for w in &found.warnings {
+            eprintln!("{}", fleet::summary::warning_text(w));
+        }
+    }
+    create_dir(out_dir)?;
+    // The folder's own config (marqa.yaml in it or its parents) sets the run's jobs and the
+    // index's locale; each client then resolves its own (its folder up through the parents).
+    let flags = args.flags();
+    let cwd = Path::new(".");
+    let root_cfg = config::resolve(root, &flags, cwd)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = root_cfg.jobs.value.unwrap_or(cores).max(1);
+    let workers = jobs.min(found.clients.len()).max(1);
+    // Workers share the cores: each audit evaluates its rules on its share of them.
+    let per_client_threads = (jobs / workers).max(1);
+    let options_for = |client: &fleet::Client| -> Result<Resolved, Diagnostics> {
+        let mut cfg = config::resolve(&client.dir, &flags, cwd)?;
+        cfg.jobs.value = Some(per_client_threads);
+        Ok(cfg)
+    };
+    let results = fleet::run(
+        &found.clients,
+        options_for,
+        &fleet::FleetOptions {
+            out_dir,
+            formats: &args.format,
+            jobs: workers,
+        },
+    );
+    for r in &results {
+        for d in &r.diagnostics {
+            eprintln!("client {}: {d}", r.client);
+        }
+        if !ui.quiet {
+            for w in &r.warnings {
+                eprintln!("client {}: {w}", r.client);
+            }
+        }
+    }
+    let locale = root_cfg.locale.value.as_deref().unwrap_or("en");
+    let summary = fleet::summary::Summary::new(root, &results, &found.warnings);
+    let index = fleet::summary::index_html(&summary, root_cfg.template.value.as_deref(), locale)?;
+    report::output::write_atomic(&out_dir.join("summary.json"), summary.to_json().as_bytes())?;
+    report::output::write_atomic(&out_dir.join("index.html"), index.as_bytes())?;
+    print!("{}", fleet::summary::table(&summary, out_dir));
+    Ok(ExitCode::from(summary.exit))
 }

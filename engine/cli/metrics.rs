@@ -603,12 +603,10 @@ pub fn render_csv(store: &Store) -> String {
     out
 }
 
+/// Group names come from the data (channels, owners, products): a cell that would start a
+/// spreadsheet formula is made text (`crate::report::csv`).
 fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    crate::report::csv::text_cell(s)
 }
 
 fn render_registry(format: Format) -> String {

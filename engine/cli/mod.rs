@@ -4,11 +4,17 @@
 //! Exit codes (the CI contract): 0 nothing failed at or above `--fail-on`; 1 something
 //! did; 2 the run itself could not be done (bad snapshot, bad rules, bad arguments).
 
+mod baseline;
 pub mod check;
+pub mod config;
+mod diff;
 mod generate;
 mod import;
+mod init;
 mod metrics;
+pub mod progress;
 pub mod rules;
+mod rules_doc;
 pub mod schema;
 mod validate;
 
@@ -17,6 +23,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::diag::Diagnostics;
+pub use progress::Ui;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -30,6 +37,9 @@ Exit codes: 0 = passed, 1 = a rule failed at or above --fail-on, 2 = the run cou
     after_help = "Start with `marqa validate examples/demo`. Docs: docs/ in the repository."
 )]
 pub struct Cli {
+    /// No progress bar and no warnings on standard error: reports and errors only.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -55,13 +65,19 @@ pub enum Command {
     /// Audit a snapshot with rule packs; print the findings.
     ///
     /// Exit 0 when nothing failed at or above --fail-on, 1 when something did (a rule that
-    /// errors counts as severity error), 2 when the run could not be done.
+    /// errors counts as severity error; with --baseline, only new problems count), 2 when
+    /// the run could not be done.
+    ///
+    /// A folder without snapshot.yaml but with snapshots below it is a folder of clients:
+    /// each is audited (in parallel) into --out-dir DIR/<client>/, with DIR/index.html,
+    /// DIR/summary.json and a summary table; the exit code is the highest client's (2 if
+    /// any client could not be audited; the others still are).
     Check(check::Args),
     /// List, explain and test rule packs.
     #[command(subcommand)]
     Rules(rules::Command),
     /// Print or write the JSON Schemas (rule, pack, manifest, findings, rule tests, import
-    /// mappings).
+    /// mappings, marqa.yaml config).
     Schema(schema::Args),
     /// Turn raw exports (amoCRM, Bitrix24, HubSpot, Yandex Direct, Google Ads, Calltouch,
     /// Yandex Metrica, any CSV/XLSX/JSON) into a snapshot with a scaffolded snapshot.yaml.
@@ -69,6 +85,23 @@ pub enum Command {
     /// Exit 0 when every row was imported, 1 when some rows were rejected (the snapshot is
     /// still written; the report lists them), 2 when the import could not be done.
     Import(import::Args),
+    /// Store an audit's problems as a baseline for `marqa check --baseline FILE`.
+    #[command(subcommand)]
+    Baseline(baseline::Command),
+    /// Compare two JSON reports of one client: new, fixed and changed findings and the
+    /// metrics that moved most.
+    ///
+    /// Exit 0 when compared (whatever changed), 2 when it could not be (unreadable reports,
+    /// reports of two different clients without --force).
+    Diff(diff::Args),
+    /// Show the project config (marqa.yaml) that applies to a snapshot folder.
+    #[command(subcommand)]
+    Config(config::Command),
+    /// Scaffold a client folder: marqa.yaml, a pack extending builtin:b2b-core with an
+    /// override, an example rule and its test, and CI for GitHub Actions and GitLab CI.
+    ///
+    /// Never overwrites: exit 2 (and nothing written) if any of the files exists.
+    Init(init::Args),
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
@@ -80,14 +113,19 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    let ui = Ui::detect(cli.quiet);
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Metrics(args) => metrics::run(args),
-        Command::Check(args) => check::run(args),
+        Command::Check(args) => check::run(args, &ui),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Schema(args) => schema::run(args),
         Command::Import(args) => import::run(args),
+        Command::Baseline(cmd) => baseline::run(cmd),
+        Command::Diff(args) => diff::run(args),
+        Command::Config(cmd) => config::run(cmd),
+        Command::Init(args) => init::run(args),
     };
     match result {
         Ok(code) => code,

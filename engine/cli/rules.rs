@@ -3,7 +3,7 @@
 //! runner.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde::Serialize;
@@ -40,6 +40,8 @@ pub struct ListArgs {
 pub enum ListFormat {
     Text,
     Json,
+    /// A reference page: every rule's id, step, severity, title, check, params (docs/b2b-core.md).
+    Markdown,
 }
 
 #[derive(clap::Args, Debug)]
@@ -115,6 +117,14 @@ fn list(a: ListArgs) -> CmdResult {
             );
         }
         ListFormat::Text => print!("{}", render_list(&pack)),
+        ListFormat::Markdown => {
+            let specs = if a.packs.is_empty() {
+                vec![crate::rules::builtin::DEFAULT_PACK.to_string()]
+            } else {
+                a.packs.clone()
+            };
+            print!("{}", super::rules_doc::render_markdown(&pack, &specs))
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -204,7 +214,12 @@ fn explain(a: ExplainArgs) -> CmdResult {
 /// One rule documented from its own fields (the same text `rules explain` and the docs use).
 pub fn render_explain(rule: &Rule, locale: &str) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{} — {}", rule.id, rule.title.get(locale));
+    let _ = writeln!(
+        out,
+        "{} — {}",
+        rule.id,
+        crate::eval::example::title(rule, locale)
+    );
     let _ = writeln!(
         out,
         "step {}, severity {}, {} rule{}{}",
@@ -350,7 +365,7 @@ fn num(n: &Num) -> String {
     }
 }
 
-fn describe_condition(c: &Condition) -> String {
+pub(super) fn describe_condition(c: &Condition) -> String {
     match c {
         Condition::Missing {
             columns,
@@ -429,6 +444,7 @@ fn describe_condition(c: &Condition) -> String {
             )
         }
         Condition::References { column, table, to } => format!("{column} names no {table}.{to}"),
+        Condition::CountedBy { metric } => format!("the row is counted by the metric `{metric}`"),
     }
 }
 
@@ -446,7 +462,10 @@ fn test(a: TestArgs) -> CmdResult {
     let mut specs = a.eval.packs.clone();
     specs.push(root.to_string_lossy().into_owned());
     let pack = rules::resolve(&specs, &PathBuf::from("."))?;
-    let options = a.eval.options(&pack);
+    // The marqa.yaml over the pack folder gives locale, sandbox limits and jobs; its packs,
+    // overrides and suppressions do not apply: the tests check the pack as written.
+    let cfg = crate::config::resolve(&root, &a.eval.flags(), Path::new("."))?;
+    let options = super::check::options(&cfg, &pack);
     let cases_dirs = cases::discover(&root);
     if cases_dirs.is_empty() {
         return Err(Diagnostic::new("E-TEST-NONE", "the pack has no test cases")

@@ -1,5 +1,5 @@
 //! `marqa schema`: the JSON Schemas (rule, pack, manifest, findings, rule tests, import
-//! mappings) for editors and CI. Printed (one by name, or all as one JSON object) or
+//! mappings, marqa.yaml) for editors and CI. Printed (one by name, or all as one JSON object) or
 //! written to a folder.
 
 use std::path::{Path, PathBuf};
@@ -11,8 +11,8 @@ use crate::schema::{self, Schema};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// One schema to print: rule, pack, manifest, metrics, findings, rule-test or
-    /// import-mapping (default: all).
+    /// One schema to print: rule, pack, manifest, metrics, findings, rule-test,
+    /// import-mapping or config (default: all).
     pub name: Option<String>,
     /// Write every schema as `<name>.schema.json` into this folder instead of printing.
     #[arg(long, value_name = "DIR")]

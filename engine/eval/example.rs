@@ -26,6 +26,20 @@ fn example_group(by: By) -> &'static str {
     }
 }
 
+/// The rule's title rendered with its params (titles say thresholds: "LTV/CAC is at
+/// least {{ params.min }}"); the template as written when it reads more than the params.
+pub fn title(rule: &Rule, locale: &str) -> String {
+    let src = rule.title.get(locale);
+    let ctx = json!({
+        "params": params_json(&rule.params),
+        "rule": rule.id,
+        "by": rule.per.map(|b| b.as_str()),
+    });
+    texts::environment()
+        .render_str(src, minijinja::value::Serde(&ctx))
+        .unwrap_or_else(|_| src.to_string())
+}
+
 /// The failure message with illustrative values, or None when the rule cannot be made to
 /// fail without data (a script, a check whose failing values cannot be found).
 pub fn failure(rule: &Rule, locale: &str) -> Option<String> {

@@ -9,7 +9,9 @@ use serde::Serialize;
 use crate::metrics::By;
 use crate::rules::model::{Level, Priority, Severity, Step};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
@@ -123,17 +125,62 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recommendation: Option<RecommendationOut>,
     pub origin: FindingOrigin,
+    /// Identity across runs and re-exports: rule id, group and the business keys of the
+    /// offending rows (`keys.rs`); never row or line numbers.
+    pub fingerprint: String,
+    /// Against a baseline (`marqa check --baseline`): new or unchanged; absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineState>,
+    /// Set when a marqa.yaml suppression in force accepted this failure (eval/suppression.rs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<super::suppression::Suppressed>,
+}
+
+/// A failing finding against a baseline. Fixed ones (in the baseline, not failing now) are
+/// not findings of this run; reports list them apart (`baseline::Comparison`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    New,
+    Unchanged,
+    Fixed,
+}
+
+impl BaselineState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Unchanged => "unchanged",
+            BaselineState::Fixed => "fixed",
+        }
+    }
 }
 
 impl Finding {
     /// Whether the finding makes `marqa check` exit 1 under `--fail-on fail_on`: a failure
     /// at or above that severity, or a broken rule (status error counts as severity error).
+    /// A suppressed finding never does.
     pub fn fails_at(&self, fail_on: Severity) -> bool {
+        if self.suppressed.is_some() {
+            return false;
+        }
         match self.status {
             Status::Fail => self.severity >= fail_on,
             Status::Error => Severity::Error >= fail_on,
             Status::Pass | Status::Skipped => false,
         }
+    }
+
+    /// Whether it fails the run: `fails_at`, and, against a baseline, new.
+    pub fn fails_run(&self, fail_on: Severity) -> bool {
+        self.fails_at(fail_on) && self.baseline != Some(BaselineState::Unchanged)
+    }
+
+    /// A problem a baseline records: a failed check or a broken rule.
+    pub fn is_problem(&self) -> bool {
+        matches!(self.status, Status::Fail | Status::Error)
     }
 }
 
@@ -194,6 +241,9 @@ mod tests {
                 file: "f".into(),
                 line: 1,
             },
+            fingerprint: "v1:0".into(),
+            baseline: None,
+            suppressed: None,
         };
         assert!(f(Status::Error, Severity::Info).fails_at(Severity::Error));
         assert!(!f(Status::Error, Severity::Info).fails_at(Severity::Critical));

@@ -12,12 +12,14 @@ pub mod check;
 pub mod example;
 pub mod finding;
 pub mod groups;
+pub mod keys;
 pub mod pii;
 pub mod render;
 pub mod require;
 pub mod rows;
 pub mod sandbox;
 pub mod script;
+pub mod suppression;
 pub mod values;
 
 use std::sync::Arc;
@@ -47,6 +49,35 @@ pub struct Options {
     pub limits: Limits,
     /// Worker threads (None: one per core).
     pub threads: Option<usize>,
+    /// Told of each stage and each rule done (a progress bar; None: nobody listens).
+    pub progress: Option<ProgressHandle>,
+}
+
+/// Something that shows how far a run is (the CLI's progress bar). Called from worker
+/// threads; never changes a result.
+pub trait Progress: Send + Sync {
+    /// A stage starts: `total` steps to come (None: unknown, e.g. loading).
+    fn stage(&self, name: &str, total: Option<u64>);
+    /// `n` more steps of the current stage are done.
+    fn advance(&self, n: u64);
+}
+
+/// A shared [`Progress`] (a newtype so `Options` stays `Debug` and `Clone`).
+#[derive(Clone)]
+pub struct ProgressHandle(pub Arc<dyn Progress>);
+
+impl std::fmt::Debug for ProgressHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressHandle")
+    }
+}
+
+impl Options {
+    fn stage(&self, name: &str, total: Option<u64>) {
+        if let Some(p) = &self.progress {
+            p.0.stage(name, total);
+        }
+    }
 }
 
 impl Default for Options {
@@ -57,6 +88,7 @@ impl Default for Options {
             sample_rows: 5,
             limits: Limits::default(),
             threads: None,
+            progress: None,
         }
     }
 }
@@ -120,6 +152,9 @@ pub struct Outcome {
     /// A message that replaces the rule's template (skip reasons, errors, script texts).
     pub message: Option<String>,
     pub evidence: Option<Evidence>,
+    /// The order-independent digest of the business keys of all offending rows (row
+    /// checks, missing manifest paths): part of the finding's fingerprint (`keys.rs`).
+    pub keys: Option<String>,
 }
 
 impl Outcome {
@@ -178,6 +213,7 @@ pub fn audit(
     snapshot: Snapshot,
     options: &Options,
 ) -> Result<Audit, Diagnostic> {
+    options.stage("computing metrics", None);
     let store = metrics_store(&snapshot)?;
     let input = Input {
         snapshot: Arc::new(snapshot),
@@ -197,10 +233,17 @@ pub fn evaluate(pack: &ResolvedPack, input: &Input, options: &Options) -> Vec<Fi
     let ctx = Arc::new(RunCtx::new(input, options));
     let engine = script::engine(ctx.clone());
     let rules: Vec<&Rule> = pack.rules.iter().filter(|r| r.enabled).collect();
+    options.stage("evaluating rules", Some(rules.len() as u64));
     let run = || -> Vec<Finding> {
         rules
             .par_iter()
-            .map(|rule| evaluate_rule(rule, &ctx, &engine))
+            .map(|rule| {
+                let out = evaluate_rule(rule, &ctx, &engine);
+                if let Some(p) = &options.progress {
+                    p.0.advance(1);
+                }
+                out
+            })
             .flatten_iter()
             .collect()
     };

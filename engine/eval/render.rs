@@ -60,7 +60,10 @@ pub fn finish(rule: &Rule, o: Outcome, ctx: &RunCtx) -> Finding {
             None => format!("{place}: failed"),
         });
     }
+    let fingerprint = super::keys::fingerprint(&rule.id, o.group.as_deref(), o.keys.as_deref());
     Finding {
+        fingerprint,
+        baseline: None,
         rule: rule.id.clone(),
         step: rule.step,
         severity: rule.severity,
@@ -74,6 +77,7 @@ pub fn finish(rule: &Rule, o: Outcome, ctx: &RunCtx) -> Finding {
         evidence: o.evidence.filter(|e| !e.is_empty()),
         recommendation,
         origin: origin(rule),
+        suppressed: None,
     }
 }
 

@@ -20,6 +20,9 @@ pub fn evaluate(paths: &[ManifestPath], manifest: &Value) -> Outcome {
     });
     o.value = Some(missing.len() as f64);
     o.threshold = Some(0.0);
+    o.keys = Some(super::keys::digest_strings(
+        missing.iter().map(String::as_str),
+    ));
     if !missing.is_empty() {
         o.evidence = Some(Evidence {
             missing,

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::finding::{is_personal, mask, Evidence, EvidenceRow, Status};
 use super::groups::{self, RowGroups};
+use super::keys::{KeyDigest, RowKeys};
 use super::values::{cell_json, cell_text, to_dynamic, DynColumn};
 use super::{rule_place, sandbox, Outcome, RunCtx};
 use crate::rules::model::Rule;
@@ -85,6 +86,8 @@ fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Ve
     let mut pop = vec![0i64; n_groups];
     let mut off = vec![0i64; n_groups];
     let mut samples: Vec<Vec<usize>> = vec![Vec::new(); n_groups];
+    let mut digests = vec![KeyDigest::default(); n_groups];
+    let row_keys = RowKeys::of(table);
     let sample = ctx.options.sample_rows;
     for i in 0..table.rows {
         if !population[i] {
@@ -94,6 +97,7 @@ fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Ve
         pop[g] += 1;
         if offending[i] {
             off[g] += 1;
+            digests[g].add(row_keys.hash(i));
             if samples[g].len() < sample {
                 samples[g].push(i);
             }
@@ -113,6 +117,7 @@ fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Ve
         }
         let mut o = judge(pop[g], off[g], max_count, max_share, spec);
         if o.status != Some(Status::Skipped) {
+            o.keys = Some(digests[g].hex());
             o.evidence = Some(Evidence {
                 counts: [
                     ("offending".to_string(), off[g]),
@@ -489,6 +494,26 @@ fn apply(
                 .ok_or_else(|| Stop::Skipped(format!("{target} has no column `{to}`")))?;
             let known = IdSet::build(to_col);
             and_text(col, mask, |s| s.is_some_and(|s| !known.contains(s)));
+        }
+        Condition::CountedBy { metric } => {
+            let Some(counted) = ctx.store.counted.get(metric) else {
+                // The metric is n/a (no funnel, no SLA in the manifest): say why.
+                let why = ctx
+                    .store
+                    .get(metric)
+                    .and_then(|m| m.value.na_reason().map(str::to_string))
+                    .unwrap_or_else(|| "it was not computed".into());
+                return Err(Stop::Skipped(format!("`{metric}` is n/a: {why}")));
+            };
+            let mut hit = vec![false; mask.len()];
+            for &r in &counted.rows {
+                if let Some(h) = hit.get_mut(r as usize) {
+                    *h = true;
+                }
+            }
+            for (m, h) in mask.iter_mut().zip(hit) {
+                *m &= h;
+            }
         }
     }
     Ok(())

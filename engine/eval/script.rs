@@ -17,6 +17,8 @@
 //! | `metric_reason(name)`, `metric_reason(name, by, group)` | why it is n/a, or `()` |
 //! | `is_metric(name)` | whether `name` is a metric marqa computes |
 //! | `groups(by)` | the group keys of a breakdown |
+//! | `retention()` | the cohort retention table: `#{cohort, customers, shares}` per cohort |
+//! | `plan()` | plan rows with their facts: `#{period, metric, channel, target, fact, attainment, line}` |
 //! | `date(s)` | unix seconds of a `YYYY-MM-DD`'s local midnight |
 //! | `format_time(ts)`, `format_date(ts)` | an instant as text in the snapshot's zone |
 //! | `emit(#{status, group, value, threshold, message, evidence})` | a finding |
@@ -396,6 +398,49 @@ fn register(e: &mut Engine, ctx: Arc<RunCtx>) {
         },
     );
     let c = ctx.clone();
+    e.register_fn("plan", move || -> Array {
+        c.store
+            .plan
+            .iter()
+            .map(|r| {
+                let num = |v: &crate::metrics::MetricValue| {
+                    v.num().map_or(Dynamic::UNIT, Dynamic::from_float)
+                };
+                let mut m = Map::new();
+                m.insert("period".into(), Dynamic::from(r.period.clone()));
+                m.insert("metric".into(), Dynamic::from(r.metric.clone()));
+                m.insert(
+                    "channel".into(),
+                    r.channel.clone().map_or(Dynamic::UNIT, Dynamic::from),
+                );
+                m.insert("target".into(), Dynamic::from_float(r.target));
+                m.insert("fact".into(), num(&r.fact));
+                m.insert("attainment".into(), num(&r.attainment));
+                m.insert("line".into(), Dynamic::from_int(r.line as INT));
+                Dynamic::from_map(m)
+            })
+            .collect()
+    });
+    let c = ctx.clone();
+    e.register_fn("retention", move || -> Array {
+        c.store
+            .retention
+            .iter()
+            .map(|r| {
+                let mut m = Map::new();
+                m.insert("cohort".into(), Dynamic::from(r.cohort.clone()));
+                m.insert("customers".into(), Dynamic::from_int(r.customers as INT));
+                let shares: Array = r
+                    .shares
+                    .iter()
+                    .map(|s| s.num().map_or(Dynamic::UNIT, Dynamic::from_float))
+                    .collect();
+                m.insert("shares".into(), Dynamic::from_array(shares));
+                Dynamic::from_map(m)
+            })
+            .collect()
+    });
+    let c = ctx.clone();
     e.register_fn("groups", move |by: &str| -> Res<Array> {
         match By::parse(by) {
             Some(b) => Ok(c
@@ -426,7 +471,7 @@ fn register(e: &mut Engine, ctx: Arc<RunCtx>) {
     });
     let c = ctx;
     e.register_fn("emit", move |m: Map| -> Res<()> {
-        let em = parse_emit(&m, c.options.show_pii)?;
+        let em = parse_emit(&m, c.options.show_pii, &c.options.locale)?;
         EMITTED.with(|cell| {
             let mut b = cell.borrow_mut();
             let Some(list) = b.as_mut() else {
@@ -450,7 +495,7 @@ const EMIT_KEYS: &[&str] = &[
     "evidence",
 ];
 
-fn parse_emit(m: &Map, show_pii: bool) -> Res<Emitted> {
+fn parse_emit(m: &Map, show_pii: bool, locale: &str) -> Res<Emitted> {
     let mut out = Emitted::default();
     for (k, v) in m {
         let key = k.as_str();
@@ -483,7 +528,7 @@ fn parse_emit(m: &Map, show_pii: bool) -> Res<Emitted> {
             "group" => out.group = text(v)?,
             "value" => out.value = num(v)?,
             "threshold" => out.threshold = num(v)?,
-            "message" => out.message = text(v)?,
+            "message" => out.message = localized(v, locale)?,
             "evidence" => out.evidence = Some(parse_evidence(v, show_pii)?),
             other => {
                 return fail(match did_you_mean(other, EMIT_KEYS.iter().copied()) {
@@ -497,6 +542,33 @@ fn parse_emit(m: &Map, show_pii: bool) -> Res<Emitted> {
         return fail("emit: give a `status` (\"pass\", \"fail\" or \"skipped\")");
     }
     Ok(out)
+}
+
+/// An emitted message: a string (every locale) or a map of locale to text, like a rule's
+/// texts (`#{en: "…", ru: "…"}`): the run's locale, else `en`.
+fn localized(v: &Dynamic, locale: &str) -> Res<Option<String>> {
+    if v.is_unit() {
+        return Ok(None);
+    }
+    let Some(m) = v.read_lock::<Map>() else {
+        return Ok(Some(if v.is_string() {
+            v.clone().into_string().unwrap_or_default()
+        } else {
+            v.to_string()
+        }));
+    };
+    for (k, x) in m.iter() {
+        if !matches!(k.as_str(), "en" | "ru") {
+            return fail(format!("emit: `message` locale `{k}` is not one of en, ru"));
+        }
+        if !x.is_string() {
+            return fail(format!("emit: `message.{k}` must be a string"));
+        }
+    }
+    match m.get(locale).or_else(|| m.get("en")) {
+        Some(x) => Ok(Some(x.clone().into_string().unwrap_or_default())),
+        None => fail("emit: a `message` map needs an `en` text"),
+    }
 }
 
 fn parse_evidence(v: &Dynamic, show_pii: bool) -> Res<Evidence> {

@@ -66,7 +66,8 @@ impl Gen<'_> {
         let seg = c.company.segment;
         let horizon = w.day_start(w.horizon_start);
         // Churn: a constant monthly hazard, i.e. a geometric lifetime in months.
-        let p = seg.churn_monthly();
+        // A healthy company keeps its customers longer (churn under the pack's 3% a month).
+        let p = seg.churn_monthly() * if self.w.healthy() { 0.6 } else { 1.0 };
         let months = rng::ln(1.0 - rng.f64()) / rng::ln(1.0 - p);
         let churn_at = c.acquired_at + (months * MONTH) as i64;
         let churned = (churn_at <= w.as_of).then_some(churn_at);
@@ -182,7 +183,8 @@ impl Gen<'_> {
             Segment::Enterprise => 0.84,
             Segment::Mid => 0.81,
             Segment::Smb => 0.75,
-        } + 0.13 * rng.normal();
+        } + if self.w.healthy() { 0.1 } else { 0.0 }
+            + 0.13 * rng.normal();
         let mut t = c.acquired_at + rng.range(45, 75) * DAY;
         while t <= end {
             let answers = rng.chance(0.35);

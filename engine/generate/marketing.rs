@@ -84,8 +84,10 @@ impl Market {
                     registered,
                     attended,
                     target,
-                    cost: money(e.cost * s),
-                    expected_leads: target as f64 * e.lead_rate,
+                    cost: money(e.cost * s * event_cost_factor(e.online, w.healthy())),
+                    expected_leads: target as f64
+                        * e.lead_rate
+                        * if w.healthy() && e.online { 2.0 } else { 1.0 },
                 }
             })
             .collect();
@@ -129,7 +131,7 @@ impl Market {
 
     /// A channel's share of regular leads on a day.
     fn share(&self, w: &World, day: i32, c: usize) -> f64 {
-        let base = CHANNELS[c].share;
+        let base = economics(c, w.healthy()).share;
         match c {
             TELEGRAM if day < self.telegram_launch => 0.0,
             // Ramps up over the first two months.
@@ -277,7 +279,7 @@ impl Gen<'_> {
         let w = self.w;
         let mut rng = Rng::new(w.seed, Purpose::Spend, day as u64);
         for c in [YANDEX, GOOGLE, TELEGRAM] {
-            let ch = &CHANNELS[c];
+            let ch = &economics(c, w.healthy());
             let lam = self.market.lambda(w, day, c);
             for &(campaign, share) in ch.campaigns {
                 let noise = rng.uniform(0.85, 1.15);
@@ -532,7 +534,13 @@ impl Gen<'_> {
         let mut rows: Vec<(String, &'static str, Option<&'static str>, f64)> = Vec::new();
         for m in 0..6 {
             let period = format!("2026-{:02}", m + 1);
-            let mut f = || rng.uniform(0.88, 1.3);
+            // A healthy company's plan is within a few percent of what it achieves.
+            let (lo, hi) = if w.healthy() {
+                (0.93, 1.07)
+            } else {
+                (0.88, 1.3)
+            };
+            let mut f = || rng.uniform(lo, hi);
             rows.push((
                 period.clone(),
                 "leads",
@@ -583,7 +591,7 @@ impl Gen<'_> {
                         period.clone(),
                         "leads",
                         Some(CHANNELS[c].id),
-                        round_to(leads * rng.uniform(0.9, 1.25), 1.0),
+                        round_to(leads * rng.uniform(lo.max(0.9), hi.min(1.25)), 1.0),
                     ));
                 }
             }
@@ -594,6 +602,11 @@ impl Gen<'_> {
                 round_to(CHANNELS[YANDEX].cpl * rng.uniform(0.85, 1.0), 50.0),
             ));
         }
+        let (qlo, qhi) = if w.healthy() {
+            (0.93, 1.07)
+        } else {
+            (0.9, 1.25)
+        };
         for q in 0..2 {
             let period = format!("2026-Q{}", q + 1);
             let rev: i64 = t.revenue[q * 3..q * 3 + 3].iter().sum();
@@ -602,16 +615,27 @@ impl Gen<'_> {
                 period.clone(),
                 "revenue",
                 None,
-                round_to(rub(rev) * rng.uniform(0.9, 1.25), money_step),
+                round_to(rub(rev) * rng.uniform(qlo, qhi), money_step),
             ));
             rows.push((
                 period.clone(),
                 "won_deals",
                 None,
-                round_to(won as f64 * rng.uniform(0.9, 1.25), 1.0),
+                round_to(won as f64 * rng.uniform(qlo, qhi), 1.0),
             ));
             rows.push((period.clone(), "romi", None, 1.5));
             rows.push((period.clone(), "ltv_cac", None, 3.0));
+            if w.healthy() {
+                // Every goal's KPIs have a target (goals.kpis-planned).
+                for (metric, target) in [
+                    ("cost_per_sql", 25_000.0),
+                    ("lead_to_won", 0.08),
+                    ("sales_cycle_days", 60.0),
+                    ("sla_breach_share", 0.05),
+                ] {
+                    rows.push((period.clone(), metric, None, target));
+                }
+            }
         }
         for (period, metric, channel, target) in rows {
             self.row(

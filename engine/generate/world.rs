@@ -117,6 +117,12 @@ impl World {
         self.defects.has(d)
     }
 
+    /// A clean snapshot is also a healthy business (generator.md, "What `--clean`
+    /// guarantees"): channels pay back, the plan is met, customers recommend the company.
+    pub fn healthy(&self) -> bool {
+        self.defects == DefectSet::none()
+    }
+
     /// The instant local day `day` begins.
     pub fn day_start(&self, day: i32) -> i64 {
         self.clock.day_start(day)

@@ -2,6 +2,8 @@
 //! families (each one pass per table over all scopes), then the tables; and the assembly of
 //! the per-scope sets into a [`Store`].
 
+use std::collections::BTreeMap;
+
 use crate::snapshot::column::{Column, NULL_I64};
 use crate::snapshot::TableName;
 
@@ -45,6 +47,7 @@ pub fn window(ctx: &Ctx, journeys: &Journeys, w: Window, dims: &[By], settings: 
         sets: vec![MetricSet::new(); n],
         lifetime_revenue: Vec::new(),
         lifetime_gp: Vec::new(),
+        counted: BTreeMap::new(),
     };
     funnel::compute(&mut run);
     sales::compute(&mut run);
@@ -70,6 +73,7 @@ pub fn window(ctx: &Ctx, journeys: &Journeys, w: Window, dims: &[By], settings: 
         events,
         attribution,
         response_times,
+        counted: std::mem::take(&mut run.counted),
         ..Store::default()
     };
     assemble(&mut store, run);

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, TableName};
 use attribution::{AttributionTable, Model, Settings};
 pub use registry::{is_metric, MetricDef, Unit, REGISTRY};
 use scope::Window;
@@ -116,6 +116,29 @@ impl By {
     }
 }
 
+/// The rows a count metric counted over the whole window, for rules that show them
+/// (`rows: {counted_by: stuck_deals}`): row indices of `table`, ascending.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Counted {
+    pub rows: Vec<u32>,
+}
+
+/// Count metrics that record their rows, with the table the rows belong to: those whose
+/// definition needs more than one row condition can say (a join, a calendar, the
+/// manifest's lists, a channel-level tally). The rest are said directly with the native
+/// row conditions. `unmatched_spend_channels` records the window's spend rows of those
+/// channels, `paid_channels_without_spend` the window's paid-medium leads of those.
+pub const COUNTED: &[(&str, TableName)] = &[
+    ("sla_breaches", TableName::Leads),
+    ("unanswered_leads", TableName::Leads),
+    ("stuck_deals", TableName::Deals),
+    ("backward_moves", TableName::StageChanges),
+    ("utm_violations", TableName::Leads),
+    ("orphan_payments", TableName::Payments),
+    ("unmatched_spend_channels", TableName::Spend),
+    ("paid_channels_without_spend", TableName::Leads),
+];
+
 /// Named scalar metrics of one scope (the whole period, or one group of a breakdown).
 pub type MetricSet = BTreeMap<String, Metric>;
 
@@ -138,6 +161,10 @@ pub struct Store {
     /// edge (None without a `first_response_at` column).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_times: Option<speed::ResponseTimes>,
+    /// The rows behind the [`COUNTED`] metrics of the whole window (not serialized: the
+    /// report shows counts; rules show a sample of the rows).
+    #[serde(skip)]
+    pub counted: BTreeMap<String, Counted>,
     /// The same metrics for the previous window of equal length (overall, by channel, month and quarter).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<Box<Store>>,

@@ -9,7 +9,7 @@ use crate::snapshot::TableName;
 use super::ctx::Ctx;
 use super::run::Run;
 use super::scope::{Key, Window};
-use super::MetricValue;
+use super::{Counted, MetricValue};
 
 /// Source values that mean "no source" (one list, shared with the rules' row checks).
 pub use crate::snapshot::normalize::NO_SOURCE_VALUES as PLACEHOLDERS;
@@ -59,6 +59,7 @@ pub fn compute(run: &mut Run) {
     let entry = l.table.column("entry_method").and_then(Column::cats);
     let manual = per_code(entry, |v| v == Some("manual"));
     let dup = ctx.duplicates.get_or_init(|| duplicates(ctx));
+    let mut violating: Vec<u32> = Vec::new();
     let (mut leads, mut nosrc, mut viol, mut dups, mut man) = (
         vec![0.0; n],
         vec![0.0; n],
@@ -74,6 +75,9 @@ pub fn compute(run: &mut Run) {
         let d = dup[i];
         let m = manual[code(entry, i)];
         run.scopes.at(&key, l.created[i], |s, _| {
+            if s == 0 && v {
+                violating.push(i as u32);
+            }
             leads[s] += 1.0;
             nosrc[s] += ns as u8 as f64;
             viol[s] += v as u8 as f64;
@@ -86,10 +90,18 @@ pub fn compute(run: &mut Run) {
             .filter(|&i| d.lead_orphan[i] || d.account_orphan[i])
             .count() as f64
     });
+    if utm.is_some() {
+        run.counted
+            .insert("utm_violations".into(), Counted { rows: violating });
+    }
     let orphan_payments = ctx.payments.as_ref().map(|p| {
-        (0..p.n)
-            .filter(|&i| p.account_orphan[i] || p.deal_orphan[i])
-            .count() as f64
+        let rows: Vec<u32> = (0..p.n as u32)
+            .filter(|&i| p.account_orphan[i as usize] || p.deal_orphan[i as usize])
+            .collect();
+        let n = rows.len() as f64;
+        run.counted
+            .insert("orphan_payments".into(), Counted { rows });
+        n
     });
     let future: f64 = ctx
         .snap
@@ -99,8 +111,18 @@ pub fn compute(run: &mut Run) {
         .filter(|f| f.kind == "future_timestamp")
         .map(|f| f.count as f64)
         .sum();
-    let (unmatched, paid_no_spend, unmatched_names, paid_names) =
+    let (unmatched, paid_no_spend, unmatched_names, paid_names, rows) =
         channel_mismatch(ctx, run.scopes.window());
+    if let Some((spend_rows, lead_rows)) = rows {
+        run.counted.insert(
+            "unmatched_spend_channels".into(),
+            Counted { rows: spend_rows },
+        );
+        run.counted.insert(
+            "paid_channels_without_spend".into(),
+            Counted { rows: lead_rows },
+        );
+    }
     let tz = timezone_mismatch(ctx);
     let calls = calls_without_lead(run);
     let shown = |names: &[String]| -> Vec<(String, f64)> {
@@ -296,16 +318,25 @@ pub fn duplicates(ctx: &Ctx) -> Vec<bool> {
     dup
 }
 
-type Mismatch = (Option<f64>, Option<f64>, Vec<String>, Vec<String>);
+type Mismatch = (
+    Option<f64>,
+    Option<f64>,
+    Vec<String>,
+    Vec<String>,
+    Option<(Vec<u32>, Vec<u32>)>,
+);
 
 /// Channels with spend and no leads in the window; channels of paid-medium leads with no
-/// spend rows.
+/// spend rows; and the rows behind them (the window's spend rows of the first, its
+/// paid-medium leads of the second).
 fn channel_mismatch(ctx: &Ctx, w: &Window) -> Mismatch {
     let Some(t) = ctx.snap.table(TableName::Spend) else {
-        return (None, None, Vec::new(), Vec::new());
+        return (None, None, Vec::new(), Vec::new(), None);
     };
     let nch = ctx.channels.len();
     let mut spend_rows = vec![0u64; nch];
+    // Per spend row in the window, its channel (u32::MAX outside the window).
+    let mut spend_channel = vec![u32::MAX; t.rows];
     if let (Some(date), Some(chan)) = (
         t.column("date").and_then(Column::dates),
         t.column("channel").and_then(Column::cats),
@@ -315,7 +346,9 @@ fn channel_mismatch(ctx: &Ctx, w: &Window) -> Mismatch {
             .collect();
         for r in 0..t.rows {
             if w.contains_day(date[r]) {
-                spend_rows[ids[chan.codes[r] as usize] as usize] += 1;
+                let c = ids[chan.codes[r] as usize];
+                spend_rows[c as usize] += 1;
+                spend_channel[r] = c;
             }
         }
     }
@@ -325,15 +358,24 @@ fn channel_mismatch(ctx: &Ctx, w: &Window) -> Mismatch {
         v.is_some_and(|v| v.eq_ignore_ascii_case("cpc") || v.eq_ignore_ascii_case("cpm"))
     });
     let (mut leads, mut paid_leads) = (vec![0u64; nch], vec![0u64; nch]);
+    let mut paid_rows: Vec<u32> = Vec::new();
     for i in 0..l.n {
         if w.contains(l.created[i]) {
             let c = l.channel[i] as usize;
             leads[c] += 1;
             if paid[medium.map_or(0, |m| m.codes[i] as usize)] {
                 paid_leads[c] += 1;
+                paid_rows.push(i as u32);
             }
         }
     }
+    let unmatched_rows: Vec<u32> = (0..t.rows as u32)
+        .filter(|&r| {
+            let c = spend_channel[r as usize];
+            c != u32::MAX && leads[c as usize] == 0
+        })
+        .collect();
+    paid_rows.retain(|&i| spend_rows[l.channel[i as usize] as usize] == 0);
     let unmatched: Vec<String> = (0..nch)
         .filter(|&c| spend_rows[c] > 0 && leads[c] == 0)
         .map(|c| ctx.channels.name(c as u32).to_string())
@@ -347,6 +389,7 @@ fn channel_mismatch(ctx: &Ctx, w: &Window) -> Mismatch {
         Some(paid_names.len() as f64),
         unmatched,
         paid_names,
+        Some((unmatched_rows, paid_rows)),
     )
 }
 

@@ -8,7 +8,8 @@ use crate::snapshot::column::MONEY_SCALE;
 use super::attribution::{Credits, Journeys, Settings};
 use super::ctx::Ctx;
 use super::scope::{Key, Scopes, NONE};
-use super::{Explain, Metric, MetricSet, MetricValue};
+use super::{Counted, Explain, Metric, MetricSet, MetricValue};
+use std::collections::BTreeMap;
 
 pub struct Run<'c, 'a> {
     pub ctx: &'c Ctx<'a>,
@@ -22,6 +23,8 @@ pub struct Run<'c, 'a> {
     /// Per customer: payments (amount, gross profit) up to as_of, and how many lacked gp.
     pub lifetime_revenue: Vec<i64>,
     pub lifetime_gp: Vec<i64>,
+    /// Rows of the [`super::COUNTED`] metrics in the whole-window scope (scope 0).
+    pub counted: BTreeMap<String, Counted>,
 }
 
 impl Run<'_, '_> {

@@ -7,7 +7,7 @@ use crate::snapshot::TableName;
 use super::ctx::{Deals, LOST, OPEN, WON};
 use super::run::{percentile, MoneySum, Run};
 use super::scope::{Key, NONE};
-use super::MetricValue;
+use super::{Counted, MetricValue};
 
 const NAMES: [&str; 9] = [
     "won_deals",
@@ -72,8 +72,16 @@ pub fn compute(run: &mut Run) {
             });
         }
     }
-    let (stuck, stuck_na) = stuck_deals(run, d);
-    let backward = backward_moves(run, d);
+    let (stuck, stuck_na, stuck_rows) = stuck_deals(run, d);
+    if stuck_na.is_none() {
+        run.counted
+            .insert("stuck_deals".into(), Counted { rows: stuck_rows });
+    }
+    let backward = backward_moves(run, d).map(|(out, rows)| {
+        run.counted
+            .insert("backward_moves".into(), Counted { rows });
+        out
+    });
     let has_amount = d.amount.is_some();
     for s in 0..n {
         let (w, l) = (won[s], lost[s]);
@@ -184,16 +192,22 @@ fn stage_map(run: &Run, col: Option<&Column>) -> Vec<i32> {
     }
 }
 
-fn stuck_deals(run: &Run, d: &Deals) -> (Vec<f64>, Option<String>) {
+/// Per scope, the open deals stuck beyond their stage's `max_days`; n/a's reason; the
+/// stuck deals' rows.
+fn stuck_deals(run: &Run, d: &Deals) -> (Vec<f64>, Option<String>, Vec<u32>) {
     let mut out = vec![0.0; run.n()];
     let Some(funnel) = &run.ctx.snap.manifest.funnel else {
-        return (out, Some("no funnel in the manifest".into()));
+        return (out, Some("no funnel in the manifest".into()), Vec::new());
     };
     if funnel.stages.iter().all(|s| s.max_days.is_none()) {
-        return (out, Some("no stage has max_days in the manifest".into()));
+        return (
+            out,
+            Some("no stage has max_days in the manifest".into()),
+            Vec::new(),
+        );
     }
     let Some(stage_col) = d.table.column("stage").and_then(Column::cats) else {
-        return (out, Some("no stage column in deals".into()));
+        return (out, Some("no stage column in deals".into()), Vec::new());
     };
     // The last change into each deal's current stage.
     let mut entered = vec![NULL_I64; d.n];
@@ -218,6 +232,7 @@ fn stuck_deals(run: &Run, d: &Deals) -> (Vec<f64>, Option<String>) {
     }
     let map = stage_map(run, d.table.column("stage"));
     let as_of = run.ctx.snap.as_of;
+    let mut rows: Vec<u32> = Vec::new();
     for i in 0..d.n {
         if d.status[i] != OPEN {
             continue;
@@ -238,12 +253,14 @@ fn stuck_deals(run: &Run, d: &Deals) -> (Vec<f64>, Option<String>) {
             let chan = [(d.channel[i], 1.0)];
             run.scopes
                 .members(&deal_key(d, i, &chan), |s, _| out[s] += 1.0);
+            rows.push(i as u32);
         }
     }
-    (out, None)
+    (out, None, rows)
 }
 
-fn backward_moves(run: &Run, d: &Deals) -> Result<Vec<f64>, String> {
+/// Per scope, the stage changes that go back in the funnel; and their rows.
+fn backward_moves(run: &Run, d: &Deals) -> Result<(Vec<f64>, Vec<u32>), String> {
     let mut out = vec![0.0; run.n()];
     if run.ctx.snap.manifest.funnel.is_none() {
         return Err("no funnel in the manifest".into());
@@ -257,13 +274,15 @@ fn backward_moves(run: &Run, d: &Deals) -> Result<Vec<f64>, String> {
         sc.column("from_stage").and_then(Column::cats),
         sc.column("to_stage").and_then(Column::cats),
     ) else {
-        return Ok(out);
+        return Ok((out, Vec::new()));
     };
+    let mut rows = Vec::new();
     for r in 0..sc.rows {
         let (f, t) = (from[fc.codes[r] as usize], to[tc.codes[r] as usize]);
         if f < 0 || t < 0 || t >= f {
             continue;
         }
+        rows.push(r as u32);
         match Some(run.ctx.stage_change_deal[r]).filter(|&i| i != NONE) {
             Some(i) => {
                 let chan = [(d.channel[i as usize], 1.0)];
@@ -284,5 +303,5 @@ fn backward_moves(run: &Run, d: &Deals) -> Result<Vec<f64>, String> {
             }
         }
     }
-    Ok(out)
+    Ok((out, rows))
 }

@@ -9,7 +9,7 @@ use crate::snapshot::time::LocalClock;
 
 use super::ctx::times;
 use super::run::{percentile, Run};
-use super::MetricValue;
+use super::{Counted, MetricValue};
 
 /// Business hours as a weekly calendar: for local weekday w (0 = Monday), business time is
 /// `[from, to)` seconds of the day when `open[w]`.
@@ -178,6 +178,7 @@ pub fn compute(run: &mut Run) -> Option<ResponseTimes> {
         vec![0.0; n],
     );
     let mut minutes: Vec<Vec<f64>> = vec![Vec::new(); n];
+    let (mut breached, mut unanswered_rows): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
     for i in 0..l.n {
         let created = l.created[i];
         let chan = [(l.channel[i], 1.0)];
@@ -204,15 +205,34 @@ pub fn compute(run: &mut Run) -> Option<ResponseTimes> {
                     minutes[s].push(m);
                     if limit.is_some_and(|lim| m > lim) {
                         late[s] += 1.0;
+                        if s == 0 {
+                            breached.push(i as u32);
+                        }
                     }
                 }
                 None => match limit {
-                    Some(lim) if age > lim => unanswered[s] += 1.0,
+                    Some(lim) if age > lim => {
+                        unanswered[s] += 1.0;
+                        if s == 0 {
+                            breached.push(i as u32);
+                            unanswered_rows.push(i as u32);
+                        }
+                    }
                     Some(_) => young[s] += 1.0,
                     None => {}
                 },
             }
         });
+    }
+    if limit.is_some() {
+        run.counted
+            .insert("sla_breaches".into(), Counted { rows: breached });
+        run.counted.insert(
+            "unanswered_leads".into(),
+            Counted {
+                rows: unanswered_rows,
+            },
+        );
     }
     let distribution = (n > 0)
         .then(|| ResponseTimes::new(calendar.is_some(), limit, &minutes[0], unanswered[0] as u64));

@@ -558,3 +558,28 @@ fn speed_in_business_hours() {
     assert_eq!(v("sla_breaches"), 2.0);
     close(v("sla_breach_share"), 0.5);
 }
+
+#[test]
+fn counted_rows_are_the_rows_behind_the_counts() {
+    // Row indices of the basic fixture's tables (0 = first data row).
+    let rows = |name: &str| basic().counted.get(name).expect(name).rows.clone();
+    // Leads L0..L7 are rows 0..7. Breaches L2 (late), L3 and L5 (unanswered).
+    assert_eq!(rows("sla_breaches"), [2, 3, 5]);
+    assert_eq!(rows("unanswered_leads"), [3, 5]);
+    // L4's "Yandex".
+    assert_eq!(rows("utm_violations"), [4]);
+    // D4, the fourth deal.
+    assert_eq!(rows("stuck_deals"), [3]);
+    // D4's proposal -> qualified, the sixth stage change.
+    assert_eq!(rows("backward_moves"), [5]);
+    // P5, the fifth payment.
+    assert_eq!(rows("orphan_payments"), [4]);
+    // Every count metric that records rows recorded as many as it counts (the two
+    // channel-level ones count channels, not rows).
+    for (name, _) in super::COUNTED {
+        if name.contains("channels") {
+            continue;
+        }
+        assert_eq!(rows(name).len() as f64, v(name), "{name}");
+    }
+}

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::eval::finding::{Finding, Status};
+use crate::eval::finding::{BaselineState, Finding, Status};
 use crate::eval::render::fmt_num;
 use crate::metrics::registry::{self, Family, Unit, REGISTRY};
 use crate::metrics::{By, MetricValue, Store};
@@ -53,6 +53,10 @@ pub struct Context {
     pub findings: Vec<FindingCtx>,
     pub roadmap: Roadmap,
     pub metrics: MetricsCtx,
+    /// With `--baseline FILE`: new, unchanged and fixed problems; none without one.
+    pub baseline: Option<BaselineCtx>,
+    /// The marqa.yaml suppressions (count suppressed, each entry's state).
+    pub suppressions: SuppressionsCtx,
     /// The charts the data allows (`charts` in templates, added with the SVG marked safe).
     #[serde(skip)]
     pub charts: BTreeMap<&'static str, Option<Chart>>,
@@ -178,6 +182,33 @@ pub struct FindingCtx {
     pub evidence: Option<EvidenceCtx>,
     pub recommendation: Option<RecommendationCtx>,
     pub origin: OriginCtx,
+    /// With `--baseline`: `new` or `unchanged` (failing findings only), else none.
+    pub baseline: Option<BaselineState>,
+    pub baseline_label: Option<String>,
+    /// Set when a marqa.yaml suppression accepted this failure.
+    pub suppressed: Option<SuppressedCtx>,
+}
+
+/// The comparison with a baseline (`--baseline FILE`).
+#[derive(Debug, Clone, Serialize)]
+pub struct BaselineCtx {
+    pub file: String,
+    pub new: usize,
+    pub unchanged: usize,
+    pub fixed: Vec<FixedCtx>,
+}
+
+/// A problem of the baseline that does not fail any more.
+#[derive(Debug, Clone, Serialize)]
+pub struct FixedCtx {
+    pub rule: String,
+    pub label: String,
+    pub title: String,
+    pub severity: Severity,
+    pub severity_label: String,
+    pub step: String,
+    pub group: Option<String>,
+    pub fingerprint: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -214,6 +245,41 @@ pub struct RecommendationCtx {
     pub impact_label: Option<String>,
     pub priority: crate::rules::model::Priority,
     pub priority_label: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SuppressedCtx {
+    pub reason: String,
+    pub owner: String,
+    pub expires: String,
+    /// `marqa.yaml:LINE`, where the suppression is declared.
+    pub place: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SuppressionsCtx {
+    /// Findings suppressed in this run.
+    pub suppressed: usize,
+    /// Every declared suppression, in declaration order (farthest file first).
+    pub entries: Vec<SuppressionCtx>,
+    /// How many entries are expired or unused (worth a look).
+    pub stale: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SuppressionCtx {
+    pub rule: String,
+    pub group: Option<String>,
+    pub ids: Vec<String>,
+    pub reason: String,
+    pub owner: String,
+    pub expires: String,
+    pub place: String,
+    /// `active`, `expired` or `unused`.
+    pub state: &'static str,
+    pub state_label: String,
+    /// Failing findings it matched (an expired one: would have matched).
+    pub matched: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -603,6 +669,75 @@ fn finding_ctx(a: &Audit, index: usize, f: &Finding) -> FindingCtx {
             file: f.origin.file.to_string_lossy().replace('\\', "/"),
             line: f.origin.line,
         },
+        baseline: f.baseline,
+        baseline_label: f
+            .baseline
+            .map(|b| i18n::label(locale, &format!("baseline_{}", b.as_str()))),
+        suppressed: f.suppressed.as_ref().map(|s| SuppressedCtx {
+            reason: s.reason.clone(),
+            owner: s.owner.clone(),
+            expires: s.expires.clone(),
+            place: format!("{}:{}", s.file.to_string_lossy().replace('\\', "/"), s.line),
+        }),
+    }
+}
+
+fn baseline_ctx(c: &crate::baseline::Comparison, locale: &str) -> BaselineCtx {
+    BaselineCtx {
+        file: c.file.clone(),
+        new: c.new,
+        unchanged: c.unchanged,
+        fixed: c
+            .fixed
+            .iter()
+            .map(|e| FixedCtx {
+                rule: e.rule.clone(),
+                label: match &e.group {
+                    Some(g) => format!("{} [{g}]", e.rule),
+                    None => e.rule.clone(),
+                },
+                title: e.title.clone(),
+                severity: e.severity,
+                severity_label: i18n::severity(locale, e.severity),
+                step: e.step.clone(),
+                group: e.group.clone(),
+                fingerprint: e.fingerprint.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn suppressions_ctx(a: &Audit) -> SuppressionsCtx {
+    use crate::eval::suppression::State;
+    let entries: Vec<SuppressionCtx> = a
+        .suppressions
+        .entries
+        .iter()
+        .map(|e| {
+            let s = &e.suppression;
+            SuppressionCtx {
+                rule: s.rule.clone(),
+                group: s.group.clone(),
+                ids: s.ids.clone(),
+                reason: s.reason.clone(),
+                owner: s.owner.clone(),
+                expires: s.expires.clone(),
+                place: format!("{}:{}", s.file.to_string_lossy().replace('\\', "/"), s.line),
+                state: e.state.as_str(),
+                state_label: i18n::label(a.locale, &format!("suppression_{}", e.state.as_str())),
+                matched: e.matched,
+            }
+        })
+        .collect();
+    SuppressionsCtx {
+        suppressed: a.suppressions.suppressed,
+        stale: a
+            .suppressions
+            .entries
+            .iter()
+            .filter(|e| e.state != State::Active)
+            .count(),
+        entries,
     }
 }
 
@@ -628,7 +763,7 @@ fn gap(f: &Finding) -> f64 {
 /// The most costly failures: by severity, then the fix's impact, then the gap.
 pub fn top_problems(findings: &[Finding]) -> Vec<usize> {
     let mut failed: Vec<usize> = (0..findings.len())
-        .filter(|&i| findings[i].status == Status::Fail)
+        .filter(|&i| findings[i].status == Status::Fail && findings[i].suppressed.is_none())
         .collect();
     failed.sort_by(|&a, &b| {
         let (fa, fb) = (&findings[a], &findings[b]);
@@ -860,7 +995,7 @@ pub fn build(a: &Audit) -> Context {
         .map(|(i, f)| finding_ctx(a, i, f))
         .collect();
     let s = crate::eval::finding::Summary::of(a.findings);
-    let failing = a.findings.iter().filter(|f| f.fails_at(a.fail_on)).count();
+    let failing = a.findings.iter().filter(|f| f.fails_run(a.fail_on)).count();
     let score_text = |x: Option<f64>| match x {
         Some(v) => format!("{}", v.round() as i64),
         None => i18n::label(locale, "na"),
@@ -875,7 +1010,7 @@ pub fn build(a: &Audit) -> Context {
             failed: a
                 .findings
                 .iter()
-                .filter(|f| f.status == Status::Fail && f.severity == sev)
+                .filter(|f| f.status == Status::Fail && f.severity == sev && f.suppressed.is_none())
                 .count(),
         })
         .collect();
@@ -974,6 +1109,8 @@ pub fn build(a: &Audit) -> Context {
             retention: retention(a.store, locale),
         },
         findings,
+        baseline: a.baseline.map(|c| baseline_ctx(c, locale)),
+        suppressions: suppressions_ctx(a),
         charts: BTreeMap::new(),
     };
     ctx.charts = charts::all(&ctx, a.store, ltv_cac_min(a.pack));
@@ -1016,6 +1153,9 @@ mod tests {
                 file: "f".into(),
                 line: 1,
             },
+            fingerprint: crate::eval::keys::fingerprint(rule, None, None),
+            baseline: None,
+            suppressed: None,
         }
     }
 

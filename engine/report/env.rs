@@ -25,6 +25,10 @@ pub static EMBEDDED: &[(&str, &str)] = &[
     ("report.txt", include_str!("../../templates/report.txt")),
     ("report.md", include_str!("../../templates/report.md")),
     ("report.html", include_str!("../../templates/report.html")),
+    ("index.html", include_str!("../../templates/index.html")),
+    ("diff.txt", include_str!("../../templates/diff.txt")),
+    ("diff.md", include_str!("../../templates/diff.md")),
+    ("diff.html", include_str!("../../templates/diff.html")),
     (
         "partials/style.css",
         include_str!("../../templates/partials/style.css"),

@@ -33,6 +33,12 @@ pub struct ReportDoc<'a> {
     pub resolved_pack: ResolvedPackOut<'a>,
     pub roadmap: &'a Roadmap,
     pub metrics: &'a Store,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<&'a crate::baseline::Comparison>,
+    /// The marqa.yaml suppressions: how many findings they suppressed, and each one's
+    /// state (active, expired, unused). Absent when none is declared.
+    #[serde(skip_serializing_if = "no_suppressions")]
+    pub suppressions: &'a crate::eval::suppression::Report,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,6 +69,10 @@ pub struct RuleOut<'a> {
     pub overridden: &'a [Applied],
 }
 
+fn no_suppressions(r: &&crate::eval::suppression::Report) -> bool {
+    r.is_empty()
+}
+
 pub fn render(a: &Audit, roadmap: &Roadmap) -> String {
     let m = &a.snapshot.manifest;
     let doc = ReportDoc {
@@ -79,7 +89,7 @@ pub fn render(a: &Audit, roadmap: &Roadmap) -> String {
         findings: a.findings,
         marqa: Tool::current(),
         fail_on: a.fail_on,
-        failing: a.findings.iter().filter(|f| f.fails_at(a.fail_on)).count(),
+        failing: a.findings.iter().filter(|f| f.fails_run(a.fail_on)).count(),
         resolved_pack: ResolvedPackOut {
             name: &a.pack.name,
             locale: a.pack.locale.as_deref(),
@@ -106,6 +116,8 @@ pub fn render(a: &Audit, roadmap: &Roadmap) -> String {
         },
         roadmap,
         metrics: a.store,
+        baseline: a.baseline,
+        suppressions: a.suppressions,
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("the report serializes");
     s.push('\n');

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::eval::finding::{Finding, Status};
+use crate::eval::finding::{BaselineState, Finding, Status};
 use crate::rules::model::Step;
 
 use super::context::relative_file;
@@ -89,44 +89,94 @@ fn failure_body(a: &Audit, f: &Finding) -> String {
     out
 }
 
+/// How a finding shows in JUnit: against a baseline, a problem already in it is skipped
+/// (it does not fail the run), so CI test tabs show only new failures.
+fn shown(f: &Finding) -> Status {
+    match (f.status, f.baseline) {
+        (Status::Fail | Status::Error, Some(BaselineState::Unchanged)) => Status::Skipped,
+        (s, _) => s,
+    }
+}
+
+/// `<properties>` of a test case: its baseline state, when compared with one.
+fn case_properties(state: Option<BaselineState>) -> String {
+    match state {
+        Some(b) => format!(
+            "\n      <properties>\n        <property name=\"baseline\" value=\"{}\"/>\n      </properties>",
+            b.as_str()
+        ),
+        None => String::new(),
+    }
+}
+
 pub fn render(a: &Audit) -> String {
     let all = a.findings;
-    let count = |fs: &[&Finding], st: Status| fs.iter().filter(|f| f.status == st).count();
+    let fixed: &[crate::baseline::Entry] = a.baseline.map_or(&[], |c| &c.fixed);
+    // A suppressed failure reads as skipped (with its reason): it does not fail the run;
+    // against a baseline, so does a known one.
+    let status = |f: &Finding| {
+        if f.suppressed.is_some() {
+            Status::Skipped
+        } else {
+            shown(f)
+        }
+    };
+    let count = |fs: &[&Finding], st: Status| fs.iter().filter(|f| status(f) == st).count();
     let refs: Vec<&Finding> = all.iter().collect();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
         r#"<testsuites name="marqa {}" tests="{}" failures="{}" errors="{}" skipped="{}" time="0">"#,
         xml(&a.pack.name),
-        all.len(),
+        all.len() + fixed.len(),
         count(&refs, Status::Fail),
         count(&refs, Status::Error),
         count(&refs, Status::Skipped),
     );
     for step in Step::ALL {
         let fs: Vec<&Finding> = all.iter().filter(|f| f.step == step).collect();
-        if fs.is_empty() {
+        let gone: Vec<&crate::baseline::Entry> =
+            fixed.iter().filter(|e| e.step == step.as_str()).collect();
+        if fs.is_empty() && gone.is_empty() {
             continue;
         }
         let _ = writeln!(
             out,
             r#"  <testsuite name="{}" tests="{}" failures="{}" errors="{}" skipped="{}" time="0">"#,
             step.as_str(),
-            fs.len(),
+            fs.len() + gone.len(),
             count(&fs, Status::Fail),
             count(&fs, Status::Error),
             count(&fs, Status::Skipped),
         );
         let m = &a.snapshot.manifest;
         let _ = writeln!(out, "    <properties>");
-        for (k, v) in [
-            ("company", m.company.as_str()),
-            ("as_of", m.as_of.as_str()),
-            ("period", &format!("{} .. {}", m.period.from, m.period.to)),
-            ("pack", a.pack.name.as_str()),
-            ("marqa", env!("CARGO_PKG_VERSION")),
-        ] {
-            let _ = writeln!(out, r#"      <property name="{k}" value="{}"/>"#, xml(v));
+        let mut props: Vec<(&str, String)> = vec![
+            ("company", m.company.clone()),
+            ("as_of", m.as_of.clone()),
+            ("period", format!("{} .. {}", m.period.from, m.period.to)),
+            ("pack", a.pack.name.clone()),
+            ("marqa", env!("CARGO_PKG_VERSION").to_string()),
+        ];
+        if let Some(c) = a.baseline {
+            props.push(("baseline", c.file.clone()));
+        }
+        for (k, v) in props {
+            let _ = writeln!(out, r#"      <property name="{k}" value="{}"/>"#, xml(&v));
+        }
+        if !a.suppressions.is_empty() {
+            let _ = writeln!(
+                out,
+                r#"      <property name="suppressed" value="{}"/>"#,
+                a.suppressions.suppressed
+            );
+            for e in &a.suppressions.entries {
+                let _ = writeln!(
+                    out,
+                    r#"      <property name="suppression" value="{}"/>"#,
+                    xml(&e.describe())
+                );
+            }
         }
         let _ = writeln!(out, "    </properties>");
         for f in fs {
@@ -142,13 +192,22 @@ pub fn render(a: &Audit) -> String {
                 xml(&f.origin.file.to_string_lossy()),
                 f.origin.line
             );
+            let props = case_properties(f.baseline);
             let message = xml(f.message.as_deref().unwrap_or(&f.title));
-            match f.status {
+            if let Some(sup) = &f.suppressed {
+                let _ = writeln!(
+                    out,
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                    xml(&format!("suppressed: {}", sup.describe()))
+                );
+                continue;
+            }
+            match shown(f) {
                 Status::Pass => out.push_str("/>\n"),
                 Status::Fail => {
                     let _ = writeln!(
                         out,
-                        ">\n      <failure message=\"{message}\" type=\"{}\">{}</failure>\n    </testcase>",
+                        ">{props}\n      <failure message=\"{message}\" type=\"{}\">{}</failure>\n    </testcase>",
                         f.severity.as_str(),
                         text(&failure_body(a, f))
                     );
@@ -156,17 +215,38 @@ pub fn render(a: &Audit) -> String {
                 Status::Error => {
                     let _ = writeln!(
                         out,
-                        ">\n      <error message=\"{message}\" type=\"rule-error\">{}</error>\n    </testcase>",
+                        ">{props}\n      <error message=\"{message}\" type=\"rule-error\">{}</error>\n    </testcase>",
                         text(f.message.as_deref().unwrap_or(""))
                     );
                 }
                 Status::Skipped => {
+                    let message = match f.baseline {
+                        Some(BaselineState::Unchanged) => xml(&format!(
+                            "in the baseline: {}",
+                            f.message.as_deref().unwrap_or(&f.title)
+                        )),
+                        _ => message,
+                    };
                     let _ = writeln!(
                         out,
-                        ">\n      <skipped message=\"{message}\"/>\n    </testcase>"
+                        ">{props}\n      <skipped message=\"{message}\"/>\n    </testcase>"
                     );
                 }
             }
+        }
+        for e in gone {
+            let name = match &e.group {
+                Some(g) => format!("{} [{g}]", e.rule),
+                None => e.rule.clone(),
+            };
+            let _ = writeln!(
+                out,
+                r#"    <testcase name="{}" classname="marqa.{}" time="0">{}
+    </testcase>"#,
+                xml(&name),
+                step.as_str(),
+                case_properties(Some(BaselineState::Fixed))
+            );
         }
         let _ = writeln!(out, "  </testsuite>");
     }

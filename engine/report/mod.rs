@@ -1,5 +1,5 @@
 //! Reports: the findings of an audit, its metrics and its roadmap, for people (text,
-//! Markdown, one self-contained HTML file) and for programs (JSON, JUnit, SARIF).
+//! Markdown, one self-contained HTML file) and for programs (JSON, JUnit, SARIF, CSV).
 //!
 //! Human formats render through minijinja templates (`templates/`, embedded; a
 //! `--template DIR` overrides them file by file) over one context (`context.rs`,
@@ -9,7 +9,9 @@
 
 pub mod charts;
 pub mod context;
+pub mod csv;
 pub mod env;
+pub mod gist;
 pub mod i18n;
 pub mod json;
 pub mod junit;
@@ -43,6 +45,11 @@ pub struct Audit<'a> {
     pub fail_on: Severity,
     /// Whether evidence was left unmasked (the rule engine masks; reports say so).
     pub show_pii: bool,
+    /// The comparison with `--baseline FILE` (findings carry their state; fixed ones are
+    /// here).
+    pub baseline: Option<&'a crate::baseline::Comparison>,
+    /// The marqa.yaml suppressions and what became of each (empty: none declared).
+    pub suppressions: &'a crate::eval::suppression::Report,
 }
 
 /// The output formats.
@@ -62,6 +69,8 @@ pub enum Format {
     Junit,
     /// SARIF 2.1.0 for code-scanning tools.
     Sarif,
+    /// One row per finding for spreadsheets; cells that would start a formula are made text.
+    Csv,
 }
 
 impl Format {
@@ -73,6 +82,7 @@ impl Format {
             Format::Json => "json",
             Format::Junit => "junit",
             Format::Sarif => "sarif",
+            Format::Csv => "csv",
         }
     }
 
@@ -82,7 +92,7 @@ impl Format {
             Format::Text => Some("report.txt"),
             Format::Markdown => Some("report.md"),
             Format::Html => Some("report.html"),
-            Format::Json | Format::Junit | Format::Sarif => None,
+            Format::Json | Format::Junit | Format::Sarif | Format::Csv => None,
         }
     }
 }
@@ -159,6 +169,7 @@ impl<'a> Renderer<'a> {
                 Format::Json => json::render(self.audit, &self.context.roadmap),
                 Format::Junit => junit::render(self.audit),
                 Format::Sarif => sarif::render(self.audit),
+                Format::Csv => csv::render(self.audit),
                 _ => unreachable!("template formats are handled above"),
             }),
         }

@@ -26,6 +26,7 @@ pub fn format_of(path: &Path) -> Option<Format> {
         "json" => Format::Json,
         "xml" | "junit" => Format::Junit,
         "sarif" => Format::Sarif,
+        "csv" => Format::Csv,
         _ => return None,
     })
 }
@@ -51,7 +52,7 @@ pub fn plan(formats: &[Format], outs: &[PathBuf]) -> Result<Vec<Request>, Diagno
                     "E-REPORT-FORMAT",
                     format!("cannot tell the format of {} from its name", out.display()),
                 )
-                .help("give it a --format (text, markdown, html, json, junit, sarif) before its --out, or name it .txt, .md, .html, .json, .xml or .sarif"),
+                .help("give it a --format (text, markdown, html, json, junit, sarif, csv) before its --out, or name it .txt, .md, .html, .json, .xml, .sarif or .csv"),
             ),
         }
     }
@@ -100,6 +101,92 @@ pub fn plan(formats: &[Format], outs: &[PathBuf]) -> Result<Vec<Request>, Diagno
     }
 }
 
+/// What a run reads, so no output lands on it: folders (the snapshot, pack folders, the
+/// template folder) and single files (a rules file used as a pack, table files).
+#[derive(Debug, Default, Clone)]
+pub struct Inputs {
+    pub folders: Vec<(PathBuf, &'static str)>,
+    pub files: Vec<(PathBuf, &'static str)>,
+}
+
+/// The path a file would have once written: symlinks and `..` resolved through the
+/// deepest folder that exists, the rest (not created yet) applied lexically.
+fn resolved(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let comps: Vec<Component> = path.components().collect();
+    for keep in (0..=comps.len()).rev() {
+        let prefix: PathBuf = if keep == 0 {
+            PathBuf::from(".")
+        } else {
+            comps[..keep].iter().collect()
+        };
+        let Ok(mut out) = prefix.canonicalize() else {
+            continue;
+        };
+        for c in &comps[keep..] {
+            match c {
+                Component::ParentDir => {
+                    out.pop();
+                }
+                Component::Normal(n) => out.push(n),
+                _ => {}
+            }
+        }
+        return out;
+    }
+    path.to_path_buf()
+}
+
+/// Refuse every `--out` that would overwrite an input or land inside an input folder:
+/// marqa never writes into what it reads.
+pub fn refuse_inputs(requests: &[Request], inputs: &Inputs) -> Result<(), Diagnostics> {
+    let folders: Vec<(PathBuf, &Path, &str)> = inputs
+        .folders
+        .iter()
+        .filter_map(|(f, what)| Some((f.canonicalize().ok()?, f.as_path(), *what)))
+        .collect();
+    let files: Vec<(PathBuf, &Path, &str)> = inputs
+        .files
+        .iter()
+        .filter_map(|(f, what)| Some((f.canonicalize().ok()?, f.as_path(), *what)))
+        .collect();
+    let mut errors = Vec::new();
+    for r in requests {
+        let Some(out) = &r.out else { continue };
+        let target = resolved(out);
+        let hit = files
+            .iter()
+            .find(|(c, _, _)| *c == target)
+            .map(|(_, shown, what)| {
+                format!("--out {} is {what} {}", out.display(), shown.display())
+            })
+            .or_else(|| {
+                folders
+                    .iter()
+                    .find(|(c, _, _)| target.starts_with(c))
+                    .map(|(_, shown, what)| {
+                        format!(
+                            "--out {} is inside {what} {}",
+                            out.display(),
+                            shown.display()
+                        )
+                    })
+            });
+        if let Some(msg) = hit {
+            errors.push(
+                Diagnostic::new("E-REPORT-OUT-INPUT", format!("{msg}; marqa never writes into its inputs"))
+                    .in_file(out)
+                    .help("write the report outside the snapshot, pack and template folders, e.g. --out ../reports/audit.html"),
+            );
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Diagnostics(errors))
+    }
+}
+
 /// Write a file atomically: a temporary file beside it, synced, renamed over it.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), Diagnostic> {
     let fail = |what: &str, e: std::io::Error| {
@@ -131,7 +218,14 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), Diagnostic> {
             std::fs::File::create(&tmp).map_err(|e| fail("create a temporary file for", e))?;
         f.write_all(data).map_err(|e| fail("write", e))?;
         f.sync_all().map_err(|e| fail("flush", e))?;
-        std::fs::rename(&tmp, path).map_err(|e| fail("replace", e))
+        std::fs::rename(&tmp, path).map_err(|e| fail("replace", e))?;
+        // The rename itself reaches the disk with the folder's entry; a reader after a
+        // power loss sees the old file or the new one. (Not every file system can sync
+        // a folder, so a failure here is not an error.)
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -180,6 +274,44 @@ mod tests {
         assert_eq!(e.0[0].code, "E-REPORT-FORMAT");
         let e = plan(&[Format::Html, Format::Html], &[p("a.html"), p("a.html")]).unwrap_err();
         assert!(e.0[0].message.contains("two --out"));
+    }
+
+    #[test]
+    fn outputs_may_not_land_on_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let snap = dir.path().join("snap");
+        std::fs::create_dir(&snap).unwrap();
+        std::fs::write(snap.join("leads.csv"), "x").unwrap();
+        let rules = dir.path().join("rules.yaml");
+        std::fs::write(&rules, "x").unwrap();
+        let inputs = Inputs {
+            folders: vec![(snap.clone(), "the snapshot folder")],
+            files: vec![(rules.clone(), "the rules file")],
+        };
+        let req = |p: PathBuf| Request {
+            format: Format::Html,
+            out: Some(p),
+        };
+        for bad in [
+            snap.join("report.html"),
+            snap.join("leads.csv"),
+            snap.join("sub/../new.html"),
+            dir.path().join("snap/./x.html"),
+            rules.clone(),
+        ] {
+            let e = refuse_inputs(&[req(bad.clone())], &inputs).unwrap_err();
+            assert_eq!(e.0[0].code, "E-REPORT-OUT-INPUT", "{}", bad.display());
+        }
+        refuse_inputs(&[req(dir.path().join("report.html"))], &inputs).unwrap();
+        refuse_inputs(&[req(dir.path().join("snapshot-report.html"))], &inputs).unwrap();
+        #[cfg(unix)]
+        {
+            // A symlink that leads into the snapshot is refused too.
+            let link = dir.path().join("link");
+            std::os::unix::fs::symlink(&snap, &link).unwrap();
+            let e = refuse_inputs(&[req(link.join("r.html"))], &inputs).unwrap_err();
+            assert!(e.0[0].message.contains("inside the snapshot folder"), "{e}");
+        }
     }
 
     #[test]

@@ -139,7 +139,8 @@ pub fn build(a: &Audit, findings: &[FindingCtx]) -> Roadmap {
     let start_day = a.snapshot.clock.local_day(a.snapshot.as_of);
     let mut actions: Vec<Action> = findings
         .iter()
-        .filter(|f| f.status == Status::Fail)
+        // An accepted (suppressed) failure is not an action to plan.
+        .filter(|f| f.status == Status::Fail && f.suppressed.is_none())
         .map(|f| {
             let rec = f.recommendation.as_ref();
             let priority = rec.map_or(Priority::MediumTerm, |r| r.priority);

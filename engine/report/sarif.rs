@@ -11,7 +11,11 @@
 //! - Rules that broke are `toolExecutionNotifications` at level error, skipped ones at level
 //!   note, so a broken rule is visible without counting as a data problem.
 //! - `partialFingerprints` (`marqa/v1` = rule and group) keep a finding's identity stable
-//!   across runs.
+//!   across runs; `fingerprints` (`marqa/v2`) is the full fingerprint (rule, group and the
+//!   business keys of the offending rows).
+//! - With `--baseline`, each result has its native `baselineState` (`new`, `unchanged`), and
+//!   the baseline's problems that are fixed are results with `baselineState: absent`
+//!   (`kind: pass`, level `none`).
 
 use std::path::Path;
 
@@ -138,6 +142,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
         "message": {"text": text},
         "locations": locations,
         "relatedLocations": [related],
+        "fingerprints": {"marqa/v2": f.fingerprint},
         "partialFingerprints": {
             "marqa/v1": match &f.group {
                 Some(g) => format!("{}|{g}", f.rule),
@@ -145,6 +150,42 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
             }
         },
         "properties": Value::Object(props),
+    });
+    if let Some(i) = rule_index {
+        res["ruleIndex"] = json!(i);
+    }
+    if let Some(b) = f.baseline {
+        res["baselineState"] = json!(b.as_str());
+    }
+    // SARIF's own way to say "accepted": viewers hide or mark suppressed results.
+    if let Some(sup) = &f.suppressed {
+        res["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": sup.describe(),
+            "location": location(&sup.file, sup.line, None),
+            "properties": {"reason": sup.reason, "owner": sup.owner, "expires": sup.expires},
+        }]);
+    }
+    res
+}
+
+/// A problem of the baseline that is gone: SARIF's `absent` result.
+fn absent(e: &crate::baseline::Entry, rule_index: Option<usize>) -> Value {
+    let mut res = json!({
+        "ruleId": e.rule,
+        "kind": "pass",
+        "level": "none",
+        "message": {"text": format!("Fixed since the baseline: {}", e.title)},
+        "baselineState": "absent",
+        "fingerprints": {"marqa/v2": e.fingerprint},
+        "partialFingerprints": {
+            "marqa/v1": match &e.group {
+                Some(g) => format!("{}|{g}", e.rule),
+                None => e.rule.clone(),
+            }
+        },
+        "properties": {"step": e.step, "severity": e.severity, "group": e.group},
     });
     if let Some(i) = rule_index {
         res["ruleIndex"] = json!(i);
@@ -187,12 +228,15 @@ pub fn render(a: &Audit) -> String {
         })
         .collect();
     let index = |id: &str| enabled.iter().position(|r| r.id == id);
-    let results: Vec<Value> = a
+    let mut results: Vec<Value> = a
         .findings
         .iter()
         .filter(|f| f.status == Status::Fail)
         .map(|f| result(f, index(&f.rule)))
         .collect();
+    if let Some(c) = a.baseline {
+        results.extend(c.fixed.iter().map(|e| absent(e, index(&e.rule))));
+    }
     let notifications: Vec<Value> = a
         .findings
         .iter()
@@ -213,8 +257,20 @@ pub fn render(a: &Audit) -> String {
             n
         })
         .collect();
+    let mut notifications = notifications;
+    // Suppressions that no longer apply (expired) or match nothing (unused) are warnings.
+    for e in &a.suppressions.entries {
+        if e.state != crate::eval::suppression::State::Active {
+            notifications.push(json!({
+                "level": "warning",
+                "message": {"text": format!("suppression {}", e.describe())},
+                "locations": [location(&e.suppression.file, e.suppression.line, None)],
+                "descriptor": {"id": format!("suppression-{}", e.state.as_str())},
+            }));
+        }
+    }
     let m = &a.snapshot.manifest;
-    let doc = json!({
+    let mut doc = json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
@@ -239,6 +295,9 @@ pub fn render(a: &Audit) -> String {
             },
         }],
     });
+    if !a.suppressions.is_empty() {
+        doc["runs"][0]["properties"]["suppressed"] = json!(a.suppressions.suppressed);
+    }
     let mut s = serde_json::to_string_pretty(&doc).expect("SARIF serializes");
     s.push('\n');
     s

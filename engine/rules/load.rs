@@ -315,9 +315,10 @@ pub(super) fn check_text(
             };
             let mut d = dcx.err("E-RULE-TEMPLATE", &at, p.message);
             if let (Some(tl), Some(loc)) = (p.line, d.location.as_mut()) {
-                // Multi-line templates: move down to the template's line.
+                // Multi-line templates (block scalars, whose position is their first
+                // line): move down to the template's line.
                 if tl > 1 {
-                    loc.line = loc.line.map(|l| l + tl as u64);
+                    loc.line = loc.line.map(|l| l + tl as u64 - 1);
                     loc.column = None;
                 }
             }

@@ -60,6 +60,27 @@ impl ResolvedPack {
 /// Resolve packs named on the command line (`builtin:NAME` or paths relative to `base`),
 /// in order, as if one pack extended them all. Every problem is returned together.
 pub fn resolve(specs: &[String], base: &Path) -> Result<ResolvedPack, Diagnostics> {
+    resolve_with_overrides(specs, base, &[])
+}
+
+/// `overrides` of a document that is not a pack (a project's marqa.yaml): the same keys as
+/// pack.yaml's `overrides`, at `/overrides` in `doc`, applied the same way.
+#[derive(Debug, Clone, Copy)]
+pub struct ExtraOverrides<'a> {
+    /// Who applied them, as `overridden` entries name it (e.g. `marqa.yaml`).
+    pub label: &'a str,
+    pub file: &'a Path,
+    pub text: &'a str,
+    pub doc: &'a Document,
+}
+
+/// [`resolve`], then apply `extra` overrides in order (each after the packs' own, so the
+/// last wins). An override of an unknown rule or param is a diagnostic at its key.
+pub fn resolve_with_overrides(
+    specs: &[String],
+    base: &Path,
+    extra: &[ExtraOverrides],
+) -> Result<ResolvedPack, Diagnostics> {
     let mut r = Resolver::new();
     let mut names = Vec::new();
     let mut locale = None;
@@ -84,6 +105,11 @@ pub fn resolve(specs: &[String], base: &Path) -> Result<ResolvedPack, Diagnostic
                     .in_file(&base.join(spec))
                     .help("pass `builtin:b2b-core`, a folder holding pack.yaml, or a rules file"),
             ),
+        }
+    }
+    if r.errors.is_empty() {
+        for x in extra {
+            r.apply_overrides(x.label, x.doc, x.text, x.file);
         }
     }
     if !r.errors.is_empty() {
@@ -267,7 +293,17 @@ impl Resolver {
         doc: Option<&Document>,
         manifest_file: &Path,
     ) {
-        let files = src.files();
+        let (files, problems) = src.files();
+        for (path, why) in problems {
+            self.errors.push(
+                Diagnostic::new(
+                    "E-PACK-ENTRY",
+                    format!("cannot read this pack entry: {why}"),
+                )
+                .in_file(&path)
+                .help("remove the link or point it at a file inside the pack folder"),
+            );
+        }
         let selected: Vec<&String> = match (&m.rules, src) {
             (_, PackSource::File(_)) => files.iter().collect(),
             (Some(globs), _) => {

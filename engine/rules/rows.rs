@@ -100,6 +100,10 @@ pub enum Condition {
         table: TableName,
         to: String,
     },
+    /// The row is one a count metric counted (`metrics::COUNTED`): for definitions that
+    /// need a join or a calendar (`stuck_deals`, `sla_breaches`), so the rule's rows and
+    /// the metric's number are one computation.
+    CountedBy { metric: String },
 }
 
 impl Condition {
@@ -114,6 +118,7 @@ impl Condition {
             Condition::Compare { after: false, .. } => "before",
             Condition::Compare { after: true, .. } => "after",
             Condition::References { .. } => "references",
+            Condition::CountedBy { .. } => "counted_by",
         }
     }
 
@@ -131,6 +136,7 @@ impl Condition {
                 Than::Column(c) => vec![column, c],
                 _ => vec![column],
             },
+            Condition::CountedBy { .. } => Vec::new(),
         }
     }
 }
@@ -620,6 +626,35 @@ pub(super) fn parse(
             }
         }
     }
+    if let Some(name) = v.get("counted_by").and_then(Value::as_str) {
+        let at = format!("{base}/counted_by");
+        match crate::metrics::COUNTED.iter().find(|(m, _)| *m == name) {
+            Some((_, t)) if *t == table => conditions.push(Condition::CountedBy {
+                metric: name.to_string(),
+            }),
+            Some((_, t)) => errors.push(
+                cx.err(
+                    "E-RULE-ROWS",
+                    &at,
+                    format!("`{name}` counts rows of {t}, not of {table}"),
+                )
+                .help(format!("use `table: {t}`")),
+            ),
+            None => {
+                let names: Vec<&str> = crate::metrics::COUNTED.iter().map(|(m, _)| *m).collect();
+                let mut d = cx.err(
+                    "E-RULE-ROWS",
+                    &at,
+                    format!("`{name}` is not a metric that records its rows"),
+                );
+                d = match did_you_mean(name, names.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!("one of: {}", names.join(", "))),
+                };
+                errors.push(d);
+            }
+        }
+    }
     let predicate = match v.get("where").and_then(Value::as_str) {
         Some(src) => match expr::compile_where(cx.engine, table, src) {
             Ok(e) => Some(e),
@@ -640,12 +675,13 @@ pub(super) fn parse(
         "before",
         "after",
         "references",
+        "counted_by",
         "where",
     ];
     if !given.iter().any(|k| v.get(*k).is_some()) {
         errors.push(
             cx.err("E-RULE-ROWS", base, "a rows check needs a condition")
-                .help("add one of missing, duplicate, not_in, matches, not_matches, range, before, after, references, where"),
+                .help("add one of missing, duplicate, not_in, matches, not_matches, range, before, after, references, counted_by, where"),
         );
     }
     (errors.len() == n_before).then_some(RowsSpec {

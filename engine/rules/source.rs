@@ -9,6 +9,9 @@ use super::builtin;
 /// The file that makes a folder a pack.
 pub const PACK_FILE: &str = "pack.yaml";
 
+/// Deepest folder nesting read inside a pack.
+pub const MAX_PACK_DEPTH: usize = 8;
+
 #[derive(Debug, Clone)]
 pub enum PackSource {
     Dir(PathBuf),
@@ -53,8 +56,18 @@ impl PackSource {
                 Ok(PackSource::Dir(
                     path.parent().unwrap_or(Path::new(".")).to_path_buf(),
                 ))
-            } else {
+            } else if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+            {
                 Ok(PackSource::File(path))
+            } else {
+                // Never parse an arbitrary file (its first line would be quoted in the
+                // error): a pack is a folder, a pack.yaml or a .yaml rules file.
+                Err(format!(
+                    "{} is neither a pack folder nor a .yaml rules file",
+                    path.display()
+                ))
             }
         } else {
             Err(format!("no pack at {}", path.display()))
@@ -100,7 +113,8 @@ impl PackSource {
         }
     }
 
-    /// Read a pack-relative file. Paths may not leave the pack (no `..`, no absolute paths).
+    /// Read a pack-relative file. Paths may not leave the pack (no `..`, no absolute paths,
+    /// no symlink that resolves outside the pack folder).
     pub fn read(&self, rel: &str) -> Result<String, String> {
         let rel_path = Path::new(rel);
         if rel_path.is_absolute()
@@ -117,44 +131,101 @@ impl PackSource {
                 .ok_or_else(|| format!("builtin:{} has no file {rel}", b.name)),
             _ => {
                 let p = self.display(rel);
+                if let (PackSource::Dir(root), Ok(real)) = (self, p.canonicalize()) {
+                    if !root.canonicalize().is_ok_and(|r| real.starts_with(r)) {
+                        return Err(format!(
+                            "{} is a symlink that resolves outside the pack folder",
+                            p.display()
+                        ));
+                    }
+                }
                 std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
             }
         }
     }
 
-    /// Every file of the pack, as sorted pack-relative paths with `/` separators.
-    pub fn files(&self) -> Vec<String> {
+    /// Every file of the pack, as sorted pack-relative paths with `/` separators, and the
+    /// entries that cannot be part of it: a symlink loop, a symlink that is broken or
+    /// resolves outside the pack folder, a folder nested deeper than `MAX_PACK_DEPTH`.
+    /// Symlinks inside the pack are followed (shared rule files may be linked in).
+    pub fn files(&self) -> (Vec<String>, Vec<(PathBuf, String)>) {
         match self {
             PackSource::Builtin(b) => {
                 let mut v: Vec<String> = b.files.iter().map(|(p, _)| p.to_string()).collect();
                 v.sort();
-                v
+                (v, Vec::new())
             }
-            PackSource::File(p) => p
-                .file_name()
-                .map(|n| vec![n.to_string_lossy().into_owned()])
-                .unwrap_or_default(),
+            PackSource::File(p) => (
+                p.file_name()
+                    .map(|n| vec![n.to_string_lossy().into_owned()])
+                    .unwrap_or_default(),
+                Vec::new(),
+            ),
             PackSource::Dir(root) => {
-                let mut v: Vec<String> = walkdir::WalkDir::new(root)
-                    .max_depth(8)
-                    .follow_links(false)
+                let real_root = root.canonicalize().unwrap_or_else(|_| root.clone());
+                let mut files = Vec::new();
+                let mut problems = Vec::new();
+                let mut walk = walkdir::WalkDir::new(root)
+                    .max_depth(MAX_PACK_DEPTH)
+                    .follow_links(true)
                     .into_iter()
                     .filter_entry(|e| {
                         e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
-                    })
-                    .filter_map(Result::ok)
-                    .filter(|e| e.file_type().is_file())
-                    .filter_map(|e| {
-                        let rel = e.path().strip_prefix(root).ok()?;
+                    });
+                while let Some(entry) = walk.next() {
+                    let e = match entry {
+                        Ok(e) => e,
+                        Err(err) => {
+                            let path = err.path().unwrap_or(root).to_path_buf();
+                            let why = if let Some(anc) = err.loop_ancestor() {
+                                format!("a symlink loop (it leads back to {})", anc.display())
+                            } else {
+                                match err.io_error() {
+                                    Some(io) => io.to_string(),
+                                    None => err.to_string(),
+                                }
+                            };
+                            problems.push((path, why));
+                            continue;
+                        }
+                    };
+                    if e.path_is_symlink() {
+                        let inside = e
+                            .path()
+                            .canonicalize()
+                            .is_ok_and(|real| real.starts_with(&real_root));
+                        if !inside {
+                            problems.push((
+                                e.path().to_path_buf(),
+                                "a symlink that resolves outside the pack folder".into(),
+                            ));
+                            if e.file_type().is_dir() {
+                                walk.skip_current_dir();
+                            }
+                            continue;
+                        }
+                    }
+                    if e.depth() == MAX_PACK_DEPTH && e.file_type().is_dir() {
+                        problems.push((
+                            e.path().to_path_buf(),
+                            format!("folders nested deeper than {MAX_PACK_DEPTH} levels"),
+                        ));
+                        continue;
+                    }
+                    if !e.file_type().is_file() {
+                        continue;
+                    }
+                    if let Ok(rel) = e.path().strip_prefix(root) {
                         let parts: Vec<String> = rel
                             .components()
                             .map(|c| c.as_os_str().to_string_lossy().into_owned())
                             .collect();
-                        Some(parts.join("/"))
-                    })
-                    .collect();
-                v.sort();
-                v
+                        files.push(parts.join("/"));
+                    }
+                }
+                files.sort();
+                problems.sort();
+                (files, problems)
             }
         }
     }

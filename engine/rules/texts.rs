@@ -131,8 +131,28 @@ pub struct TemplateProblem {
     pub line: Option<usize>,
 }
 
-/// Compile a template and check it only reads the variables a rule text gets.
+/// Compile a template and check it only reads the variables a rule text gets. Rule texts
+/// stand alone: `include`, `import`, `from` and `extends` (which would read other
+/// templates, and at render time fail as "not found") are refused at load.
 pub fn check_template(env: &Environment<'static>, source: &str) -> Result<(), TemplateProblem> {
+    static LOADS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let loads = LOADS.get_or_init(|| {
+        regex::Regex::new(r"\{%[-+]?\s*(include|import|from|extends)\b").expect("valid regex")
+    });
+    if let Some(m) = loads.captures(source) {
+        let line = source[..m.get(0).map_or(0, |x| x.start())]
+            .matches('\n')
+            .count()
+            + 1;
+        return Err(TemplateProblem {
+            message: format!(
+                "rule texts cannot `{}` other templates",
+                m.get(1).map_or("", |x| x.as_str())
+            ),
+            help: Some("write the text out in the rule; texts can use the rule's values, params, metrics and evidence".into()),
+            line: Some(line),
+        });
+    }
     let tmpl = env.template_from_str(source).map_err(|e| TemplateProblem {
         message: format!(
             "template does not compile: {}",
@@ -194,5 +214,11 @@ mod tests {
         assert_eq!(e.message, "template reads unknown variable `valeu`");
         assert_eq!(e.help.as_deref(), Some("did you mean `value`?"));
         assert!(check_template(&env, "{{ value ").is_err());
+        let e = check_template(&env, "line\n{%- include '/etc/passwd' %}").unwrap_err();
+        assert_eq!(e.message, "rule texts cannot `include` other templates");
+        assert_eq!(e.line, Some(2));
+        assert!(check_template(&env, "{% import 'm' as m %}").is_err());
+        // A word that merely starts like one is fine.
+        assert!(check_template(&env, "{% if value %}included{% endif %}").is_ok());
     }
 }

@@ -1,0 +1,448 @@
+//! The project config, `marqa.yaml`: which packs, which overrides, locale, fail-on, outputs,
+//! sandbox limits and suppressions apply to a snapshot. Files are found in the snapshot
+//! folder and its parents (`file.rs`); values resolve flag > nearest file > farther file >
+//! default, each remembering its source (`model.rs`), so `marqa config show` can say why a
+//! setting is what it is. Schema: schemas/config.schema.json; docs: docs/config.md.
+//!
+//! [`resolve`] is the one entry point: the CLI calls it for `marqa check`, and the
+//! many-client mode calls it once per client folder.
+
+pub mod file;
+pub mod init;
+pub mod model;
+pub mod show;
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
+use crate::eval::sandbox::Limits;
+use crate::eval::suppression::Suppression;
+use crate::report::output::{format_of, plan};
+use crate::report::{Format, Request};
+use crate::rules::builtin::DEFAULT_PACK;
+use crate::rules::model::Severity;
+use crate::rules::ResolvedPack;
+use crate::yaml::pointer_segment;
+
+pub use file::CONFIG_FILE;
+pub use model::{ConfigFile, Flags, Resolved, Sandbox, Source, Sourced};
+
+/// Resolve the settings for the snapshot in `snapshot_dir`: read the marqa.yaml files that
+/// apply to it (or only `flags.config`, or none with `flags.no_config`), then let the flags
+/// win. Relative paths in a file are relative to that file's folder; in flags, to the
+/// current directory, which `cwd` must be (files below it are named relative to it).
+/// Every problem in every file is returned together.
+pub fn resolve(snapshot_dir: &Path, flags: &Flags, cwd: &Path) -> Result<Resolved, Diagnostics> {
+    let files = if flags.no_config {
+        Vec::new()
+    } else if let Some(path) = &flags.config {
+        vec![file::read(path).map_err(Diagnostics)?]
+    } else {
+        file::discover(snapshot_dir, cwd).map_err(Diagnostics)?
+    };
+    resolve_files(files, flags)
+}
+
+/// The first file (nearest first) that sets `pointer`, with the value and its source.
+fn pick<'a>(files: &'a [ConfigFile], pointer: &str) -> Option<(&'a Value, Source, &'a ConfigFile)> {
+    files.iter().find_map(|f| {
+        let v = f.doc.value.pointer(pointer)?;
+        let loc = file::key_at(f, pointer);
+        Some((
+            v,
+            Source::File {
+                file: f.path.clone(),
+                line: loc.line.unwrap_or(1),
+                column: loc.column.unwrap_or(1),
+            },
+            f,
+        ))
+    })
+}
+
+fn sourced<T>(
+    files: &[ConfigFile],
+    pointer: &str,
+    flag: Option<(T, &'static str)>,
+    read: impl Fn(&Value, &ConfigFile) -> Option<T>,
+    default: T,
+) -> Sourced<T> {
+    if let Some((v, name)) = flag {
+        return Sourced::flag(v, name);
+    }
+    if let Some((v, source, f)) = pick(files, pointer) {
+        if let Some(value) = read(v, f) {
+            return Sourced { value, source };
+        }
+    }
+    Sourced::default(default)
+}
+
+fn resolve_files(files: Vec<ConfigFile>, flags: &Flags) -> Result<Resolved, Diagnostics> {
+    let mut errors = Vec::new();
+    let packs = sourced(
+        &files,
+        "/packs",
+        (!flags.packs.is_empty()).then(|| (flags.packs.clone(), "--pack")),
+        |v, f| {
+            Some(
+                v.as_array()?
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|s| {
+                        if s.starts_with("builtin:") {
+                            s.to_string()
+                        } else {
+                            file::relative_to(&f.path, s).to_string_lossy().into_owned()
+                        }
+                    })
+                    .collect(),
+            )
+        },
+        vec![DEFAULT_PACK.to_string()],
+    );
+    let locale = sourced(
+        &files,
+        "/locale",
+        flags.locale.clone().map(|l| (Some(l), "--locale")),
+        |v, _| Some(Some(v.as_str()?.to_string())),
+        None,
+    );
+    let fail_on = sourced(
+        &files,
+        "/fail_on",
+        flags.fail_on.map(|s| (s, "--fail-on")),
+        |v, _| Severity::parse(v.as_str()?),
+        Severity::Error,
+    );
+    let flag_outputs = if flags.formats.is_empty() && flags.outs.is_empty() {
+        None
+    } else {
+        match plan(&flags.formats, &flags.outs) {
+            Ok(r) => Some((r, "--format/--out")),
+            Err(e) => {
+                errors.extend(e.0);
+                None
+            }
+        }
+    };
+    let outputs = sourced(
+        &files,
+        "/outputs",
+        flag_outputs,
+        |v, f| {
+            v.as_array()?
+                .iter()
+                .map(|o| {
+                    let out = o
+                        .get("path")
+                        .and_then(Value::as_str)
+                        .map(|p| file::relative_to(&f.path, p));
+                    let format = match o.get("format").and_then(Value::as_str) {
+                        Some(name) => parse_format(name)?,
+                        None => format_of(out.as_deref()?)?,
+                    };
+                    Some(Request { format, out })
+                })
+                .collect()
+        },
+        vec![Request {
+            format: Format::Text,
+            out: None,
+        }],
+    );
+    let template = sourced(
+        &files,
+        "/template",
+        flags.template.clone().map(|t| (Some(t), "--template")),
+        |v, f| Some(Some(file::relative_to(&f.path, v.as_str()?))),
+        None,
+    );
+    let lenient = sourced(
+        &files,
+        "/lenient",
+        flags.lenient.map(|b| (b, "--lenient")),
+        |v, _| v.as_bool(),
+        false,
+    );
+    let show_pii = sourced(
+        &files,
+        "/show_pii",
+        flags.show_pii.map(|b| (b, "--show-pii")),
+        |v, _| v.as_bool(),
+        false,
+    );
+    if flags.jobs == Some(0) {
+        errors.push(
+            Diagnostic::new("E-CONFIG-FLAG", "--jobs 0: no worker to run the rules")
+                .help("give at least 1, or leave --jobs out for one per core"),
+        );
+    }
+    let jobs = sourced(
+        &files,
+        "/jobs",
+        flags.jobs.map(|j| (Some(j), "--jobs")),
+        |v, _| Some(Some(usize::try_from(v.as_u64()?).ok()?)),
+        None,
+    );
+    if let Some(t) = flags.rule_timeout {
+        if !(t.is_finite() && t > 0.0 && t <= 3600.0) {
+            errors.push(
+                Diagnostic::new(
+                    "E-CONFIG-FLAG",
+                    format!("--rule-timeout {t}: not a time limit"),
+                )
+                .help("give seconds between 0 and 3600, e.g. --rule-timeout 3"),
+            );
+        }
+    }
+    let d = Limits::default();
+    let usize_at = |v: &Value, _: &ConfigFile| usize::try_from(v.as_u64()?).ok();
+    let sandbox = Sandbox {
+        rule_timeout: sourced(
+            &files,
+            "/sandbox/rule_timeout",
+            flags.rule_timeout.map(|t| (t, "--rule-timeout")),
+            |v, _| v.as_f64(),
+            d.time_limit.as_secs_f64(),
+        ),
+        max_operations: sourced(
+            &files,
+            "/sandbox/max_operations",
+            flags.max_operations.map(|n| (n, "--max-operations")),
+            |v, _| v.as_u64(),
+            d.max_operations,
+        ),
+        max_call_levels: sourced(
+            &files,
+            "/sandbox/max_call_levels",
+            None,
+            usize_at,
+            d.max_call_levels,
+        ),
+        max_string_size: sourced(
+            &files,
+            "/sandbox/max_string_size",
+            None,
+            usize_at,
+            d.max_string_size,
+        ),
+        max_array_size: sourced(
+            &files,
+            "/sandbox/max_array_size",
+            None,
+            usize_at,
+            d.max_array_size,
+        ),
+        max_map_size: sourced(
+            &files,
+            "/sandbox/max_map_size",
+            None,
+            usize_at,
+            d.max_map_size,
+        ),
+    };
+    let suppressions = files.iter().rev().flat_map(suppressions_of).collect();
+    if !errors.is_empty() {
+        return Err(Diagnostics(errors));
+    }
+    Ok(Resolved {
+        files,
+        packs,
+        locale,
+        fail_on,
+        outputs,
+        template,
+        lenient,
+        show_pii,
+        jobs,
+        sandbox,
+        suppressions,
+    })
+}
+
+fn parse_format(name: &str) -> Option<Format> {
+    Some(match name {
+        "text" | "txt" => Format::Text,
+        "markdown" | "md" => Format::Markdown,
+        "html" => Format::Html,
+        "json" => Format::Json,
+        "junit" => Format::Junit,
+        "sarif" => Format::Sarif,
+        _ => return None,
+    })
+}
+
+fn suppressions_of(f: &ConfigFile) -> Vec<Suppression> {
+    let Some(list) = f.doc.value.get("suppressions").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let text = |k: &str| s.get(k).and_then(Value::as_str).map(String::from);
+            let expires = text("expires")?;
+            Some(Suppression {
+                rule: text("rule")?,
+                group: text("group"),
+                ids: s
+                    .get("ids")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .map(|x| match x {
+                                Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                reason: text("reason")?,
+                owner: text("owner")?,
+                expires_day: file::parse_day(&expires)?,
+                expires,
+                file: f.path.clone(),
+                line: file::key_at(f, &format!("/suppressions/{i}"))
+                    .line
+                    .unwrap_or(1),
+            })
+        })
+        .collect()
+}
+
+/// Suppressions must name rules of the resolved pack (a typo would silently suppress
+/// nothing): each unknown id is a diagnostic at its line, with a did-you-mean.
+pub fn check_suppressions(resolved: &Resolved, pack: &ResolvedPack) -> Result<(), Diagnostics> {
+    let ids = || pack.rules.iter().map(|r| r.id.as_str());
+    let mut errors = Vec::new();
+    for f in &resolved.files {
+        let Some(list) = f.doc.value.get("suppressions").and_then(Value::as_array) else {
+            continue;
+        };
+        for (i, s) in list.iter().enumerate() {
+            let Some(rule) = s.get("rule").and_then(Value::as_str) else {
+                continue;
+            };
+            if pack.rule(rule).is_some() {
+                continue;
+            }
+            let d = Diagnostic::new(
+                "E-CONFIG-SUPPRESSION-RULE",
+                format!("suppression of unknown rule `{rule}` (pack {})", pack.name),
+            )
+            .at(f.doc.location(&f.path, &format!("/suppressions/{i}/rule")));
+            errors.push(match did_you_mean(rule, ids()) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help("`marqa rules list` lists the rule ids of the pack"),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Diagnostics(errors))
+    }
+}
+
+/// Where each override (by rule id) is written, nearest file last (the order they apply).
+pub fn override_sources(resolved: &Resolved) -> Vec<(String, Source)> {
+    let mut out = Vec::new();
+    for f in resolved.files.iter().rev() {
+        let Some(map) = f.doc.value.get("overrides").and_then(Value::as_object) else {
+            continue;
+        };
+        let mut keys: Vec<(&String, Source)> = map
+            .keys()
+            .map(|id| {
+                let loc = file::key_at(f, &format!("/overrides/{}", pointer_segment(id)));
+                (
+                    id,
+                    Source::File {
+                        file: f.path.clone(),
+                        line: loc.line.unwrap_or(1),
+                        column: loc.column.unwrap_or(1),
+                    },
+                )
+            })
+            .collect();
+        keys.sort_by_key(|(_, s)| match s {
+            Source::File { line, .. } => *line,
+            _ => 0,
+        });
+        out.extend(keys.into_iter().map(|(k, s)| (k.clone(), s)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn nearest_file_wins_key_by_key_and_flags_win_over_files() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        write(
+            root,
+            "marqa.yaml",
+            "root: true\nlocale: ru\nfail_on: warning\njobs: 3\n",
+        );
+        write(root, "a/marqa.yaml", "fail_on: critical\n");
+        fs::create_dir_all(root.join("a/snap")).unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        let r = resolve(&root.join("a/snap"), &Flags::default(), &cwd).unwrap();
+        assert_eq!(r.files.len(), 2);
+        assert_eq!(r.fail_on.value, Severity::Critical);
+        assert!(
+            r.fail_on.source.to_string().ends_with("a/marqa.yaml:1:1"),
+            "{}",
+            r.fail_on.source
+        );
+        assert_eq!(r.locale.value.as_deref(), Some("ru"));
+        assert_eq!(r.jobs.value, Some(3));
+        assert_eq!(r.lenient.source, Source::Default);
+        let flags = Flags {
+            fail_on: Some(Severity::Info),
+            ..Flags::default()
+        };
+        let r = resolve(&root.join("a/snap"), &flags, &cwd).unwrap();
+        assert_eq!(r.fail_on.value, Severity::Info);
+        assert_eq!(r.fail_on.source.to_string(), "flag --fail-on");
+    }
+
+    #[test]
+    fn bad_dates_and_unknown_keys_point_into_the_file() {
+        let t = tempfile::tempdir().unwrap();
+        write(
+            t.path(),
+            "marqa.yaml",
+            "root: true\nsuppressions:\n  - {rule: a.b, reason: r, owner: o, expires: 2026-02-30}\nfail_onn: error\n",
+        );
+        let cwd = std::env::current_dir().unwrap();
+        let e = resolve(t.path(), &Flags::default(), &cwd).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("marqa.yaml:4:1: error[E-SCHEMA-UNKNOWN-KEY]"),
+            "{text}"
+        );
+        assert!(text.contains("did you mean `fail_on`?"), "{text}");
+        // Schema errors come first; the date is checked once the shape is right.
+        write(
+            t.path(),
+            "marqa.yaml",
+            "root: true\nsuppressions:\n  - {rule: a.b, reason: r, owner: o, expires: 2026-02-30}\n",
+        );
+        let e = resolve(t.path(), &Flags::default(), &cwd).unwrap_err();
+        assert_eq!(e.0[0].code, "E-CONFIG-DATE");
+        assert_eq!(e.0[0].location.as_ref().unwrap().line, Some(3));
+    }
+}

@@ -1,0 +1,20 @@
+//! The rule/pack loader on an arbitrary pack.yaml and rules file (`marqa::fuzzing::pack`).
+#![no_main]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+
+/// Scratch space inside fuzz/target (git-ignored), one folder per process.
+fn scratch() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("target/scratch/pack-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    })
+}
+
+fuzz_target!(|data: &[u8]| marqa::fuzzing::pack(data, scratch()));
