@@ -96,6 +96,9 @@ fn main() {
         locale: &options.locale,
         fail_on: Severity::Error,
         show_pii: false,
+        // No marqa.yaml and no --baseline: what `marqa check` does without them.
+        baseline: None,
+        suppressions: &marqa::eval::suppression::Report::default(),
     };
     let requests = [Request {
         format: Format::Json,
