@@ -160,6 +160,62 @@ impl Column {
         }
     }
 
+    /// An empty column of the same name and type with room for `rows` cells (text
+    /// columns: as many bytes per row as this one holds on average), so a shard parsed in
+    /// parallel fills without reallocating.
+    pub fn empty_like(&self, rows: usize) -> Column {
+        let data = match &self.data {
+            ColumnData::Str(c) => {
+                let per_row = if c.is_empty() {
+                    16
+                } else {
+                    c.bytes.len() / c.len() + 1
+                };
+                let mut offsets = Vec::with_capacity(rows + 1);
+                offsets.push(0);
+                ColumnData::Str(StrColumn {
+                    bytes: String::with_capacity(per_row * rows),
+                    offsets,
+                })
+            }
+            ColumnData::Cat(_) => ColumnData::Cat(CatColumn {
+                codes: Vec::with_capacity(rows),
+                ..CatColumn::default()
+            }),
+            ColumnData::Time(_) => ColumnData::Time(Vec::with_capacity(rows)),
+            ColumnData::Date(_) => ColumnData::Date(Vec::with_capacity(rows)),
+            ColumnData::Money(_) => ColumnData::Money(Vec::with_capacity(rows)),
+            ColumnData::Int(_) => ColumnData::Int(Vec::with_capacity(rows)),
+            ColumnData::Num(_) => ColumnData::Num(Vec::with_capacity(rows)),
+            ColumnData::Bool(_) => ColumnData::Bool(Vec::with_capacity(rows)),
+        };
+        Column {
+            name: self.name.clone(),
+            ty: self.ty,
+            known: self.known,
+            data,
+        }
+    }
+
+    /// Remove every cell, keeping the allocations (a shard reused for the next batch).
+    pub fn clear(&mut self) {
+        match &mut self.data {
+            ColumnData::Str(c) => {
+                c.bytes.clear();
+                c.offsets.truncate(1);
+            }
+            ColumnData::Cat(c) => {
+                c.codes.clear();
+                c.dict.clear();
+                c.lookup.clear();
+            }
+            ColumnData::Time(v) | ColumnData::Money(v) | ColumnData::Int(v) => v.clear(),
+            ColumnData::Date(v) => v.clear(),
+            ColumnData::Num(v) => v.clear(),
+            ColumnData::Bool(v) => v.clear(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         match &self.data {
             ColumnData::Str(c) => c.len(),
@@ -176,16 +232,16 @@ impl Column {
     }
 
     /// Append another column of the same type (a shard parsed in parallel).
-    pub fn append(&mut self, other: Column) {
-        match (&mut self.data, other.data) {
-            (ColumnData::Str(a), ColumnData::Str(b)) => a.append(&b),
-            (ColumnData::Cat(a), ColumnData::Cat(b)) => a.append(&b),
+    pub fn append(&mut self, other: &Column) {
+        match (&mut self.data, &other.data) {
+            (ColumnData::Str(a), ColumnData::Str(b)) => a.append(b),
+            (ColumnData::Cat(a), ColumnData::Cat(b)) => a.append(b),
             (ColumnData::Time(a), ColumnData::Time(b))
             | (ColumnData::Money(a), ColumnData::Money(b))
-            | (ColumnData::Int(a), ColumnData::Int(b)) => a.extend(b),
-            (ColumnData::Date(a), ColumnData::Date(b)) => a.extend(b),
-            (ColumnData::Num(a), ColumnData::Num(b)) => a.extend(b),
-            (ColumnData::Bool(a), ColumnData::Bool(b)) => a.extend(b),
+            | (ColumnData::Int(a), ColumnData::Int(b)) => a.extend_from_slice(b),
+            (ColumnData::Date(a), ColumnData::Date(b)) => a.extend_from_slice(b),
+            (ColumnData::Num(a), ColumnData::Num(b)) => a.extend_from_slice(b),
+            (ColumnData::Bool(a), ColumnData::Bool(b)) => a.extend_from_slice(b),
             _ => panic!("appending a column of another type: shards are built from the same spec"),
         }
     }
@@ -320,7 +376,7 @@ mod tests {
             y.push("email");
             y.push("seo");
         }
-        a.append(b);
+        a.append(&b);
         let values: Vec<_> = (0..4).map(|i| a.str(i)).collect();
         assert_eq!(values, [Some("seo"), None, Some("email"), Some("seo")]);
 

@@ -20,7 +20,7 @@ use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Location};
 /// Most cell errors reported for one table before giving up on it.
 const MAX_CELL_ERRORS: usize = 20;
 /// Records read per batch, and parsed per shard (the unit of parallel work).
-const BATCH_ROWS: usize = 64 * 1024;
+const BATCH_ROWS: usize = 16 * 1024;
 const SHARD_ROWS: usize = 8 * 1024;
 
 /// A batch of raw records with their source lines; allocations are reused batch to batch.
@@ -99,46 +99,57 @@ impl<'a> Builder<'a> {
     }
 
     /// An empty builder with the same columns, for parsing one part of a batch.
-    fn shard(&self) -> Builder<'a> {
+    fn shard(&self, rows: usize) -> Builder<'a> {
         let mut shard = Builder::new(self.src, self.opts);
-        shard.columns = self
-            .columns
-            .iter()
-            .map(|c| Column::new(&c.name, c.ty, c.known))
-            .collect();
+        shard.columns = self.columns.iter().map(|c| c.empty_like(rows)).collect();
         shard.specs = self.specs.clone();
+        shard.lines.reserve(rows);
         shard
     }
 
     /// Append a shard's rows (shards are merged in file order).
-    fn merge(&mut self, shard: Builder<'a>) {
-        for (col, part) in self.columns.iter_mut().zip(shard.columns) {
+    fn merge(&mut self, shard: &Builder<'a>) {
+        for (col, part) in self.columns.iter_mut().zip(&shard.columns) {
             col.append(part);
         }
-        self.lines.extend(shard.lines);
+        self.lines.extend_from_slice(&shard.lines);
         let room = MAX_CELL_ERRORS.saturating_sub(self.errors.len());
-        self.errors.extend(shard.errors.into_iter().take(room));
-        for (name, n) in shard.nulled {
-            *self.nulled.entry(name).or_default() += n;
+        self.errors.extend(shard.errors.iter().take(room).cloned());
+        for (name, n) in &shard.nulled {
+            *self.nulled.entry(name.clone()).or_default() += n;
         }
     }
 
-    /// Parse a batch of records into shards, in parallel, in order.
-    fn parse_batch(&self, batch: &Batch) -> Vec<Builder<'a>> {
+    /// Empty a shard for the next batch, keeping its allocations: fresh shards per batch
+    /// cost a page fault per new page and a malloc per column.
+    fn clear(&mut self) {
+        self.columns.iter_mut().for_each(Column::clear);
+        self.lines.clear();
+        self.errors.clear();
+        self.nulled.clear();
+    }
+
+    /// Parse a batch of records into `shards` (reused batch to batch), in parallel; returns
+    /// how many shards hold this batch, in file order.
+    fn parse_batch(&self, batch: &Batch, shards: &mut Vec<Builder<'a>>) -> usize {
         use rayon::prelude::*;
         let records = &batch.records[..batch.len];
         let lines = &batch.lines[..batch.len];
+        let n = records.len().div_ceil(SHARD_ROWS);
+        while shards.len() < n {
+            shards.push(self.shard(SHARD_ROWS));
+        }
         records
             .par_chunks(SHARD_ROWS)
             .zip(lines.par_chunks(SHARD_ROWS))
-            .map(|(records, lines)| {
-                let mut shard = self.shard();
+            .zip(shards[..n].par_iter_mut())
+            .for_each(|((records, lines), shard)| {
+                shard.clear();
                 for (record, &line) in records.iter().zip(lines) {
                     shard.parse_record(record, line);
                 }
-                shard
-            })
-            .collect()
+            });
+        n
     }
 
     fn parse_record(&mut self, record: &csv::ByteRecord, line: u32) {
@@ -146,13 +157,17 @@ impl<'a> Builder<'a> {
         if record.len() == 1 && record[0].is_empty() && self.columns.len() > 1 {
             return;
         }
-        // Validate the record's bytes once; its fields are then slices of one checked &str
-        // (a field boundary is a delimiter position, so always a character boundary).
-        if let Ok(whole) = std::str::from_utf8(record.as_slice()) {
+        // Validate the record's bytes once (SIMD: most exports are Cyrillic, where the
+        // standard library's check is slow); its fields are then slices of one checked &str
+        // (a field boundary is a delimiter position, so always a character boundary). A NUL
+        // byte is looked for once per record too; records with one take the per-cell path,
+        // which names the cell.
+        let bytes = record.as_slice();
+        if let (Ok(whole), None) = (simdutf8::basic::from_utf8(bytes), memchr::memchr(0, bytes)) {
             let base = whole.as_ptr() as usize;
             for (c, cell) in record.iter().enumerate() {
                 let start = cell.as_ptr() as usize - base;
-                self.push(c, &whole[start..start + cell.len()], line);
+                self.push_clean(c, &whole[start..start + cell.len()], line);
             }
             self.lines.push(line);
             return;
@@ -179,6 +194,17 @@ impl<'a> Builder<'a> {
 
     /// Parse `raw` into column `c` of the row that starts at `line`.
     fn push(&mut self, c: usize, raw: &str, line: u32) {
+        if raw.contains('\0') {
+            push_null(&mut self.columns[c]);
+            let why = "a NUL byte in the cell; the file is binary or UTF-16, not UTF-8 text";
+            self.cell_error(c, raw, line, why);
+            return;
+        }
+        self.push_clean(c, raw, line);
+    }
+
+    /// `push` for a cell already known to hold no NUL byte.
+    fn push_clean(&mut self, c: usize, raw: &str, line: u32) {
         let spec = self.specs[c];
         let col = &mut self.columns[c];
         let result = push_cell(col, spec, raw, self.src.clock);
@@ -276,16 +302,14 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// Append one parsed cell. Empty cells are null; an empty required cell is an error.
+/// Append one parsed cell (without NUL bytes: `Builder::push` checks). Empty cells are null;
+/// an empty required cell is an error.
 fn push_cell(
     col: &mut Column,
     spec: Option<&ColumnSpec>,
     raw: &str,
     clock: &LocalClock,
 ) -> Result<(), String> {
-    if raw.contains('\0') {
-        return Err("a NUL byte in the cell; the file is binary or UTF-16, not UTF-8 text".into());
-    }
     let typed = !matches!(col.ty, ColType::Id | ColType::Text | ColType::Category);
     let s = if typed { raw.trim() } else { raw };
     if s.is_empty() {
@@ -421,12 +445,16 @@ fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
     // the cores), the next is read. Only two batches of text are ever held.
     let mut batch = Batch::default();
     let mut next = Batch::default();
+    let mut shards = Vec::new();
     batch
         .fill(&mut reader)
         .map_err(|e| csv_error(&e, &src.path, &dialect))?;
     while batch.len > 0 {
-        let (shards, read) = rayon::join(|| b.parse_batch(&batch), || next.fill(&mut reader));
-        for shard in shards {
+        let (n, read) = rayon::join(
+            || b.parse_batch(&batch, &mut shards),
+            || next.fill(&mut reader),
+        );
+        for shard in &shards[..n] {
             b.merge(shard);
         }
         read.map_err(|e| csv_error(&e, &src.path, &dialect))?;

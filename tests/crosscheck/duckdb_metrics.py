@@ -149,6 +149,13 @@ def main(root):
         con.execute(f'CREATE TABLE "{name}" AS SELECT {select} FROM frame')
         con.unregister("frame")
         present[name] = cols
+    print(json.dumps(compute(con, manifest, present), sort_keys=True, indent=1))
+
+
+def compute(con, manifest, present):
+    """Run every block of metrics.sql on the loaded tables (`present`: table -> columns);
+    also used by bench/duckdb/run.py, which loads the CSVs with DuckDB's own reader."""
+    zone = ZoneInfo(manifest["timezone"])
 
     def day_start(d):
         return int(datetime.combine(d, time(0), tzinfo=zone).timestamp())
@@ -217,8 +224,7 @@ def main(root):
     if parts:
         overall["future_timestamps"] = num(con.execute(
             "SELECT sum(n) FROM (" + " UNION ALL ".join(parts) + ")").fetchone()[0])
-    print(json.dumps({"overall": overall, "by_channel": by_channel, "skipped": skipped},
-                     sort_keys=True, indent=1))
+    return {"overall": overall, "by_channel": by_channel, "skipped": skipped}
 
 
 def sql_list(values):

@@ -1,0 +1,111 @@
+//! Where `marqa check` spends its time, phase by phase, in one process: the same calls as
+//! `marqa check SNAPSHOT --pack builtin:b2b-core --format json --out FILE` (cli/check.rs),
+//! each timed (wall and this process's CPU time) with the resident memory after it.
+//!
+//! cargo run --release --example check_phases -- SNAPSHOT_DIR [OUT.json]
+//!
+//! Prints one line per phase: pack, load (parse, type, derive channels, reference facts),
+//! metrics (every metric, breakdown, attribution model and the previous window, once),
+//! rules (every rule of the pack over the shared snapshot and metrics), report (JSON,
+//! written atomically).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use marqa::eval::{self, Input, Options};
+use marqa::report::{self, output::Request, Format};
+use marqa::rules::{self, Severity};
+use marqa::snapshot::{LoadOptions, Snapshot};
+
+/// A line of /proc/self/status in MiB (Linux), e.g. "VmHWM" (peak) or "VmRSS" (now).
+fn status_mib(key: &str) -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// User + system CPU seconds of this process so far (/proc/self/stat, clock ticks of 1/100 s).
+fn cpu_s() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = s.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+struct Clock {
+    wall: Instant,
+    cpu: f64,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            wall: Instant::now(),
+            cpu: cpu_s(),
+        }
+    }
+    fn lap(&mut self, phase: &str) {
+        let (wall, cpu) = (self.wall.elapsed().as_secs_f64(), cpu_s() - self.cpu);
+        println!(
+            "{phase:<8} wall {wall:6.3} s  cpu {cpu:6.2} s  rss {:5.0} MiB  peak {:5.0} MiB",
+            status_mib("VmRSS"),
+            status_mib("VmHWM")
+        );
+        *self = Clock::start();
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let dir = PathBuf::from(
+        args.next()
+            .expect("usage: check_phases SNAPSHOT_DIR [OUT.json]"),
+    );
+    let out = PathBuf::from(
+        args.next()
+            .unwrap_or_else(|| "target/check_phases.json".into()),
+    );
+    let fail = |e: marqa::diag::Diagnostics| -> ! {
+        eprintln!("{e:?}");
+        std::process::exit(2)
+    };
+    let total = Clock::start();
+    let mut clock = Clock::start();
+    let pack = rules::resolve(&["builtin:b2b-core".to_string()], &PathBuf::from("."))
+        .unwrap_or_else(|e| fail(e));
+    clock.lap("pack");
+    let snap = Snapshot::load(&dir, LoadOptions::default()).unwrap_or_else(|e| fail(e));
+    clock.lap("load");
+    let store = eval::metrics_store(&snap).unwrap_or_else(|e| fail(e.into()));
+    clock.lap("metrics");
+    let options = Options::default();
+    let input = Input {
+        snapshot: snap.into(),
+        store: store.into(),
+    };
+    let findings = eval::evaluate(&pack, &input, &options);
+    clock.lap("rules");
+    let audit = report::Audit {
+        snapshot: &input.snapshot,
+        store: &input.store,
+        pack: &pack,
+        findings: &findings,
+        locale: &options.locale,
+        fail_on: Severity::Error,
+        show_pii: false,
+        // No marqa.yaml and no --baseline: what `marqa check` does without them.
+        baseline: None,
+        suppressions: &marqa::eval::suppression::Report::default(),
+    };
+    let requests = [Request {
+        format: Format::Json,
+        out: Some(out),
+    }];
+    report::deliver(&audit, &requests, None).unwrap_or_else(|e| fail(e));
+    clock.lap("report");
+    let mut total = total;
+    total.lap("total");
+}
