@@ -204,32 +204,14 @@ pub fn compare(baseline: &Baseline, file: &str, findings: &mut [Finding]) -> Com
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::finding::FindingOrigin;
     use crate::eval::keys::fingerprint;
     use crate::rules::model::Step;
 
     fn f(rule: &str, status: Status, keys: Option<&str>) -> Finding {
         Finding {
-            rule: rule.into(),
-            step: Step::Funnel,
-            severity: Severity::Error,
-            status,
             title: rule.into(),
-            per: None,
-            group: None,
-            value: None,
-            threshold: None,
-            message: None,
-            evidence: None,
-            recommendation: None,
-            origin: FindingOrigin {
-                pack: "p".into(),
-                file: "f".into(),
-                line: 1,
-            },
             fingerprint: fingerprint(rule, None, keys),
-            baseline: None,
-            suppressed: None,
+            ..Finding::for_test(rule, Step::Funnel, Severity::Error, status)
         }
     }
 

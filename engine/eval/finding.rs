@@ -217,15 +217,14 @@ pub struct PeriodOut {
 // Masking lives in `pii`; re-exported here, where evidence rows are built from it.
 pub use super::pii::{is_personal, mask};
 
+/// A bare finding for unit tests elsewhere in the crate: no group, value, texts or evidence;
+/// tests set what they need with struct update syntax.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_status_counts_as_error_severity() {
-        let f = |status, severity| Finding {
-            rule: "a.b".into(),
-            step: Step::Goals,
+impl Finding {
+    pub(crate) fn for_test(rule: &str, step: Step, severity: Severity, status: Status) -> Finding {
+        Finding {
+            rule: rule.into(),
+            step,
             severity,
             status,
             title: String::new(),
@@ -241,10 +240,20 @@ mod tests {
                 file: "f".into(),
                 line: 1,
             },
-            fingerprint: "v1:0".into(),
+            fingerprint: crate::eval::keys::fingerprint(rule, None, None),
             baseline: None,
             suppressed: None,
-        };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_status_counts_as_error_severity() {
+        let f = |status, severity| Finding::for_test("a.b", Step::Goals, severity, status);
         assert!(f(Status::Error, Severity::Info).fails_at(Severity::Error));
         assert!(!f(Status::Error, Severity::Info).fails_at(Severity::Critical));
         assert!(f(Status::Fail, Severity::Critical).fails_at(Severity::Critical));

@@ -247,21 +247,12 @@ pub fn apply(findings: &mut [Finding], suppressions: &[Suppression], as_of_day: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::finding::{EvidenceRow, FindingOrigin};
+    use crate::eval::finding::EvidenceRow;
     use crate::rules::model::{Severity, Step};
 
     fn finding(rule: &str, group: Option<&str>, status: Status, ids: &[&str]) -> Finding {
         Finding {
-            rule: rule.into(),
-            step: Step::DataSources,
-            severity: Severity::Error,
-            status,
-            title: String::new(),
-            per: None,
             group: group.map(String::from),
-            value: None,
-            threshold: None,
-            message: None,
             evidence: (!ids.is_empty()).then(|| Evidence {
                 counts: [("offending".to_string(), ids.len() as i64)]
                     .into_iter()
@@ -276,15 +267,8 @@ mod tests {
                     .collect(),
                 ..Evidence::default()
             }),
-            recommendation: None,
-            origin: FindingOrigin {
-                pack: "p".into(),
-                file: "f".into(),
-                line: 1,
-            },
             fingerprint: crate::eval::keys::fingerprint(rule, group, None),
-            baseline: None,
-            suppressed: None,
+            ..Finding::for_test(rule, Step::DataSources, Severity::Error, status)
         }
     }
 

@@ -1132,31 +1132,9 @@ pub fn ltv_cac_min(pack: &ResolvedPack) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::finding::FindingOrigin;
 
     fn finding(rule: &str, severity: Severity, status: Status) -> Finding {
-        Finding {
-            rule: rule.into(),
-            step: Step::Funnel,
-            severity,
-            status,
-            title: String::new(),
-            per: None,
-            group: None,
-            value: None,
-            threshold: None,
-            message: None,
-            evidence: None,
-            recommendation: None,
-            origin: FindingOrigin {
-                pack: "p".into(),
-                file: "f".into(),
-                line: 1,
-            },
-            fingerprint: crate::eval::keys::fingerprint(rule, None, None),
-            baseline: None,
-            suppressed: None,
-        }
+        Finding::for_test(rule, Step::Funnel, severity, status)
     }
 
     #[test]
