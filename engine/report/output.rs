@@ -212,6 +212,15 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), Diagnostic> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // A device or pipe (`--out /dev/null`, `/dev/stdout`, a FIFO) is written into: renaming
+    // a temporary file over it would replace the device with a regular file.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| fail("open", e))?;
+        return f.write_all(data).map_err(|e| fail("write", e));
+    }
     let tmp = dir.join(format!(".{name}.marqa-{}.tmp", std::process::id()));
     let result = (|| {
         let mut f =
@@ -236,6 +245,15 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_is_written_into_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        write_atomic(Path::new("/dev/null"), b"report").unwrap();
+        let m = std::fs::metadata("/dev/null").unwrap();
+        assert!(m.file_type().is_char_device(), "/dev/null was replaced");
+    }
 
     fn p(s: &str) -> PathBuf {
         PathBuf::from(s)
