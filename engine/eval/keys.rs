@@ -44,6 +44,12 @@ impl Hasher {
     }
 }
 
+/// Plain FNV-1a of some bytes (no final mix): short stable ids, e.g. `marqa import`'s slugs
+/// for names with nothing readable in them.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    Hasher::default().bytes(bytes).0
+}
+
 /// SplitMix64's finalizer: every input bit affects every output bit.
 pub fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);

@@ -380,42 +380,47 @@ impl Builder<'_> {
     }
 
     fn aliases(&mut self, v: &Value, ptr: &str) -> Vec<Alias> {
-        let mut out = Vec::new();
-        for (i, s) in string_list(v).iter().enumerate() {
-            let p = if v.is_array() {
-                format!("{ptr}/{i}")
-            } else {
-                ptr.to_string()
-            };
-            match Alias::parse(s) {
-                Ok(a) => out.push(a),
-                Err(e) => self.error(
-                    "E-MAPPING-REGEX",
-                    &p,
-                    e,
-                    "fix the pattern after `re:` (Rust regex syntax)",
-                ),
-            }
-        }
-        out
+        self.parsed_list(
+            v,
+            ptr,
+            Alias::parse,
+            "E-MAPPING-REGEX",
+            "fix the pattern after `re:` (Rust regex syntax)",
+        )
     }
 
     fn date_formats(&mut self, v: &Value, ptr: &str) -> Vec<DateFormat> {
+        self.parsed_list(
+            v,
+            ptr,
+            DateFormat::parse_spec,
+            "E-MAPPING-DATE-FORMAT",
+            "write a pattern like DD.MM.YYYY HH:MM[:SS], or iso, unix, unix_ms, excel",
+        )
+    }
+
+    /// A string or a list of strings, each parsed; each one that does not parse is an error
+    /// at its own position.
+    fn parsed_list<T>(
+        &mut self,
+        v: &Value,
+        ptr: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+        code: &'static str,
+        help: &str,
+    ) -> Vec<T> {
         let mut out = Vec::new();
         for (i, s) in string_list(v).iter().enumerate() {
-            let p = if v.is_array() {
-                format!("{ptr}/{i}")
-            } else {
-                ptr.to_string()
-            };
-            match DateFormat::parse_spec(s) {
-                Ok(f) => out.push(f),
-                Err(e) => self.error(
-                    "E-MAPPING-DATE-FORMAT",
-                    &p,
-                    e,
-                    "write a pattern like DD.MM.YYYY HH:MM[:SS], or iso, unix, unix_ms, excel",
-                ),
+            match parse(s) {
+                Ok(x) => out.push(x),
+                Err(e) => {
+                    let p = if v.is_array() {
+                        format!("{ptr}/{i}")
+                    } else {
+                        ptr.to_string()
+                    };
+                    self.error(code, &p, e, help);
+                }
             }
         }
         out

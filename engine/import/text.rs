@@ -76,7 +76,7 @@ pub fn slug(s: &str) -> String {
     let trimmed = out.trim_matches('_');
     if trimmed.is_empty() {
         // A label with no letters we can spell (emoji, CJK): a stable id from its bytes.
-        return format!("s_{:08x}", fnv1a(s.as_bytes()) as u32);
+        return format!("s_{:08x}", crate::eval::keys::fnv1a(s.as_bytes()) as u32);
     }
     let mut id = trimmed.to_string();
     if id.as_bytes()[0].is_ascii_digit() {
@@ -123,15 +123,6 @@ fn translit(ch: char) -> Option<&'static str> {
         'ґ' => "g",
         _ => return None,
     })
-}
-
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }
 
 #[cfg(test)]
