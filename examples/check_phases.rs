@@ -2,7 +2,11 @@
 //! `marqa check SNAPSHOT --pack builtin:b2b-core --format json --out FILE` (cli/check.rs),
 //! each timed (wall and this process's CPU time) with the resident memory after it.
 //!
-//! cargo run --release --example check_phases -- SNAPSHOT_DIR [OUT.json]
+//! cargo run --release --example check_phases -- SNAPSHOT_DIR [OUT.json] [--detail]
+//!
+//! With `--detail` the metrics are computed step by step on one thread (the context, the
+//! journeys, then each family of the period and of the previous window, which `marqa check`
+//! computes side by side) and each step gets its own line; the store is the same.
 //!
 //! Prints one line per phase: pack, load (parse, type, derive channels, reference facts),
 //! metrics (every metric, breakdown, attribution model and the previous window, once),
@@ -26,6 +30,18 @@ fn status_mib(key: &str) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// Minor page faults of this process so far (/proc/self/stat): each is a fresh page the
+/// kernel had to zero, expensive on a virtual machine whose host backs memory lazily.
+fn faults() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = s.rsplit_once(')').map_or("", |(_, rest)| rest);
+    after
+        .split_whitespace()
+        .nth(7)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 /// User + system CPU seconds of this process so far (/proc/self/stat, clock ticks of 1/100 s).
 fn cpu_s() -> f64 {
     let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -38,6 +54,7 @@ fn cpu_s() -> f64 {
 struct Clock {
     wall: Instant,
     cpu: f64,
+    faults: u64,
 }
 
 impl Clock {
@@ -45,12 +62,14 @@ impl Clock {
         Clock {
             wall: Instant::now(),
             cpu: cpu_s(),
+            faults: faults(),
         }
     }
     fn lap(&mut self, phase: &str) {
         let (wall, cpu) = (self.wall.elapsed().as_secs_f64(), cpu_s() - self.cpu);
+        let kfaults = (faults() - self.faults) as f64 / 1000.0;
         println!(
-            "{phase:<8} wall {wall:6.3} s  cpu {cpu:6.2} s  rss {:5.0} MiB  peak {:5.0} MiB",
+            "{phase:<30} wall {wall:6.3} s  cpu {cpu:6.2} s  faults {kfaults:7.1} k  rss {:5.0} MiB  peak {:5.0} MiB",
             status_mib("VmRSS"),
             status_mib("VmHWM")
         );
@@ -59,7 +78,9 @@ impl Clock {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let detail = all.iter().any(|a| a == "--detail");
+    let mut args = all.into_iter().filter(|a| a != "--detail");
     let dir = PathBuf::from(
         args.next()
             .expect("usage: check_phases SNAPSHOT_DIR [OUT.json]"),
@@ -79,8 +100,13 @@ fn main() {
     clock.lap("pack");
     let snap = Snapshot::load(&dir, LoadOptions::default()).unwrap_or_else(|e| fail(e));
     clock.lap("load");
-    let store = eval::metrics_store(&snap).unwrap_or_else(|e| fail(e.into()));
-    clock.lap("metrics");
+    let store = if detail {
+        metrics_in_steps(&snap, &mut clock)
+    } else {
+        let store = eval::metrics_store(&snap).unwrap_or_else(|e| fail(e.into()));
+        clock.lap("metrics");
+        store
+    };
     let options = Options::default();
     let input = Input {
         snapshot: snap.into(),
@@ -108,4 +134,32 @@ fn main() {
     clock.lap("report");
     let mut total = total;
     total.lap("total");
+}
+
+/// `Store::compute` with the default options, one step at a time on this thread.
+fn metrics_in_steps(snap: &Snapshot, clock: &mut Clock) -> marqa::metrics::Store {
+    use marqa::metrics::{attribution::Journeys, compute, ctx::Ctx, scope::Window, Options};
+    let opts = Options::default();
+    let settings = marqa::metrics::settings(snap, opts.model).expect("a known model");
+    let ctx = Ctx::new(snap);
+    clock.lap("metrics: context");
+    let journeys = Journeys::build(&ctx, settings.lookback_days);
+    clock.lap("metrics: journeys");
+    let window = Window::period(snap);
+    let mut store =
+        compute::window_timed(&ctx, &journeys, window, &opts.dims, settings, &mut |s| {
+            clock.lap(&format!("  period: {s}"))
+        });
+    if opts.previous {
+        let prev = compute::window_timed(
+            &ctx,
+            &journeys,
+            window.previous(snap),
+            &marqa::metrics::PREVIOUS_DIMS,
+            settings,
+            &mut |s| clock.lap(&format!("  previous: {s}")),
+        );
+        store.previous = Some(Box::new(prev));
+    }
+    store
 }

@@ -492,7 +492,9 @@ fn apply(
             let to_col = t
                 .column(to)
                 .ok_or_else(|| Stop::Skipped(format!("{target} has no column `{to}`")))?;
-            let known = IdSet::build(to_col);
+            // The first-row table of metrics: one slot per id, sized to the table, so a
+            // look-up stays one probe at any scale.
+            let known = crate::metrics::ids::IdTable::build(Some(to_col));
             and_text(col, mask, |s| s.is_some_and(|s| !known.contains(s)));
         }
         Condition::CountedBy { metric } => {
@@ -717,93 +719,7 @@ fn duplicates(
     dup
 }
 
-/// Sort (hash, time, row) triples: one counting pass scatters them into 65 536 buckets by
-/// the hash's top bits, then each small bucket is sorted. Hashes are uniform, so this is a
-/// few linear passes instead of a comparison sort of the whole table.
-fn sort_keyed(v: Vec<(u64, i64, u32)>) -> Vec<(u64, i64, u32)> {
-    const BITS: u32 = 16;
-    if v.len() < 1 << BITS {
-        let mut v = v;
-        v.sort_unstable();
-        return v;
-    }
-    let bucket = |h: u64| (h >> (64 - BITS)) as usize;
-    let mut starts = vec![0usize; (1 << BITS) + 1];
-    for e in &v {
-        starts[bucket(e.0) + 1] += 1;
-    }
-    for i in 1..starts.len() {
-        starts[i] += starts[i - 1];
-    }
-    let mut next = starts.clone();
-    let mut out = vec![(0u64, 0i64, 0u32); v.len()];
-    for e in v {
-        let b = bucket(e.0);
-        out[next[b]] = e;
-        next[b] += 1;
-    }
-    for w in starts.windows(2) {
-        out[w[0]..w[1]].sort_unstable();
-    }
-    out
-}
-
-/// The ids of a column for `references`: (hash, row) pairs bucketed by the hash's top 16
-/// bits and sorted within each bucket, so building is a few linear passes and a look-up is
-/// one bucket. A probe is confirmed by comparing the ids, so equal hashes of different ids
-/// never confuse it.
-struct IdSet<'a> {
-    starts: Vec<usize>,
-    entries: Vec<(u64, u32)>,
-    col: &'a Column,
-}
-
-const ID_BITS: u32 = 16;
-
-impl<'a> IdSet<'a> {
-    fn build(col: &'a Column) -> IdSet<'a> {
-        use std::hash::BuildHasher;
-        let h = hasher();
-        let hashed: Vec<(u64, u32)> = (0..col.len())
-            .filter_map(|i| col.str(i).map(|s| (h.hash_one(s), i as u32)))
-            .collect();
-        let bucket = |x: u64| (x >> (64 - ID_BITS)) as usize;
-        let mut starts = vec![0usize; (1 << ID_BITS) + 1];
-        for e in &hashed {
-            starts[bucket(e.0) + 1] += 1;
-        }
-        for i in 1..starts.len() {
-            starts[i] += starts[i - 1];
-        }
-        let mut next = starts.clone();
-        let mut entries = vec![(0u64, 0u32); hashed.len()];
-        for e in hashed {
-            let b = bucket(e.0);
-            entries[next[b]] = e;
-            next[b] += 1;
-        }
-        for w in starts.windows(2) {
-            entries[w[0]..w[1]].sort_unstable();
-        }
-        IdSet {
-            starts,
-            entries,
-            col,
-        }
-    }
-
-    fn contains(&self, s: &str) -> bool {
-        use std::hash::BuildHasher;
-        let x = hasher().hash_one(s);
-        let b = (x >> (64 - ID_BITS)) as usize;
-        let slice = &self.entries[self.starts[b]..self.starts[b + 1]];
-        let from = slice.partition_point(|e| e.0 < x);
-        slice[from..]
-            .iter()
-            .take_while(|e| e.0 == x)
-            .any(|e| self.col.str(e.1 as usize) == Some(s))
-    }
-}
+use crate::metrics::keyed::sort_keyed;
 
 /// A total order on keys, for splitting a collision run.
 fn key_order<'a>(k: &'a Option<Key>) -> (u128, &'a str) {
@@ -911,42 +827,6 @@ mod tests {
         let mut dup = vec![false; 3];
         mark(&run, None, &mut dup);
         assert_eq!(dup, vec![true, true, false]);
-    }
-
-    #[test]
-    fn bucket_sort_agrees_with_a_comparison_sort() {
-        // 200 000 triples from an LCG, with repeated hashes to exercise ties.
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-        let v: Vec<(u64, i64, u32)> = (0..200_000u32)
-            .map(|i| {
-                x = x
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                let h = if i % 7 == 0 {
-                    x & 0xffff_0000_0000_00ff
-                } else {
-                    x
-                };
-                (h, (x >> 40) as i64 % 1000, i)
-            })
-            .collect();
-        let mut expected = v.clone();
-        expected.sort_unstable();
-        assert_eq!(sort_keyed(v), expected);
-    }
-
-    #[test]
-    fn id_sets_find_exactly_the_ids() {
-        let mut col = Column::new("lead_id", crate::snapshot::ColType::Id, true);
-        if let ColumnData::Str(sc) = &mut col.data {
-            for i in 0..100_000 {
-                sc.push(&format!("L{i}"));
-            }
-            sc.push("");
-        }
-        let set = IdSet::build(&col);
-        assert!(set.contains("L0") && set.contains("L99999") && set.contains("L4242"));
-        assert!(!set.contains("L100000") && !set.contains("") && !set.contains("l1"));
     }
 
     #[test]

@@ -20,6 +20,19 @@ use super::{
 };
 
 pub fn window(ctx: &Ctx, journeys: &Journeys, w: Window, dims: &[By], settings: Settings) -> Store {
+    window_timed(ctx, journeys, w, dims, settings, &mut |_| {})
+}
+
+/// [`window`], calling `lap` with each step's name as it ends (examples/check_phases times
+/// the families with it; the library itself measures nothing).
+pub fn window_timed(
+    ctx: &Ctx,
+    journeys: &Journeys,
+    w: Window,
+    dims: &[By],
+    settings: Settings,
+    lap: &mut dyn FnMut(&'static str),
+) -> Store {
     let plan_cross = kpis::plan_cross(ctx);
     let scopes = Scopes::build(
         ctx.snap,
@@ -36,6 +49,7 @@ pub fn window(ctx: &Ctx, journeys: &Journeys, w: Window, dims: &[By], settings: 
     let chain = attribution::markov_chain(ctx, &w, journeys);
     let removal_effects = chain.removal_effects();
     let credits = attribution::credits(ctx, settings.model, &settings, journeys, &removal_effects);
+    lap("scopes, markov chain, credits");
     let n = scopes.len();
     let mut run = Run {
         ctx,
@@ -50,19 +64,27 @@ pub fn window(ctx: &Ctx, journeys: &Journeys, w: Window, dims: &[By], settings: 
         counted: BTreeMap::new(),
     };
     funnel::compute(&mut run);
+    lap("funnel");
     sales::compute(&mut run);
+    lap("sales");
     let response_times = speed::compute(&mut run);
+    lap("speed");
     let spend = money::spend(&run);
     money::compute_in(&mut run, &spend);
     money::compute_out(&mut run, &spend);
+    lap("money");
     customers::compute(&mut run);
+    lap("customers");
     quality::compute(&mut run);
+    lap("quality");
     kpis::traffic(&mut run);
     let events = kpis::events(&mut run);
     let plan = kpis::plan(&run);
     let stage_conversion = funnel::stage_conversion(&run);
     let retention = customers::retention(&run);
+    lap("kpis, plan, stages, retention");
     let attribution = attribution_table(&run, &chain);
+    lap("attribution table");
     let (from, to) = w.label();
     let mut store = Store {
         window: Period { from, to },
@@ -77,6 +99,7 @@ pub fn window(ctx: &Ctx, journeys: &Journeys, w: Window, dims: &[By], settings: 
         ..Store::default()
     };
     assemble(&mut store, run);
+    lap("assemble");
     store
 }
 

@@ -24,7 +24,7 @@ pub struct Ctx<'a> {
     pub products: Interner,
     pub leads: Leads<'a>,
     pub deals: Option<Deals<'a>>,
-    pub customers: Customers,
+    pub customers: Customers<'a>,
     pub payments: Option<Payments<'a>>,
     /// Lead ids to rows (first row of a repeated id).
     pub lead_ids: Ids<'a>,
@@ -67,8 +67,8 @@ pub struct Deals<'a> {
 }
 
 #[derive(Debug, Clone)]
-pub struct Customer {
-    pub account: String,
+pub struct Customer<'a> {
+    pub account: &'a str,
     /// Unix seconds or NULL_I64 when unknown (no column value and no won deal).
     pub acquired: i64,
     pub churned: i64,
@@ -78,14 +78,14 @@ pub struct Customer {
     pub first_lead: u32,
 }
 
-pub struct Customers {
+pub struct Customers<'a> {
     /// Whether customers come from a customers table (else from won deals' account ids).
     pub from_table: bool,
-    pub list: Vec<Customer>,
-    pub index: HashMap<String, u32>,
+    pub list: Vec<Customer<'a>>,
+    pub index: StrIndex<'a>,
 }
 
-impl Customers {
+impl Customers<'_> {
     /// Whether there is anything to compute customer metrics from.
     pub fn available(&self) -> bool {
         self.from_table || !self.list.is_empty()
@@ -139,9 +139,9 @@ pub fn money<'t>(t: &'t Table, name: &str) -> Option<&'t [i64]> {
 }
 
 /// Id look-ups that exploit order: exports usually list child rows (touches, deals) in the
-/// order of their parents, so the next parent row is tried before the hash map. A hit costs a
+/// order of their parents, so the next parent row is tried before the table. A hit costs a
 /// sequential read instead of a cache miss in a million-entry table; the answer is the same
-/// (the first row with that id, as the map holds).
+/// (the first row with that id, as the table holds).
 pub struct Cursor<'m, 'a> {
     ids: &'m Ids<'a>,
     next: usize,
@@ -154,14 +154,14 @@ impl<'m, 'a> Cursor<'m, 'a> {
 
     pub fn find(&mut self, id: &str) -> Option<u32> {
         let ids = self.ids;
-        if let Some(col) = ids.col {
-            // The next row holds this id and is its first occurrence: no hashing needed.
-            if self.next < col.len() && ids.first[self.next] && col.str(self.next) == Some(id) {
+        if let Some(col) = ids.column() {
+            // The next row holds this id and is its first occurrence: no look-up needed.
+            if self.next < col.len() && ids.is_first(self.next) && col.str(self.next) == Some(id) {
                 self.next += 1;
                 return Some(self.next as u32 - 1);
             }
         }
-        let row = ids.map.get(id).copied();
+        let row = ids.get(id);
         if let Some(r) = row {
             self.next = r as usize + 1;
         }
@@ -170,34 +170,11 @@ impl<'m, 'a> Cursor<'m, 'a> {
 }
 
 /// An id column indexed: id -> first row, and which rows are first occurrences.
-pub struct Ids<'a> {
-    pub map: HashMap<&'a str, u32>,
-    pub first: Vec<bool>,
-    pub col: Option<&'a Column>,
-}
+pub type Ids<'a> = super::ids::IdTable<'a>;
 
-impl<'a> Ids<'a> {
-    pub fn build(col: Option<&'a Column>) -> Ids<'a> {
-        let mut map = HashMap::new();
-        let mut first = Vec::new();
-        if let Some(col) = col {
-            map.reserve(col.len());
-            first = vec![false; col.len()];
-            for (i, f) in first.iter_mut().enumerate() {
-                if let Some(s) = col.str(i) {
-                    if let std::collections::hash_map::Entry::Vacant(e) = map.entry(s) {
-                        e.insert(i as u32);
-                        *f = true;
-                    }
-                }
-            }
-        }
-        Ids { map, first, col }
-    }
-    pub fn get(&self, id: &str) -> Option<&u32> {
-        self.map.get(id)
-    }
-}
+/// Ids borrowed from a column to small numbers (account ids to customers, deal ids to
+/// keys), with fixed-seed hashing.
+pub type StrIndex<'a> = HashMap<&'a str, u32, foldhash::fast::FixedState>;
 
 impl<'a> Ctx<'a> {
     pub fn new(snap: &'a Snapshot) -> Ctx<'a> {
@@ -230,7 +207,7 @@ impl<'a> Ctx<'a> {
         let mut customers = Customers {
             from_table: ct.is_some(),
             list: Vec::new(),
-            index: HashMap::new(),
+            index: StrIndex::default(),
         };
         let mut cust_segment_from_table = Vec::new();
         if let Some(ct) = ct {
@@ -243,12 +220,10 @@ impl<'a> Ctx<'a> {
                 if customers.index.contains_key(a) {
                     continue; // a repeated account id: the first row counts
                 }
-                customers
-                    .index
-                    .insert(a.to_string(), customers.list.len() as u32);
+                customers.index.insert(a, customers.list.len() as u32);
                 cust_segment_from_table.push(ct.column("segment").is_some_and(|c| !c.is_null(i)));
                 customers.list.push(Customer {
-                    account: a.to_string(),
+                    account: a,
                     acquired: acq.map_or(NULL_I64, |v| v[i]),
                     churned: churn.map_or(NULL_I64, |v| v[i]),
                     segment: seg[i],
@@ -312,10 +287,10 @@ impl<'a> Ctx<'a> {
                         None if d.status[i] == WON => {
                             // No customers table: a won deal's account is a customer.
                             let c = customers.list.len() as u32;
-                            customers.index.insert(a.to_string(), c);
+                            customers.index.insert(a, c);
                             cust_segment_from_table.push(false);
                             customers.list.push(Customer {
-                                account: a.to_string(),
+                                account: a,
                                 acquired: NULL_I64,
                                 churned: NULL_I64,
                                 segment: 0,
@@ -444,7 +419,7 @@ impl<'a> Ctx<'a> {
             };
             let acc = pt.column("account_id");
             let deal = pt.column("deal_id");
-            let mut deal_keys: HashMap<&str, u32> = HashMap::new();
+            let mut deal_keys: StrIndex = StrIndex::default();
             for i in 0..pn {
                 if let Some(a) = acc.and_then(|c| c.str(i)) {
                     match customers.index.get(a) {
@@ -456,7 +431,7 @@ impl<'a> Ctx<'a> {
                     let next = deal_keys.len() as u32;
                     p.deal_key[i] = *deal_keys.entry(did).or_insert(next);
                     match deals.as_ref().and_then(|d| d.ids.get(did)) {
-                        Some(&r) => {
+                        Some(r) => {
                             p.deal[i] = r;
                             p.product[i] = deals.as_ref().map_or(0, |d| d.product[r as usize]);
                         }

@@ -13,6 +13,8 @@ pub mod compute;
 pub mod ctx;
 pub mod customers;
 pub mod funnel;
+pub mod ids;
+pub mod keyed;
 pub mod kpis;
 pub mod money;
 pub mod quality;

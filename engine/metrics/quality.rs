@@ -1,7 +1,7 @@
 //! Data quality: leads without a source, UTM violations, duplicate leads, orphans, manual
 //! entry, spend and lead channels that do not match, time zones, calls lost to the CRM.
 
-use std::hash::{Hash, Hasher};
+use std::hash::BuildHasher;
 
 use crate::snapshot::column::{CatColumn, Column, NULL_I64};
 use crate::snapshot::TableName;
@@ -280,6 +280,8 @@ pub fn duplicates(ctx: &Ctx) -> Vec<bool> {
     let mut dup = vec![false; l.n];
     let window = (ctx.snap.manifest.dedupe.window_days * 86_400.0).round() as i64;
     let mut buf = String::new();
+    // Fixed seed: equal values hash equal; a collision is caught by comparing values below.
+    let hasher = foldhash::fast::FixedState::with_seed(0x6475_705f_6c65_6164);
     for (name, norm) in [
         ("email", normalize_email as fn(&str, &mut String)),
         ("phone", normalize_phone),
@@ -289,18 +291,16 @@ pub fn duplicates(ctx: &Ctx) -> Vec<bool> {
         };
         // (hash of normalized value, created_at, row): equal values end up adjacent,
         // earliest first; ties in time go by file order.
-        let mut keys: Vec<(u64, i64, u32)> = Vec::new();
+        let mut keys: Vec<(u64, i64, u32)> = Vec::with_capacity(l.n);
         for i in 0..l.n {
             let Some(v) = col.str(i) else { continue };
             norm(v, &mut buf);
             if buf.is_empty() || l.created[i] == NULL_I64 {
                 continue;
             }
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            buf.hash(&mut h);
-            keys.push((h.finish(), l.created[i], i as u32));
+            keys.push((hasher.hash_one(buf.as_str()), l.created[i], i as u32));
         }
-        keys.sort_unstable();
+        let keys = super::keyed::sort_keyed(keys);
         let mut prev_buf = String::new();
         for k in 1..keys.len() {
             let (a, b) = (keys[k - 1], keys[k]);

@@ -103,57 +103,82 @@ impl Journeys {
                 order.push(i as u32);
             }
         }
-        // Touches of those leads within the lookback, grouped per journey.
+        // Touches of those leads within the lookback, grouped per journey by a counting
+        // sort: one pass finds each touch's journey and counts them, the next writes each
+        // touch into its journey's span. Linear in the touches, and the only buffer as long
+        // as the touches table is a u32 per row (a global sort of (journey, at, row) tuples
+        // had to hold and fault in six times that, and sort it).
         let lookback = (lookback_days * 86_400.0).round() as i64;
-        let mut found: Vec<(u32, i64, u32, u32)> = Vec::new(); // (journey, at, row, channel)
-        if let Some(t) = ctx.snap.table(TableName::Touches) {
-            let lead_col = t.column("lead_id");
-            let at = t.column("at").and_then(Column::times);
-            let chan = t.column("channel").and_then(Column::cats);
-            if let (Some(lead_col), Some(at), Some(chan)) = (lead_col, at, chan) {
-                let ids: Vec<u32> = std::iter::once(0)
-                    .chain(chan.dict.iter().map(|v| ctx.channels.get(v).unwrap_or(0)))
-                    .collect();
-                // Touches usually come grouped by lead: look an id up only when it changes.
-                let mut last: (Option<&str>, Option<u32>) = (None, None);
-                let mut cursor = super::ctx::Cursor::new(&ctx.lead_ids);
-                for r in 0..t.rows {
-                    let id = lead_col.str(r);
-                    if id != last.0 {
-                        last = (id, id.and_then(|id| cursor.find(id)));
-                    }
-                    let Some(l) = last.1 else {
-                        continue;
-                    };
-                    let j = slot[l as usize];
-                    if j == NONE || at[r] == NULL_I64 {
-                        continue;
-                    }
-                    let created = leads.created[l as usize];
-                    if at[r] <= created && created - at[r] <= lookback {
-                        found.push((j, at[r], r as u32, ids[chan.codes[r] as usize]));
-                    }
+        // Per journey, its touches; then (prefix sums) where its span starts.
+        let mut start = vec![0u32; order.len() + 1];
+        let mut of_row: Vec<u32> = Vec::new();
+        let touch_cols = ctx.snap.table(TableName::Touches).and_then(|t| {
+            let lead_col = t.column("lead_id")?;
+            let at = t.column("at").and_then(Column::times)?;
+            let chan = t.column("channel").and_then(Column::cats)?;
+            Some((t.rows, lead_col, at, chan))
+        });
+        if let Some((rows, lead_col, at, _)) = touch_cols {
+            of_row = vec![NONE; rows];
+            // Touches usually come grouped by lead: look an id up only when it changes.
+            let mut last: (Option<&str>, Option<u32>) = (None, None);
+            let mut cursor = super::ctx::Cursor::new(&ctx.lead_ids);
+            for r in 0..rows {
+                let id = lead_col.str(r);
+                if id != last.0 {
+                    last = (id, id.and_then(|id| cursor.find(id)));
+                }
+                let Some(l) = last.1 else {
+                    continue;
+                };
+                let j = slot[l as usize];
+                if j == NONE || at[r] == NULL_I64 {
+                    continue;
+                }
+                let created = leads.created[l as usize];
+                if at[r] <= created && created - at[r] <= lookback {
+                    of_row[r] = j;
+                    start[j as usize + 1] += 1;
                 }
             }
         }
-        found.sort_unstable_by_key(|&(j, at, r, _)| (j, at, r));
-        let mut spans = Vec::with_capacity(order.len());
-        let mut touches = Vec::with_capacity(found.len() + order.len());
-        let mut k = 0;
-        for (j, &lead) in order.iter().enumerate() {
-            let begin = touches.len() as u32;
-            while k < found.len() && found[k].0 == j as u32 {
-                touches.push(Touch {
-                    channel: found[k].3,
-                    at: found[k].1,
-                });
-                k += 1;
+        // Each span holds its touches and then the lead itself.
+        for j in 0..order.len() {
+            start[j + 1] += start[j] + 1;
+        }
+        let total = start[order.len()] as usize;
+        let mut touches = vec![Touch { channel: 0, at: 0 }; total];
+        let mut fill: Vec<u32> = start[..order.len()].to_vec();
+        if let Some((_, _, at, chan)) = touch_cols {
+            let ids: Vec<u32> = std::iter::once(0)
+                .chain(chan.dict.iter().map(|v| ctx.channels.get(v).unwrap_or(0)))
+                .collect();
+            for (r, &j) in of_row.iter().enumerate() {
+                if j != NONE {
+                    let k = &mut fill[j as usize];
+                    touches[*k as usize] = Touch {
+                        channel: ids[chan.codes[r] as usize],
+                        at: at[r],
+                    };
+                    *k += 1;
+                }
             }
-            touches.push(Touch {
+        }
+        drop(of_row);
+        let mut spans = Vec::with_capacity(order.len());
+        for (j, &lead) in order.iter().enumerate() {
+            let (begin, end) = (start[j], start[j + 1]);
+            let own = end as usize - 1;
+            // Touches went in by row; a stable sort by time gives the order (at, row).
+            let steps = &mut touches[begin as usize..own];
+            if !steps.is_sorted_by_key(|t| t.at) {
+                steps.sort_by_key(|t| t.at);
+            }
+            touches[own] = Touch {
                 channel: leads.channel[lead as usize],
                 at: leads.created[lead as usize],
-            });
-            spans.push((begin, touches.len() as u32));
+            };
+            spans.push((begin, end));
         }
         Journeys {
             slot,
