@@ -7,6 +7,8 @@
 //! With `--detail` the metrics are computed step by step on one thread (the context, the
 //! journeys, then each family of the period and of the previous window, which `marqa check`
 //! computes side by side) and each step gets its own line; the store is the same.
+//! With `--rules` each rule is also evaluated alone, one after another, and the ten
+//! slowest are listed (CPU seconds and page faults) after the phases.
 //!
 //! Prints one line per phase: pack, load (parse, type, derive channels, reference facts),
 //! metrics (every metric, breakdown, attribution model and the previous window, once),
@@ -80,7 +82,8 @@ impl Clock {
 fn main() {
     let all: Vec<String> = std::env::args().skip(1).collect();
     let detail = all.iter().any(|a| a == "--detail");
-    let mut args = all.into_iter().filter(|a| a != "--detail");
+    let per_rule = all.iter().any(|a| a == "--rules");
+    let mut args = all.into_iter().filter(|a| !a.starts_with("--"));
     let dir = PathBuf::from(
         args.next()
             .expect("usage: check_phases SNAPSHOT_DIR [OUT.json]"),
@@ -134,6 +137,34 @@ fn main() {
     clock.lap("report");
     let mut total = total;
     total.lap("total");
+    if per_rule {
+        slowest_rules(&pack, &input, &options);
+    }
+}
+
+/// Every enabled rule evaluated alone on this thread; the ten slowest.
+fn slowest_rules(pack: &rules::ResolvedPack, input: &Input, options: &Options) {
+    let ctx = std::sync::Arc::new(eval::RunCtx::new(input, options));
+    let engine = eval::script::engine(ctx.clone());
+    let mut times: Vec<(f64, u64, &str)> = pack
+        .rules
+        .iter()
+        .filter(|r| r.enabled)
+        .map(|rule| {
+            let (cpu, f) = (cpu_s(), faults());
+            eval::evaluate_rule(rule, &ctx, &engine);
+            (cpu_s() - cpu, faults() - f, rule.id.as_str())
+        })
+        .collect();
+    times.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let all: f64 = times.iter().map(|t| t.0).sum();
+    println!("rules one by one: cpu {all:.2} s; the slowest:");
+    for (cpu, f, id) in times.iter().take(10) {
+        println!(
+            "  {id:<40} cpu {cpu:6.2} s  faults {:7.1} k",
+            *f as f64 / 1000.0
+        );
+    }
 }
 
 /// `Store::compute` with the default options, one step at a time on this thread.
@@ -145,6 +176,10 @@ fn metrics_in_steps(snap: &Snapshot, clock: &mut Clock) -> marqa::metrics::Store
     clock.lap("metrics: context");
     let journeys = Journeys::build(&ctx, settings.lookback_days);
     clock.lap("metrics: journeys");
+    // `Store::compute` finds the duplicate leads beside the journeys (metrics::shared).
+    ctx.duplicates
+        .get_or_init(|| marqa::metrics::quality::duplicates(&ctx));
+    clock.lap("metrics: duplicate leads");
     let window = Window::period(snap);
     let mut store =
         compute::window_timed(&ctx, &journeys, window, &opts.dims, settings, &mut |s| {

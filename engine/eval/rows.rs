@@ -671,6 +671,7 @@ fn duplicates(
     };
     let window = if order.is_some() { window } else { None };
     let h = hasher();
+    let mut keyed = Keyed::new();
     for name in columns {
         let Some(col) = table.column(name) else {
             continue;
@@ -682,27 +683,27 @@ fn duplicates(
             (true, _, true) => KeyKind::Phone,
             _ => KeyKind::Trimmed,
         };
-        let mut keyed: Vec<(u64, i64, u32)> = Vec::with_capacity(n);
-        for (i, &t) in times.iter().enumerate() {
+        keyed.clear(n);
+        for i in 0..n {
             if let Some(k) = key(col, i, kind) {
-                keyed.push((h.hash_one(&k), t, i as u32));
+                keyed.push(h.hash_one(&k), i as u32);
             }
         }
         // Sequential on purpose: rules already run in parallel, and a nested parallel sort
         // would let this worker pick up other rules while it waits.
-        let keyed = sort_keyed(keyed);
-        for run in keyed.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
-            let first = key(col, run[0].2 as usize, kind);
+        let sorted = keyed.sort(&times);
+        for run in sorted.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+            let first = key(col, run[0].1 as usize, kind);
             if run[1..]
                 .iter()
-                .all(|r| key(col, r.2 as usize, kind) == first)
+                .all(|r| key(col, r.1 as usize, kind) == first)
             {
-                mark(run, window, &mut dup);
+                mark(run, &times, window, &mut dup);
             } else {
                 // A hash collision: split the run by the exact key.
                 let mut exact: Vec<(Option<Key>, i64, u32)> = run
                     .iter()
-                    .map(|r| (key(col, r.2 as usize, kind), r.1, r.2))
+                    .map(|r| (key(col, r.1 as usize, kind), times[r.1 as usize], r.1))
                     .collect();
                 exact.sort_by(|a, b| {
                     key_order(&a.0)
@@ -710,8 +711,8 @@ fn duplicates(
                         .then((a.1, a.2).cmp(&(b.1, b.2)))
                 });
                 for sub in exact.chunk_by(|a, b| a.0 == b.0) {
-                    let sub: Vec<(u64, i64, u32)> = sub.iter().map(|x| (0, x.1, x.2)).collect();
-                    mark(&sub, window, &mut dup);
+                    let sub: Vec<(u64, u32)> = sub.iter().map(|x| (0, x.2)).collect();
+                    mark(&sub, &times, window, &mut dup);
                 }
             }
         }
@@ -719,7 +720,7 @@ fn duplicates(
     dup
 }
 
-use crate::metrics::keyed::sort_keyed;
+use crate::metrics::keyed::Keyed;
 
 /// A total order on keys, for splitting a collision run.
 fn key_order<'a>(k: &'a Option<Key>) -> (u128, &'a str) {
@@ -732,15 +733,15 @@ fn key_order<'a>(k: &'a Option<Key>) -> (u128, &'a str) {
 
 /// In a run of rows sharing a key, sorted by (time, row): every row but the first is a
 /// duplicate, or, with a window, those created within it after the previous one.
-fn mark(run: &[(u64, i64, u32)], window: Option<i64>, dup: &mut [bool]) {
+fn mark(run: &[(u64, u32)], times: &[i64], window: Option<i64>, dup: &mut [bool]) {
     for w in run.windows(2) {
-        let (prev, cur) = (w[0].1, w[1].1);
+        let (prev, cur) = (times[w[0].1 as usize], times[w[1].1 as usize]);
         let within = match window {
             None => true,
             Some(win) => prev != NULL_I64 && cur != NULL_I64 && cur - prev <= win,
         };
         if within {
-            dup[w[1].2 as usize] = true;
+            dup[w[1].1 as usize] = true;
         }
     }
 }
@@ -820,12 +821,13 @@ mod tests {
     #[test]
     fn duplicate_runs_respect_the_window() {
         // Same key at t = 0, 10, 100 (rows 2, 0, 1); window 50 s: only row 0 (10 after 0).
-        let run = vec![(7u64, 0i64, 2u32), (7, 10, 0), (7, 100, 1)];
+        let times = [10i64, 100, 0];
+        let run = vec![(7u64, 2u32), (7, 0), (7, 1)];
         let mut dup = vec![false; 3];
-        mark(&run, Some(50), &mut dup);
+        mark(&run, &times, Some(50), &mut dup);
         assert_eq!(dup, vec![true, false, false]);
         let mut dup = vec![false; 3];
-        mark(&run, None, &mut dup);
+        mark(&run, &times, None, &mut dup);
         assert_eq!(dup, vec![true, true, false]);
     }
 

@@ -178,97 +178,114 @@ pub type StrIndex<'a> = HashMap<&'a str, u32, foldhash::fast::FixedState>;
 
 impl<'a> Ctx<'a> {
     pub fn new(snap: &'a Snapshot) -> Ctx<'a> {
-        let mut channels = Interner::new();
-        let mut segments = Interner::new();
-        let mut owners = Interner::new();
-        let mut products = Interner::new();
         let lt = snap
             .table(TableName::Leads)
             .expect("leads is required at load");
-        let n = lt.rows;
-        let created = times(lt, "created_at").expect("created_at is required");
-        let lead_channel = remap(lt.column("channel"), &mut channels, n);
-        let lead_segment = remap(lt.column("segment"), &mut segments, n);
-        let lead_owner = remap(lt.column("owner"), &mut owners, n);
-        // Channels known from other tables get ids too, so every channel has a group.
-        for t in [TableName::Spend, TableName::Touches, TableName::Traffic] {
-            if let Some(c) = snap
-                .table(t)
-                .and_then(|t| t.column("channel"))
-                .and_then(Column::cats)
-            {
-                dict_ids(c, &mut channels);
-            }
-        }
-        let lead_ids = Ids::build(lt.column("lead_id"));
-
-        // Customers: the table's rows, else the accounts of won deals.
-        let ct = snap.table(TableName::Customers);
-        let mut customers = Customers {
-            from_table: ct.is_some(),
-            list: Vec::new(),
-            index: StrIndex::default(),
-        };
-        let mut cust_segment_from_table = Vec::new();
-        if let Some(ct) = ct {
-            let acc = ct.column("account_id").expect("account_id is required");
-            let acq = times(ct, "acquired_at");
-            let churn = times(ct, "churned_at");
-            let seg = remap(ct.column("segment"), &mut segments, ct.rows);
-            for i in 0..ct.rows {
-                let Some(a) = acc.str(i) else { continue };
-                if customers.index.contains_key(a) {
-                    continue; // a repeated account id: the first row counts
+        // The lead id table (the largest, random writes) is built on the other core while
+        // this one maps dimensions, customers and deals; the deals' lead look-ups need both.
+        let (lead_ids, setup) = rayon::join(
+            || Ids::build(lt.column("lead_id")),
+            || {
+                let mut channels = Interner::new();
+                let mut segments = Interner::new();
+                let mut owners = Interner::new();
+                let mut products = Interner::new();
+                let n = lt.rows;
+                let created = times(lt, "created_at").expect("created_at is required");
+                let lead_channel = remap(lt.column("channel"), &mut channels, n);
+                let lead_segment = remap(lt.column("segment"), &mut segments, n);
+                let lead_owner = remap(lt.column("owner"), &mut owners, n);
+                // Channels known from other tables get ids too, so every channel has a group.
+                for t in [TableName::Spend, TableName::Touches, TableName::Traffic] {
+                    if let Some(c) = snap
+                        .table(t)
+                        .and_then(|t| t.column("channel"))
+                        .and_then(Column::cats)
+                    {
+                        dict_ids(c, &mut channels);
+                    }
                 }
-                customers.index.insert(a, customers.list.len() as u32);
-                cust_segment_from_table.push(ct.column("segment").is_some_and(|c| !c.is_null(i)));
-                customers.list.push(Customer {
-                    account: a,
-                    acquired: acq.map_or(NULL_I64, |v| v[i]),
-                    churned: churn.map_or(NULL_I64, |v| v[i]),
-                    segment: seg[i],
-                    owner: 0,
-                    first_lead: NONE,
+
+                // Customers: the table's rows, else the accounts of won deals.
+                let ct = snap.table(TableName::Customers);
+                let mut customers = Customers {
+                    from_table: ct.is_some(),
+                    list: Vec::new(),
+                    index: StrIndex::default(),
+                };
+                let mut cust_segment_from_table = Vec::new();
+                if let Some(ct) = ct {
+                    let acc = ct.column("account_id").expect("account_id is required");
+                    let acq = times(ct, "acquired_at");
+                    let churn = times(ct, "churned_at");
+                    let seg = remap(ct.column("segment"), &mut segments, ct.rows);
+                    for i in 0..ct.rows {
+                        let Some(a) = acc.str(i) else { continue };
+                        if customers.index.contains_key(a) {
+                            continue; // a repeated account id: the first row counts
+                        }
+                        customers.index.insert(a, customers.list.len() as u32);
+                        cust_segment_from_table
+                            .push(ct.column("segment").is_some_and(|c| !c.is_null(i)));
+                        customers.list.push(Customer {
+                            account: a,
+                            acquired: acq.map_or(NULL_I64, |v| v[i]),
+                            churned: churn.map_or(NULL_I64, |v| v[i]),
+                            segment: seg[i],
+                            owner: 0,
+                            first_lead: NONE,
+                        });
+                    }
+                }
+
+                let dt = snap.table(TableName::Deals);
+                let deals = dt.map(|dt| {
+                    let dn = dt.rows;
+                    let status_col = dt.column("status");
+                    let status: Vec<u8> = match status_col.and_then(Column::cats) {
+                        Some(c) => {
+                            let map: Vec<u8> = std::iter::once(OTHER)
+                                .chain(c.dict.iter().map(|v| match &**v {
+                                    "open" => OPEN,
+                                    "won" => WON,
+                                    "lost" => LOST,
+                                    _ => OTHER,
+                                }))
+                                .collect();
+                            c.codes.iter().map(|&k| map[k as usize]).collect()
+                        }
+                        None => vec![OTHER; dn],
+                    };
+                    Deals {
+                        n: dn,
+                        table: dt,
+                        created: times(dt, "created_at").expect("created_at is required"),
+                        closed: times(dt, "closed_at"),
+                        amount: money(dt, "amount"),
+                        status,
+                        lead: vec![NONE; dn],
+                        lead_orphan: vec![false; dn],
+                        customer: vec![NONE; dn],
+                        account_orphan: vec![false; dn],
+                        channel: vec![0; dn],
+                        segment: vec![0; dn],
+                        owner: remap(dt.column("owner"), &mut owners, dn),
+                        product: remap(dt.column("product"), &mut products, dn),
+                        ids: Ids::build(dt.column("deal_id")),
+                    }
                 });
-            }
-        }
-
-        let dt = snap.table(TableName::Deals);
-        let mut deals = dt.map(|dt| {
-            let dn = dt.rows;
-            let status_col = dt.column("status");
-            let status: Vec<u8> = match status_col.and_then(Column::cats) {
-                Some(c) => {
-                    let map: Vec<u8> = std::iter::once(OTHER)
-                        .chain(c.dict.iter().map(|v| match &**v {
-                            "open" => OPEN,
-                            "won" => WON,
-                            "lost" => LOST,
-                            _ => OTHER,
-                        }))
-                        .collect();
-                    c.codes.iter().map(|&k| map[k as usize]).collect()
-                }
-                None => vec![OTHER; dn],
-            };
-            Deals {
-                n: dn,
-                table: dt,
-                created: times(dt, "created_at").expect("created_at is required"),
-                closed: times(dt, "closed_at"),
-                amount: money(dt, "amount"),
-                status,
-                lead: vec![NONE; dn],
-                lead_orphan: vec![false; dn],
-                customer: vec![NONE; dn],
-                account_orphan: vec![false; dn],
-                channel: vec![0; dn],
-                segment: vec![0; dn],
-                owner: remap(dt.column("owner"), &mut owners, dn),
-                product: remap(dt.column("product"), &mut products, dn),
-                ids: Ids::build(dt.column("deal_id")),
-            }
-        });
+                (
+                    [channels, segments, owners, products],
+                    (n, created, lead_channel, lead_segment, lead_owner),
+                    (customers, cust_segment_from_table, deals),
+                )
+            },
+        );
+        let (
+            [channels, segments, owners, products],
+            (n, created, lead_channel, lead_segment, lead_owner),
+            (mut customers, mut cust_segment_from_table, mut deals),
+        ) = setup;
         if let Some(d) = deals.as_mut() {
             let lead_col = d.table.column("lead_id");
             let acc_col = d.table.column("account_id");

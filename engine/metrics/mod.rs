@@ -202,6 +202,20 @@ impl Default for Options {
 /// rows of that window get their facts too).
 pub const PREVIOUS_DIMS: [By; 3] = [By::Channel, By::Month, By::Quarter];
 
+/// What every window reads and no window changes, built side by side: the journeys, and
+/// which leads are duplicates (kept in the context for the quality family).
+pub fn shared(ctx: &ctx::Ctx, settings: Settings) -> attribution::Journeys {
+    let (journeys, _) = rayon::join(
+        || attribution::Journeys::build(ctx, settings.lookback_days),
+        || {
+            ctx.duplicates
+                .get_or_init(|| quality::duplicates(ctx))
+                .len()
+        },
+    );
+    journeys
+}
+
 /// A manifest attribution model that marqa does not know.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("unknown attribution model `{0}`")]
@@ -227,7 +241,7 @@ impl Store {
     pub fn compute(snap: &Snapshot, opts: &Options) -> Result<Store, UnknownModel> {
         let settings = settings(snap, opts.model)?;
         let ctx = ctx::Ctx::new(snap);
-        let journeys = attribution::Journeys::build(&ctx, settings.lookback_days);
+        let journeys = shared(&ctx, settings);
         let window = Window::period(snap);
         // The two windows are independent: compute them side by side.
         let (mut store, previous) = rayon::join(
@@ -259,7 +273,7 @@ impl Store {
     ) -> Result<Store, UnknownModel> {
         let settings = settings(snap, model)?;
         let ctx = ctx::Ctx::new(snap);
-        let journeys = attribution::Journeys::build(&ctx, settings.lookback_days);
+        let journeys = shared(&ctx, settings);
         Ok(compute::window(
             &ctx,
             &journeys,

@@ -282,6 +282,7 @@ pub fn duplicates(ctx: &Ctx) -> Vec<bool> {
     let mut buf = String::new();
     // Fixed seed: equal values hash equal; a collision is caught by comparing values below.
     let hasher = foldhash::fast::FixedState::with_seed(0x6475_705f_6c65_6164);
+    let mut keyed = super::keyed::Keyed::new();
     for (name, norm) in [
         ("email", normalize_email as fn(&str, &mut String)),
         ("phone", normalize_phone),
@@ -289,29 +290,30 @@ pub fn duplicates(ctx: &Ctx) -> Vec<bool> {
         let Some(col) = l.table.column(name) else {
             continue;
         };
-        // (hash of normalized value, created_at, row): equal values end up adjacent,
-        // earliest first; ties in time go by file order.
-        let mut keys: Vec<(u64, i64, u32)> = Vec::with_capacity(l.n);
+        // (hash of normalized value, row), ordered by (hash, created_at, row): equal
+        // values end up adjacent, earliest first; ties in time go by file order.
+        keyed.clear(l.n);
         for i in 0..l.n {
             let Some(v) = col.str(i) else { continue };
             norm(v, &mut buf);
             if buf.is_empty() || l.created[i] == NULL_I64 {
                 continue;
             }
-            keys.push((hasher.hash_one(buf.as_str()), l.created[i], i as u32));
+            keyed.push(hasher.hash_one(buf.as_str()), i as u32);
         }
-        let keys = super::keyed::sort_keyed(keys);
+        let keys = keyed.sort(l.created);
         let mut prev_buf = String::new();
         for k in 1..keys.len() {
             let (a, b) = (keys[k - 1], keys[k]);
-            if a.0 != b.0 || b.1 - a.1 > window {
+            // Times are read only for equal hashes (random reads, so only for the few).
+            if a.0 != b.0 || l.created[b.1 as usize] - l.created[a.1 as usize] > window {
                 continue;
             }
             // Guard against a hash collision: compare the normalized values.
-            norm(col.str(a.2 as usize).unwrap_or(""), &mut prev_buf);
-            norm(col.str(b.2 as usize).unwrap_or(""), &mut buf);
+            norm(col.str(a.1 as usize).unwrap_or(""), &mut prev_buf);
+            norm(col.str(b.1 as usize).unwrap_or(""), &mut buf);
             if prev_buf == buf {
-                dup[b.2 as usize] = true;
+                dup[b.1 as usize] = true;
             }
         }
     }
