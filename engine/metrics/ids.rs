@@ -50,26 +50,46 @@ impl<'a> IdTable<'a> {
             return t;
         };
         let h = hasher();
-        for i in 0..n {
-            let Some(s) = c.str(i) else { continue };
-            let hash = h.hash_one(s);
-            let tag = hash >> 32;
-            let mut at = hash as usize & t.mask;
-            loop {
-                let slot = t.slots[at];
-                if slot == EMPTY {
-                    t.slots[at] = tag << 32 | i as u64;
-                    t.first[i] = true;
-                    t.distinct += 1;
-                    break;
-                }
-                if slot >> 32 == tag && c.str(slot as u32 as usize) == Some(s) {
-                    break; // a repeated id: the first row stays
-                }
-                at = (at + 1) & t.mask;
+        // Rows go in batches: the batch's ids are hashed and their home slots read first.
+        // Those reads do not depend on each other, so the processor overlaps their cache
+        // misses instead of waiting for one per row (the table is far larger than the
+        // cache at any real scale); the inserts that follow find the lines in the cache.
+        const BATCH: usize = 16;
+        let mut hashes = [0u64; BATCH];
+        for from in (0..n).step_by(BATCH) {
+            let rows = from..(from + BATCH).min(n);
+            let mut touched = 0u64;
+            for (k, i) in rows.clone().enumerate() {
+                hashes[k] = c.str(i).map_or(0, |s| h.hash_one(s));
+                touched ^= t.slots[hashes[k] as usize & t.mask];
+            }
+            std::hint::black_box(touched);
+            for (k, i) in rows.enumerate() {
+                let Some(s) = c.str(i) else { continue };
+                t.insert(s, i, hashes[k], c);
             }
         }
         t
+    }
+
+    /// Put row `i` (id `s`, hash `hash`) in, unless its id is already in.
+    #[inline]
+    fn insert(&mut self, s: &str, i: usize, hash: u64, c: &Column) {
+        let tag = hash >> 32;
+        let mut at = hash as usize & self.mask;
+        loop {
+            let slot = self.slots[at];
+            if slot == EMPTY {
+                self.slots[at] = tag << 32 | i as u64;
+                self.first[i] = true;
+                self.distinct += 1;
+                return;
+            }
+            if slot >> 32 == tag && c.str(slot as u32 as usize) == Some(s) {
+                return; // a repeated id: the first row stays
+            }
+            at = (at + 1) & self.mask;
+        }
     }
 
     /// The first row whose id is `id`.
