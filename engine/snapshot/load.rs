@@ -1,16 +1,20 @@
 //! Reading one table file (CSV in any supported dialect, or JSONL) into typed columns.
-//! The file is streamed in batches of records that are parsed in parallel into column
-//! shards and appended in order: the table's text is never held whole beside its columns.
+//! A CSV file is cut into chunks (`chunks.rs`) that are split into records and typed into
+//! column shards on every core, a round of chunks at a time; the shards are appended in file
+//! order. The table's text is never held whole beside its columns.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use encoding_rs_io::DecodeReaderBytesBuilder;
+use rayon::prelude::*;
 
+use super::chunks::{self, ChunkEnd, ChunkError, ChunkReader, PlanError, Source};
 use super::column::{Column, ColumnData, NULL_DATE, NULL_I64};
 use super::dialect::{self, Dialect, Encoding};
+use super::records::{Cells, MAX_RECORD_BYTES};
 use super::spec::{ColType, ColumnSpec, TableName};
 use super::table::{SourceFormat, Table};
 use super::time::LocalClock;
@@ -19,36 +23,11 @@ use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Location};
 
 /// Most cell errors reported for one table before giving up on it.
 const MAX_CELL_ERRORS: usize = 20;
-/// Records read per batch, and parsed per shard (the unit of parallel work).
-const BATCH_ROWS: usize = 16 * 1024;
+/// Chunks split in parallel before their shards are appended: enough to keep every core
+/// busy, few enough that the shards stay small beside the table.
+const ROUND: usize = 8;
+/// Rows a shard makes room for at first (it grows, and is reused round to round).
 const SHARD_ROWS: usize = 8 * 1024;
-
-/// A batch of raw records with their source lines; allocations are reused batch to batch.
-#[derive(Default)]
-struct Batch {
-    records: Vec<csv::ByteRecord>,
-    lines: Vec<u32>,
-    len: usize,
-}
-
-impl Batch {
-    /// Read up to `BATCH_ROWS` records; `len` is 0 at the end of the file.
-    fn fill<R: Read>(&mut self, reader: &mut csv::Reader<R>) -> Result<(), csv::Error> {
-        self.len = 0;
-        while self.len < BATCH_ROWS {
-            if self.records.len() == self.len {
-                self.records.push(csv::ByteRecord::new());
-                self.lines.push(0);
-            }
-            if !reader.read_byte_record(&mut self.records[self.len])? {
-                break;
-            }
-            self.lines[self.len] = self.records[self.len].position().map_or(0, |p| p.line()) as u32;
-            self.len += 1;
-        }
-        Ok(())
-    }
-}
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadOptions {
@@ -75,6 +54,10 @@ struct Builder<'a> {
     specs: Vec<Option<&'static ColumnSpec>>,
     lines: Vec<u32>,
     errors: Vec<Diagnostic>,
+    /// An error that ends the table (a ragged row): no later row of the chunk is read.
+    fatal: Option<Diagnostic>,
+    /// "comma", "semicolon" or "tab", for the ragged-row help.
+    delimiter_name: &'static str,
     nulled: BTreeMap<String, usize>,
 }
 
@@ -87,6 +70,8 @@ impl<'a> Builder<'a> {
             specs: Vec::new(),
             lines: Vec::new(),
             errors: Vec::new(),
+            fatal: None,
+            delimiter_name: "comma",
             nulled: BTreeMap::new(),
         }
     }
@@ -103,77 +88,91 @@ impl<'a> Builder<'a> {
         let mut shard = Builder::new(self.src, self.opts);
         shard.columns = self.columns.iter().map(|c| c.empty_like(rows)).collect();
         shard.specs = self.specs.clone();
+        shard.delimiter_name = self.delimiter_name;
         shard.lines.reserve(rows);
         shard
     }
 
-    /// Append a shard's rows (shards are merged in file order).
-    fn merge(&mut self, shard: &Builder<'a>) {
+    /// Append a shard's rows (shards are merged in file order). A shard counts lines from
+    /// its chunk's start; `first_line` is the file line its chunk starts at.
+    fn merge(&mut self, shard: &Builder<'a>, first_line: u32) -> Result<(), Diagnostics> {
         for (col, part) in self.columns.iter_mut().zip(&shard.columns) {
             col.append(part);
         }
-        self.lines.extend_from_slice(&shard.lines);
+        self.lines
+            .extend(shard.lines.iter().map(|&l| l + first_line));
+        let at_line = |d: &Diagnostic| {
+            let mut d = d.clone();
+            if let Some(line) = d.location.as_mut().and_then(|l| l.line.as_mut()) {
+                *line += first_line as u64;
+            }
+            d
+        };
         let room = MAX_CELL_ERRORS.saturating_sub(self.errors.len());
-        self.errors.extend(shard.errors.iter().take(room).cloned());
+        self.errors
+            .extend(shard.errors.iter().take(room).map(at_line));
         for (name, n) in &shard.nulled {
             *self.nulled.entry(name.clone()).or_default() += n;
         }
+        match &shard.fatal {
+            Some(d) => Err(at_line(d).into()),
+            None => Ok(()),
+        }
     }
 
-    /// Empty a shard for the next batch, keeping its allocations: fresh shards per batch
+    /// Empty a shard for the next chunk, keeping its allocations: fresh shards per chunk
     /// cost a page fault per new page and a malloc per column.
     fn clear(&mut self) {
         self.columns.iter_mut().for_each(Column::clear);
         self.lines.clear();
         self.errors.clear();
+        self.fatal = None;
         self.nulled.clear();
     }
 
-    /// Parse a batch of records into `shards` (reused batch to batch), in parallel; returns
-    /// how many shards hold this batch, in file order.
-    fn parse_batch(&self, batch: &Batch, shards: &mut Vec<Builder<'a>>) -> usize {
-        use rayon::prelude::*;
-        let records = &batch.records[..batch.len];
-        let lines = &batch.lines[..batch.len];
-        let n = records.len().div_ceil(SHARD_ROWS);
-        while shards.len() < n {
-            shards.push(self.shard(SHARD_ROWS));
+    /// Type one record into the columns. `line` is the record's line (in a shard: counted
+    /// from its chunk's start).
+    fn parse_record(&mut self, record: &Cells, line: u32) {
+        if self.fatal.is_some() {
+            return;
         }
-        records
-            .par_chunks(SHARD_ROWS)
-            .zip(lines.par_chunks(SHARD_ROWS))
-            .zip(shards[..n].par_iter_mut())
-            .for_each(|((records, lines), shard)| {
-                shard.clear();
-                for (record, &line) in records.iter().zip(lines) {
-                    shard.parse_record(record, line);
-                }
-            });
-        n
-    }
-
-    fn parse_record(&mut self, record: &csv::ByteRecord, line: u32) {
-        // A blank line at the end of a file is not a row.
-        if record.len() == 1 && record[0].is_empty() && self.columns.len() > 1 {
+        if record.len() != self.columns.len() {
+            // A line holding only an empty quoted cell is not a row.
+            if record.len() == 1 && record.get(0).is_empty() {
+                return;
+            }
+            self.fatal = Some(
+                Diagnostic::new(
+                    "E-CSV-RAGGED",
+                    format!(
+                        "this row has {} cells but the header has {}",
+                        record.len(),
+                        self.columns.len()
+                    ),
+                )
+                .at(Location::at(&self.src.path, line as u64, 1))
+                .help(format!(
+                    "the file is read as {}-separated; quote cells that contain the delimiter, or fix the row",
+                    self.delimiter_name
+                )),
+            );
             return;
         }
         // Validate the record's bytes once (SIMD: most exports are Cyrillic, where the
-        // standard library's check is slow); its fields are then slices of one checked &str
-        // (a field boundary is a delimiter position, so always a character boundary). A NUL
+        // standard library's check is slow); its cells are then slices of one checked &str
+        // (a cell boundary is a delimiter position, so always a character boundary). A NUL
         // byte is looked for once per record too; records with one take the per-cell path,
         // which names the cell.
-        let bytes = record.as_slice();
+        let bytes = record.bytes();
         if let (Ok(whole), None) = (simdutf8::basic::from_utf8(bytes), memchr::memchr(0, bytes)) {
-            let base = whole.as_ptr() as usize;
-            for (c, cell) in record.iter().enumerate() {
-                let start = cell.as_ptr() as usize - base;
-                self.push_clean(c, &whole[start..start + cell.len()], line);
+            for (c, &(a, b)) in record.ranges().iter().enumerate() {
+                self.push_clean(c, &whole[a..b], line);
             }
             self.lines.push(line);
             return;
         }
-        for (c, cell) in record.iter().enumerate() {
-            match std::str::from_utf8(cell) {
+        for c in 0..record.len() {
+            match std::str::from_utf8(record.get(c)) {
                 Ok(s) => self.push(c, s, line),
                 Err(_) => {
                     push_null(&mut self.columns[c]);
@@ -368,45 +367,18 @@ pub fn load_table(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnos
 }
 
 fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> {
-    let mut file = open(&src.path)?;
-    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut sample = Vec::with_capacity(dialect::SNIFF_BYTES);
-    (&mut file)
-        .take(dialect::SNIFF_BYTES as u64)
-        .read_to_end(&mut sample)
-        .map_err(|e| read_error(&src.path, e))?;
+    let file = open(&src.path)?;
+    let bytes = Source::len(&file);
+    let mut sample = vec![0; (bytes as usize).min(dialect::SNIFF_BYTES)];
+    Source::read_at(&file, &mut sample, 0).map_err(|e| read_error(&src.path, e))?;
     let dialect = dialect::detect(&sample, src.encoding, src.delimiter);
-    let mut file = LineGuard::new(open(&src.path)?);
-    let decoded: Box<dyn Read + Send> = match dialect.encoding {
-        // UTF-8 is read as is (cells are checked one by one, so a bad byte gets its line);
-        // only the byte-order mark is skipped.
-        Encoding::Utf8 => {
-            if dialect.bom {
-                let mut bom = [0u8; 3];
-                file.read_exact(&mut bom)
-                    .map_err(|e| read_error(&src.path, e))?;
-            }
-            Box::new(file)
-        }
-        Encoding::Windows1251 => Box::new(
-            DecodeReaderBytesBuilder::new()
-                .encoding(Some(encoding_rs::WINDOWS_1251))
-                .bom_sniffing(false)
-                .build(file),
-        ),
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(dialect.delimiter)
-        .has_headers(true)
-        .flexible(false)
-        .buffer_capacity(256 * 1024)
-        .from_reader(BufReader::with_capacity(256 * 1024, decoded));
 
     let mut b = Builder::new(src, opts);
-    let headers = reader
-        .byte_headers()
-        .map_err(|e| csv_error(&e, &src.path, &dialect))?
-        .clone();
+    b.delimiter_name = dialect.delimiter_name();
+    let mut reader = ChunkReader::new(dialect.delimiter, dialect.encoding);
+    let (headers, head) = reader
+        .header(&file, if dialect.bom { 3 } else { 0 })
+        .map_err(|e| chunk_error(e, &src.path, 1))?;
     if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
         return Err(
             Diagnostic::new("E-TABLE-EMPTY", "the file has no header row")
@@ -441,29 +413,108 @@ fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
     }
     b.check_required_columns()?;
 
-    // Records are read in batches; while one batch is parsed into columns (split across
-    // the cores), the next is read. Only two batches of text are ever held.
-    let mut batch = Batch::default();
-    let mut next = Batch::default();
-    let mut shards = Vec::new();
-    batch
-        .fill(&mut reader)
-        .map_err(|e| csv_error(&e, &src.path, &dialect))?;
-    while batch.len > 0 {
-        let (n, read) = rayon::join(
-            || b.parse_batch(&batch, &mut shards),
-            || next.fill(&mut reader),
-        );
-        for shard in &shards[..n] {
-            b.merge(shard);
-        }
-        read.map_err(|e| csv_error(&e, &src.path, &dialect))?;
-        if b.too_many_errors() {
-            break;
-        }
-        std::mem::swap(&mut batch, &mut next);
-    }
+    let cuts = chunks::plan(&file, head.next).map_err(|e| match e {
+        PlanError::LongLine(long) => match lines_before(&file, long.offset) {
+            Ok(n) => too_long(&src.path, n + 1),
+            Err(e) => read_error(&src.path, e),
+        },
+        PlanError::Io(e) => read_error(&src.path, e),
+    })?;
+    b.read_chunks(&file, &dialect, &cuts, head)?;
     b.finish(SourceFormat::Csv(dialect), bytes)
+}
+
+impl<'a> Builder<'a> {
+    /// Split and type the chunks between `cuts`, a round at a time: the chunks of a round
+    /// in parallel, each into its own shard, then the shards appended in file order. A
+    /// chunk is taken only if it starts where the records before it ended (see chunks.rs);
+    /// one that started inside a quoted cell is split again from the true record start.
+    fn read_chunks(
+        &mut self,
+        file: &File,
+        dialect: &Dialect,
+        cuts: &[u64],
+        head: ChunkEnd,
+    ) -> Result<(), Diagnostics> {
+        let spans: Vec<(u64, u64)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+        // Readers keep their buffers from chunk to chunk; one per thread at most.
+        let readers = Mutex::new(Vec::new());
+        let split = |shard: &mut Builder<'a>, start: u64, end: u64| {
+            let taken = readers.lock().expect("reader pool").pop();
+            let mut reader =
+                taken.unwrap_or_else(|| ChunkReader::new(dialect.delimiter, dialect.encoding));
+            shard.clear();
+            let r = reader.split_chunk(file, start, end, &mut |cells, newlines| {
+                shard.parse_record(cells, newlines as u32)
+            });
+            readers.lock().expect("reader pool").push(reader);
+            r
+        };
+        let mut shards: Vec<Builder<'a>> = Vec::new();
+        // Where the next record starts, and the line ends before it.
+        let (mut at, mut lines) = (head.next, head.newlines);
+        for round in spans.chunks(ROUND) {
+            while shards.len() < round.len() {
+                shards.push(self.shard(SHARD_ROWS));
+            }
+            let start = at;
+            let ends: Vec<Option<Result<ChunkEnd, ChunkError>>> = round
+                .par_iter()
+                .zip(shards.par_iter_mut())
+                .map(|(&(s, e), shard)| (e > start).then(|| split(shard, s, e)))
+                .collect();
+            for ((&(s, e), end), shard) in round.iter().zip(ends).zip(shards.iter_mut()) {
+                if e <= at {
+                    // Inside a record the chunk before finished.
+                    continue;
+                }
+                let end = match end {
+                    Some(end) if s == at => end,
+                    _ => split(shard, at, e),
+                };
+                let first_line = lines as u32 + 1;
+                let end = end.map_err(|err| chunk_error(err, &self.src.path, first_line))?;
+                self.merge(shard, first_line)?;
+                at = end.next;
+                lines += end.newlines;
+                if self.too_many_errors() {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Line ends in the first `offset` bytes of `file` (to name the line of an error found
+/// while planning chunks).
+fn lines_before(file: &File, offset: u64) -> std::io::Result<u64> {
+    let mut window = vec![0u8; 1 << 20];
+    let (mut at, mut n) = (0, 0);
+    while at < offset {
+        let len = (offset - at).min(window.len() as u64) as usize;
+        Source::read_at(file, &mut window[..len], at)?;
+        n += memchr::memchr_iter(b'\n', &window[..len]).count() as u64;
+        at += len as u64;
+    }
+    Ok(n)
+}
+
+fn chunk_error(e: ChunkError, path: &Path, first_line: u32) -> Diagnostics {
+    match e {
+        ChunkError::TooLong { newlines } => too_long(path, first_line as u64 + newlines),
+        ChunkError::Io(e) => read_error(path, e),
+    }
+}
+
+fn too_long(path: &Path, line: u64) -> Diagnostics {
+    Diagnostic::new(
+        "E-LINE-TOO-LONG",
+        format!("a record longer than {} MiB", MAX_RECORD_BYTES >> 20),
+    )
+    .at(Location::at(path, line, 1))
+    .help("the file is not a table export, or a quote is never closed; check it in a text editor")
+    .into()
 }
 
 fn read_error(path: &Path, e: std::io::Error) -> Diagnostics {
@@ -479,31 +530,6 @@ fn utf8_error(path: &Path, line: u32, c: usize) -> Diagnostic {
     Diagnostic::new("E-ENCODING", "invalid UTF-8 in a UTF-8 file")
         .at(Location::at(path, line as u64, c as u64 + 1))
         .help("save the file as UTF-8, or set `tables.NAME.encoding: windows-1251` in snapshot.yaml if it is a Windows-1251 export")
-}
-
-fn csv_error(e: &csv::Error, path: &Path, dialect: &Dialect) -> Diagnostics {
-    let line = e.position().map(|p| p.line()).unwrap_or(0);
-    let d = match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-            Diagnostic::new("E-CSV-RAGGED", format!("this row has {len} cells but the header has {expected_len}")).help(
-                format!(
-                    "the file is read as {}-separated; quote cells that contain the delimiter, or fix the row",
-                    dialect.delimiter_name()
-                ),
-            )
-        }
-        csv::ErrorKind::Io(io) => match LineTooLong::from_io(io) {
-            Some(long) => return long.diagnostic(path).into(),
-            None => Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {io}")),
-        },
-        _ => Diagnostic::new("E-CSV", format!("malformed CSV: {e}")),
-    };
-    let d = if line > 0 {
-        d.at(Location::at(path, line, 1))
-    } else {
-        d.in_file(path)
-    };
-    d.into()
 }
 
 fn load_jsonl(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> {
@@ -580,9 +606,8 @@ fn load_jsonl(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics
     b.finish(SourceFormat::Jsonl, bytes)
 }
 
-/// Longest line accepted in a table file. Real exports have lines of a few KiB; a longer one is
-/// a broken or hostile file, and reading it whole would take memory without bound.
-pub const MAX_LINE_BYTES: usize = 8 * 1024 * 1024;
+/// Longest line accepted in a JSONL table (the same bound as a CSV record).
+const MAX_LINE_BYTES: usize = MAX_RECORD_BYTES;
 
 /// A reader that fails once a line grows past `MAX_LINE_BYTES`, so the CSV and JSONL readers
 /// never buffer an unbounded record.

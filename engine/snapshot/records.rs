@@ -1,0 +1,232 @@
+//! Splitting CSV text into records, one chunk of a file at a time, so that every core can
+//! split its own part of a big table.
+//!
+//! A line without a quote character (most lines of an export) is cut at the delimiter
+//! directly. A line with one is handed to `csv_core`, the csv crate's parser, from the start
+//! of its record: quoting, doubled quotes and quoted line breaks follow the csv crate
+//! exactly, and for unquoted lines the two agree by construction (`tests` checks both on
+//! random text). Blank lines are skipped and `\r`, `\n` and `\r\n` end a record, as in the
+//! csv crate.
+//!
+//! A chunk must start at a record start. Its end may fall inside a quoted cell that spans
+//! lines: `Splitter::split` then stops at that record and says so (`Split::Open`), and the
+//! caller reads further and finishes it with `Splitter::one`.
+
+use csv_core::ReadRecordResult;
+
+/// Longest record accepted. Real exports have records of a few KiB; a longer one is a broken
+/// or hostile file (or a quote that is never closed), and reading it would take memory
+/// without bound.
+pub const MAX_RECORD_BYTES: usize = 8 * 1024 * 1024;
+
+/// One record: its cells are `bytes[start..end]` for each range.
+pub struct Cells<'a> {
+    bytes: &'a [u8],
+    ranges: &'a [(usize, usize)],
+}
+
+impl<'a> Cells<'a> {
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+    /// The bytes all cells are slices of (validate these once instead of cell by cell).
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+    /// Cell ranges within `bytes()`.
+    pub fn ranges(&self) -> &'a [(usize, usize)] {
+        self.ranges
+    }
+    pub fn get(&self, i: usize) -> &'a [u8] {
+        let (a, b) = self.ranges[i];
+        &self.bytes[a..b]
+    }
+}
+
+/// How splitting a chunk ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Split {
+    /// Every record of the chunk was emitted; `newlines` is the count of `\n` in it.
+    Done { newlines: u64 },
+    /// The record starting at byte `start` is still inside a quoted cell at the end of the
+    /// chunk; `newlines` is the count of `\n` before it. Nothing of it was emitted.
+    Open { start: usize, newlines: u64 },
+    /// The record starting after `newlines` line ends is longer than `MAX_RECORD_BYTES`.
+    TooLong { newlines: u64 },
+}
+
+pub struct Splitter {
+    delimiter: u8,
+    csv: csv_core::Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    ranges: Vec<(usize, usize)>,
+}
+
+impl Splitter {
+    pub fn new(delimiter: u8) -> Self {
+        Splitter {
+            delimiter,
+            csv: reader(delimiter),
+            out: vec![0; 1024],
+            ends: vec![0; 64],
+            ranges: Vec::with_capacity(64),
+        }
+    }
+
+    /// Split `buf` (which starts at a record start) into records, calling
+    /// `emit(cells, newlines before the record)`. `eof`: `buf` runs to the end of the file,
+    /// so a record without a final line end is complete.
+    pub fn split(
+        &mut self,
+        buf: &[u8],
+        eof: bool,
+        emit: &mut impl FnMut(&Cells, u64),
+    ) -> Split {
+        let mut pos = 0;
+        let mut newlines = 0u64;
+        loop {
+            // Line ends between records, and blank lines, are skipped.
+            while pos < buf.len() && matches!(buf[pos], b'\n' | b'\r') {
+                newlines += (buf[pos] == b'\n') as u64;
+                pos += 1;
+            }
+            if pos == buf.len() {
+                return Split::Done { newlines };
+            }
+            let rest = &buf[pos..];
+            let stop = memchr::memchr3(b'\n', b'\r', b'"', rest);
+            let line_len = match stop {
+                Some(i) if rest[i] != b'"' => i,
+                None if eof => rest.len(),
+                _ => {
+                    // A quote in the line (or an unterminated last line of a chunk that
+                    // may continue): the csv crate's parser reads the record.
+                    match self.quoted(rest, eof) {
+                        Some(n) if n > MAX_RECORD_BYTES => return Split::TooLong { newlines },
+                        Some(n) => {
+                            let cells = Cells {
+                                bytes: &self.out,
+                                ranges: &self.ranges,
+                            };
+                            emit(&cells, newlines);
+                            newlines += memchr::memchr_iter(b'\n', &rest[..n]).count() as u64;
+                            pos += n;
+                            continue;
+                        }
+                        None if rest.len() > MAX_RECORD_BYTES => {
+                            return Split::TooLong { newlines }
+                        }
+                        None => {
+                            return Split::Open {
+                                start: pos,
+                                newlines,
+                            }
+                        }
+                    }
+                }
+            };
+            if line_len > MAX_RECORD_BYTES {
+                return Split::TooLong { newlines };
+            }
+            let line = &rest[..line_len];
+            self.ranges.clear();
+            let mut start = 0;
+            for d in memchr::memchr_iter(self.delimiter, line) {
+                self.ranges.push((start, d));
+                start = d + 1;
+            }
+            self.ranges.push((start, line.len()));
+            emit(
+                &Cells {
+                    bytes: line,
+                    ranges: &self.ranges,
+                },
+                newlines,
+            );
+            pos += line_len;
+        }
+    }
+
+    /// Split the one record at the start of `buf` (after any line ends), calling
+    /// `emit(cells, newlines)`: the header, or the record `split` left open
+    /// (`Split::Open`), with `buf` holding more of the file. Returns the bytes it took once
+    /// the record is complete, `None` when `buf` ends before it does (and `eof` is false).
+    pub fn one(
+        &mut self,
+        buf: &[u8],
+        eof: bool,
+        newlines: u64,
+        emit: &mut impl FnMut(&Cells, u64),
+    ) -> Option<usize> {
+        let skip = buf
+            .iter()
+            .position(|b| !matches!(b, b'\n' | b'\r'))
+            .unwrap_or(buf.len());
+        let n = self.quoted(&buf[skip..], eof)?;
+        let cells = Cells {
+            bytes: &self.out,
+            ranges: &self.ranges,
+        };
+        emit(&cells, newlines);
+        Some(skip + n)
+    }
+
+    /// Parse one record at the start of `input` with csv_core into `out`/`ranges`; returns
+    /// the bytes it took, or `None` if `input` ends first (and `eof` is false). The parser
+    /// is left at a record start either way.
+    fn quoted(&mut self, input: &[u8], eof: bool) -> Option<usize> {
+        let (mut nin, mut nout, mut nend) = (0, 0, 0);
+        loop {
+            let rest = &input[nin..];
+            if rest.is_empty() && !eof {
+                // Drop the partial record: the caller retries from its start with more.
+                self.csv = reader(self.delimiter);
+                return None;
+            }
+            // At the end of the file an empty input tells csv_core to close the record.
+            let (res, i, o, e) =
+                self.csv
+                    .read_record(rest, &mut self.out[nout..], &mut self.ends[nend..]);
+            nin += i;
+            nout += o;
+            nend += e;
+            match res {
+                ReadRecordResult::Record => break,
+                ReadRecordResult::OutputFull => {
+                    let len = self.out.len() * 2;
+                    self.out.resize(len, 0);
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    let len = self.ends.len() * 2;
+                    self.ends.resize(len, 0);
+                }
+                ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::End => {
+                    self.csv = reader(self.delimiter);
+                    return None;
+                }
+            }
+        }
+        self.ranges.clear();
+        let mut start = 0;
+        for &end in &self.ends[..nend] {
+            self.ranges.push((start, end));
+            start = end;
+        }
+        Some(nin)
+    }
+}
+
+/// A csv_core parser at a record start. csv_core strips a byte-order mark from the first
+/// input it sees; the file's own mark is skipped by the caller, so a first record is read
+/// here to keep one at the start of a cell.
+fn reader(delimiter: u8) -> csv_core::Reader {
+    let mut csv = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    let (mut out, mut ends) = ([0u8; 4], [0usize; 4]);
+    csv.read_record(b"x\n", &mut out, &mut ends);
+    csv
+}
