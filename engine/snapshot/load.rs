@@ -320,14 +320,18 @@ fn push_cell(
     }
     match &mut col.data {
         ColumnData::Str(c) => c.push(s),
-        ColumnData::Cat(c) => {
-            if let Some(values) = spec.and_then(|s| s.values) {
-                if !values.contains(&s) {
-                    return Err("not an allowed value".into());
+        ColumnData::Cat(c) => match c.find(s) {
+            Some(code) => c.codes.push(code),
+            None => {
+                // Only a value new to the column is checked against the vocabulary.
+                if let Some(values) = spec.and_then(|s| s.values) {
+                    if !values.contains(&s) {
+                        return Err("not an allowed value".into());
+                    }
                 }
+                c.push(s)
             }
-            c.push(s)
-        }
+        },
         ColumnData::Time(v) => v.push(value::parse_timestamp(s, clock)?),
         ColumnData::Date(v) => v.push(value::parse_date(s)?),
         ColumnData::Money(v) => v.push(value::parse_money(s)?),

@@ -133,13 +133,7 @@ impl Splitter {
                 return Split::TooLong { newlines };
             }
             let line = &rest[..line_len];
-            self.ranges.clear();
-            let mut start = 0;
-            for d in memchr::memchr_iter(self.delimiter, line) {
-                self.ranges.push((start, d));
-                start = d + 1;
-            }
-            self.ranges.push((start, line.len()));
+            cut_at(line, self.delimiter, &mut self.ranges);
             emit(
                 &Cells {
                     bytes: line,
@@ -219,6 +213,38 @@ impl Splitter {
         }
         Some(nin)
     }
+}
+
+/// The ranges of the cells of a line without quotes: the line cut at every `delimiter`.
+/// Cells are short (a dozen bytes), so instead of one search per cell the line is scanned
+/// eight bytes at a time for delimiter bytes (a word-wide compare, no unsafe SIMD).
+fn cut_at(line: &[u8], delimiter: u8, ranges: &mut Vec<(usize, usize)>) {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let pattern = u64::from_ne_bytes([delimiter; 8]);
+    ranges.clear();
+    let mut start = 0;
+    let mut words = line.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let v = u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ pattern;
+        // The high bit of each byte of `hits` is set where `v` has a zero byte (exact: no
+        // carries between bytes).
+        let mut hits = !(((v & LOW) + LOW) | v | LOW);
+        while hits != 0 {
+            let d = at + (hits.trailing_zeros() / 8) as usize;
+            ranges.push((start, d));
+            start = d + 1;
+            hits &= hits - 1;
+        }
+        at += 8;
+    }
+    for (i, &b) in words.remainder().iter().enumerate() {
+        if b == delimiter {
+            ranges.push((start, at + i));
+            start = at + i + 1;
+        }
+    }
+    ranges.push((start, line.len()));
 }
 
 /// A csv_core parser at a record start. csv_core strips a byte-order mark from the first
