@@ -135,7 +135,7 @@ impl<'a> IdIndex<'a> {
         match self.ids {
             Some(ids) if self.sorted => {
                 let row = partition_point(ids, 0, ids.len(), key);
-                (ids.str(row) == Some(key)).then_some(row as u32)
+                (row < ids.len() && ids.str(row) == Some(key)).then_some(row as u32)
             }
             _ => self.first.get(key).copied(),
         }
