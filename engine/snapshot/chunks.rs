@@ -86,12 +86,17 @@ pub struct LongLine {
     pub offset: u64,
 }
 
-/// Chunk starts from `start` (the first record) to the end of the file, the end included.
-pub fn plan(src: &(impl Source + ?Sized), start: u64) -> Result<Vec<u64>, PlanError> {
+/// Chunk starts from `start` (the first record) to the end of the file, the end included;
+/// a cut after the first line end past every `chunk_bytes` (`CHUNK_BYTES`; tests use less).
+pub fn plan(
+    src: &(impl Source + ?Sized),
+    start: u64,
+    chunk_bytes: u64,
+) -> Result<Vec<u64>, PlanError> {
     let len = src.len();
     let mut cuts = vec![start];
     let mut window = vec![0u8; WINDOW];
-    let mut at = start + CHUNK_BYTES;
+    let mut at = start + chunk_bytes;
     'cuts: while at < len {
         let mut from = at;
         loop {
@@ -109,7 +114,7 @@ pub fn plan(src: &(impl Source + ?Sized), start: u64) -> Result<Vec<u64>, PlanEr
                     break 'cuts;
                 }
                 cuts.push(cut);
-                at = cut + CHUNK_BYTES;
+                at = cut + chunk_bytes;
                 break;
             }
             from += n as u64;

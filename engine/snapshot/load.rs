@@ -94,8 +94,9 @@ impl<'a> Builder<'a> {
     }
 
     /// Append a shard's rows (shards are merged in file order). A shard counts lines from
-    /// its chunk's start; `first_line` is the file line its chunk starts at.
-    fn merge(&mut self, shard: &Builder<'a>, first_line: u32) -> Result<(), Diagnostics> {
+    /// its chunk's start; `first_line` is the file line its chunk starts at. Returns false
+    /// when the shard ended in an error that ends the table (it joins `errors`).
+    fn merge(&mut self, shard: &Builder<'a>, first_line: u32) -> bool {
         for (col, part) in self.columns.iter_mut().zip(&shard.columns) {
             col.append(part);
         }
@@ -115,8 +116,11 @@ impl<'a> Builder<'a> {
             *self.nulled.entry(name.clone()).or_default() += n;
         }
         match &shard.fatal {
-            Some(d) => Err(at_line(d).into()),
-            None => Ok(()),
+            Some(d) => {
+                self.errors.push(at_line(d));
+                false
+            }
+            None => true,
         }
     }
 
@@ -371,6 +375,16 @@ pub fn load_table(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnos
 }
 
 fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> {
+    load_csv_in_chunks(src, opts, chunks::CHUNK_BYTES)
+}
+
+/// `load_csv` with chunks of about `chunk_bytes` (tests cut tiny chunks to put cuts inside
+/// quoted cells).
+fn load_csv_in_chunks(
+    src: &TableSource,
+    opts: LoadOptions,
+    chunk_bytes: u64,
+) -> Result<Table, Diagnostics> {
     let file = open(&src.path)?;
     let bytes = Source::len(&file);
     let mut sample = vec![0; (bytes as usize).min(dialect::SNIFF_BYTES)];
@@ -417,7 +431,7 @@ fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
     }
     b.check_required_columns()?;
 
-    let cuts = chunks::plan(&file, head.next).map_err(|e| match e {
+    let cuts = chunks::plan(&file, head.next, chunk_bytes).map_err(|e| match e {
         PlanError::LongLine(long) => match lines_before(&file, long.offset) {
             Ok(n) => too_long(&src.path, n + 1),
             Err(e) => read_error(&src.path, e),
@@ -478,12 +492,11 @@ impl<'a> Builder<'a> {
                 };
                 let first_line = lines as u32 + 1;
                 let end = end.map_err(|err| chunk_error(err, &self.src.path, first_line))?;
-                self.merge(shard, first_line)?;
-                at = end.next;
-                lines += end.newlines;
-                if self.too_many_errors() {
+                if !self.merge(shard, first_line) || self.too_many_errors() {
                     return Ok(());
                 }
+                at = end.next;
+                lines += end.newlines;
             }
         }
         Ok(())
@@ -680,5 +693,147 @@ impl LineTooLong {
         Diagnostic::new("E-LINE-TOO-LONG", format!("a line longer than {} MiB", MAX_LINE_BYTES >> 20))
             .at(Location::at(path, self.line, 1))
             .help("the file is not a table export (or a quote is never closed); check it in a text editor")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Load `text` as stage_changes.csv; errors are shown without the temporary folder.
+    fn load(text: &[u8], chunk_bytes: u64) -> Result<Table, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stage_changes.csv");
+        std::fs::write(&path, text).unwrap();
+        let clock = LocalClock::new(jiff::tz::TimeZone::UTC);
+        let src = TableSource {
+            table: TableName::StageChanges,
+            path,
+            jsonl: false,
+            encoding: None,
+            delimiter: None,
+            clock: &clock,
+        };
+        load_csv_in_chunks(&src, LoadOptions::default(), chunk_bytes)
+            .map_err(|e| e.to_string().replace(&format!("{}/", dir.path().display()), ""))
+    }
+
+    fn cells(t: &Table, name: &str) -> Vec<Option<String>> {
+        let c = t.column(name).unwrap();
+        (0..t.rows).map(|i| c.str(i).map(str::to_string)).collect()
+    }
+
+    /// Rows written by the csv crate (quoting cells with line breaks, quotes, delimiters),
+    /// with `\n` or `\r\n` line ends and blank lines between some rows.
+    fn write(rows: &[(String, String)], crlf: bool, blank_every: usize) -> Vec<u8> {
+        let record = |cells: &[&str]| {
+            let mut w = csv::WriterBuilder::new()
+                .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+                .from_writer(Vec::new());
+            w.write_record(cells).unwrap();
+            w.into_inner().unwrap()
+        };
+        let mut out = record(&["deal_id", "to_stage", "changed_at", "note", "extra"]);
+        for (i, (note, extra)) in rows.iter().enumerate() {
+            out.extend(record(&[&format!("D{i}"), "won", "2026-03-01T09:15:00+03:00", note, extra]));
+            if blank_every > 0 && i % blank_every == 0 {
+                out.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn chunks_cut_inside_quoted_cells_give_the_rows_of_the_file() {
+        let rows: Vec<(String, String)> = (0..50)
+            .map(|i| (format!("line {i}\nnext \"quoted\", more"), "x".repeat(i % 7)))
+            .collect();
+        let text = write(&rows, false, 3);
+        let whole = load(&text, chunks::CHUNK_BYTES).unwrap();
+        for chunk in [1, 2, 5, 16, 40, 100] {
+            let t = load(&text, chunk).unwrap();
+            assert_eq!(t.rows, 50, "chunk {chunk}");
+            assert_eq!(cells(&t, "note"), cells(&whole, "note"), "chunk {chunk}");
+            assert_eq!(t.lines, whole.lines, "chunk {chunk}");
+        }
+        // Each row's line is where it starts in the file: 1 header line, rows of 2 lines,
+        // a blank line after every third row.
+        assert_eq!(&whole.lines[..4], &[2, 5, 7, 9]);
+        assert_eq!(cells(&whole, "note")[0].as_deref(), Some("line 0\nnext \"quoted\", more"));
+    }
+
+    #[test]
+    fn errors_name_the_line_in_any_chunk() {
+        let mut text = b"deal_id,to_stage,changed_at\n".to_vec();
+        for i in 0..40 {
+            text.extend(format!("D{i},\"won\nx\",2026-03-01T09:15:00Z\n").as_bytes());
+        }
+        text.extend(b"D40,won,not a time\n");
+        for chunk in [3, 10, chunks::CHUNK_BYTES] {
+            let err = load(&text, chunk).unwrap_err();
+            assert!(err.starts_with("stage_changes.csv:82:3: error[E-CELL]"), "{chunk}: {err}");
+        }
+        // A ragged row ends the table; the broken cells before it are reported with it.
+        text.extend(b"D41,won\n");
+        for chunk in [3, 10, chunks::CHUNK_BYTES] {
+            let err = load(&text, chunk).unwrap_err();
+            assert!(err.starts_with("stage_changes.csv:82:3: error[E-CELL]"), "{chunk}: {err}");
+            assert!(err.contains("\nstage_changes.csv:83:1: error[E-CSV-RAGGED]"), "{chunk}: {err}");
+        }
+        let mut ragged = b"deal_id,to_stage,changed_at\n".to_vec();
+        for i in 0..40 {
+            ragged.extend(format!("D{i},\"won\nx\",2026-03-01T09:15:00Z\n").as_bytes());
+        }
+        ragged.extend(b"D41,won\n");
+        for chunk in [3, 10, chunks::CHUNK_BYTES] {
+            let err = load(&ragged, chunk).unwrap_err();
+            assert!(
+                err.contains("stage_changes.csv:82:1: error[E-CSV-RAGGED]: this row has 2 cells"),
+                "{chunk}: {err}"
+            );
+        }
+    }
+
+    proptest! {
+        /// Whatever the cells hold and wherever the cuts fall, the table is the one written.
+        #[test]
+        fn any_chunk_size_reads_back_what_was_written(
+            rows in proptest::collection::vec(
+                ("[a\"\n\r,; é]{0,12}", "[a\",\n]{0,5}"), 1..30),
+            crlf in any::<bool>(),
+            blank_every in 0usize..4,
+            chunk in 1u64..64,
+        ) {
+            let text = write(&rows, crlf, blank_every);
+            let t = load(&text, chunk).unwrap();
+            let written: Vec<Option<String>> = rows
+                .iter()
+                .map(|(n, _)| (!n.is_empty()).then(|| n.clone()))
+                .collect();
+            prop_assert_eq!(cells(&t, "note"), written);
+            let whole = load(&text, chunks::CHUNK_BYTES).unwrap();
+            prop_assert_eq!(t.lines, whole.lines);
+        }
+
+        /// Any text, broken quoting included: tiny chunks read what one chunk reads.
+        #[test]
+        fn any_text_reads_the_same_in_tiny_chunks(
+            body in proptest::collection::vec(
+                prop_oneof![Just(b'a'), Just(b','), Just(b'"'), Just(b'\n'), Just(b'\r')],
+                0..120,
+            ),
+            chunk in 1u64..32,
+        ) {
+            let mut text = b"deal_id,to_stage,changed_at,note\n".to_vec();
+            text.extend(&body);
+            let small = load(&text, chunk).map(|t| (cells(&t, "note"), t.lines));
+            let whole = load(&text, chunks::CHUNK_BYTES).map(|t| (cells(&t, "note"), t.lines));
+            match (small, whole) {
+                (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+                (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                (a, b) => prop_assert!(false, "{:?} vs {:?}", a.is_ok(), b.is_ok()),
+            }
+        }
     }
 }

@@ -255,3 +255,103 @@ fn reader(delimiter: u8) -> csv_core::Reader {
     csv.read_record(b"x\n", &mut out, &mut ends);
     csv
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn split_all(text: &[u8], delimiter: u8) -> Vec<(Vec<Vec<u8>>, u64)> {
+        let mut records = Vec::new();
+        let mut splitter = Splitter::new(delimiter);
+        let end = splitter.split(text, true, &mut |cells: &Cells, newlines| {
+            records.push(((0..cells.len()).map(|i| cells.get(i).to_vec()).collect(), newlines));
+        });
+        assert!(matches!(end, Split::Done { .. }), "{end:?}");
+        records
+    }
+
+    fn csv_crate(text: &[u8], delimiter: u8) -> Vec<Vec<Vec<u8>>> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(text);
+        reader
+            .byte_records()
+            .map(|r| r.expect("reads").iter().map(<[u8]>::to_vec).collect())
+            .collect()
+    }
+
+    #[test]
+    fn lines_with_and_without_quotes() {
+        let text = b"a,b,c\n\n\"x,1\",\"say \"\"hi\"\"\",3\r\nplain,,\n\"two\nlines\",q,r";
+        let records = split_all(text, b',');
+        let cells: Vec<Vec<Vec<u8>>> = records.iter().map(|r| r.0.clone()).collect();
+        assert_eq!(cells, csv_crate(text, b','));
+        // Lines before each record: a blank line is skipped but counted.
+        let lines: Vec<u64> = records.iter().map(|r| r.1).collect();
+        assert_eq!(lines, [0, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_chunk_ending_inside_a_quoted_cell_leaves_the_record_open() {
+        let text = b"a,b\n\"open\nstill open\n";
+        let mut splitter = Splitter::new(b',');
+        let mut seen = 0;
+        let end = splitter.split(text, false, &mut |_: &Cells, _| seen += 1);
+        assert_eq!(seen, 1);
+        assert_eq!(end, Split::Open { start: 4, newlines: 1 });
+        // With the rest of the file, the record completes.
+        let rest = b"\"open\nstill open\nclosed\",x\nnext,y\n";
+        let mut got = Vec::new();
+        let used = splitter.one(rest, false, 1, &mut |c: &Cells, nl| {
+            got.push((c.get(0).to_vec(), c.get(1).to_vec(), nl))
+        });
+        assert_eq!(used, Some(27));
+        assert_eq!(got, [(b"open\nstill open\nclosed".to_vec(), b"x".to_vec(), 1)]);
+    }
+
+    #[test]
+    fn a_record_longer_than_the_limit_is_refused() {
+        let mut text = b"a,b\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', MAX_RECORD_BYTES + 1));
+        text.push(b'\n');
+        let mut splitter = Splitter::new(b',');
+        let end = splitter.split(&text, true, &mut |_: &Cells, _| {});
+        assert_eq!(end, Split::TooLong { newlines: 1 });
+    }
+
+    proptest! {
+        /// Any text at all, well-formed or not (stray quotes, lone `\r`, blank lines):
+        /// the records are the csv crate's.
+        #[test]
+        fn splits_like_the_csv_crate(
+            text in proptest::collection::vec(
+                prop_oneof![
+                    Just(b'a'), Just(b'b'), Just(b','), Just(b';'), Just(b'"'),
+                    Just(b'\n'), Just(b'\r'), Just(b' '), Just(0xd0), Just(0xb6),
+                ],
+                0..200,
+            ),
+            semicolon in any::<bool>(),
+        ) {
+            let delimiter = if semicolon { b';' } else { b',' };
+            let ours: Vec<Vec<Vec<u8>>> =
+                split_all(&text, delimiter).into_iter().map(|r| r.0).collect();
+            prop_assert_eq!(ours, csv_crate(&text, delimiter));
+        }
+
+        /// Lines made of any bytes but quotes and line ends are cut at every delimiter.
+        #[test]
+        fn cuts_at_every_delimiter(line in proptest::collection::vec(
+            prop_oneof![Just(b','), Just(b'x'), Just(0xff), Just(b';')], 0..100)
+        ) {
+            let mut ranges = Vec::new();
+            cut_at(&line, b',', &mut ranges);
+            let cells: Vec<&[u8]> = ranges.iter().map(|&(a, b)| &line[a..b]).collect();
+            let expected: Vec<&[u8]> = line.split(|&b| b == b',').collect();
+            prop_assert_eq!(cells, expected);
+        }
+    }
+}
