@@ -162,13 +162,17 @@ impl<'a> Builder<'a> {
             );
             return;
         }
-        // Validate the record's bytes once (SIMD: most exports are Cyrillic, where the
-        // standard library's check is slow); its cells are then slices of one checked &str
-        // (a cell boundary is a delimiter position, so always a character boundary). A NUL
-        // byte is looked for once per record too; records with one take the per-cell path,
-        // which names the cell.
+        // The record as one checked &str (its chunk was checked whole, or it is checked here
+        // once); its cells are slices of it (a cell boundary is a delimiter position, so
+        // always a character boundary). A record with invalid UTF-8 or a NUL byte takes the
+        // per-cell path, which names the cell.
         let bytes = record.bytes();
-        if let (Ok(whole), None) = (simdutf8::basic::from_utf8(bytes), memchr::memchr(0, bytes)) {
+        let clean = record.text().or_else(|| {
+            simdutf8::basic::from_utf8(bytes)
+                .ok()
+                .filter(|_| memchr::memchr(0, bytes).is_none())
+        });
+        if let Some(whole) = clean {
             for (c, &(a, b)) in record.ranges().iter().enumerate() {
                 self.push_clean(c, &whole[a..b], line);
             }

@@ -23,6 +23,9 @@ pub const MAX_RECORD_BYTES: usize = 8 * 1024 * 1024;
 pub struct Cells<'a> {
     bytes: &'a [u8],
     ranges: &'a [(usize, usize)],
+    /// `bytes` as text, when already known to be UTF-8 without NUL bytes (the whole chunk
+    /// was checked at once).
+    text: Option<&'a str>,
 }
 
 impl<'a> Cells<'a> {
@@ -35,6 +38,10 @@ impl<'a> Cells<'a> {
     /// The bytes all cells are slices of (validate these once instead of cell by cell).
     pub fn bytes(&self) -> &'a [u8] {
         self.bytes
+    }
+    /// `bytes()` as text, if the chunk it came from was checked to be clean UTF-8 (no NUL).
+    pub fn text(&self) -> Option<&'a str> {
+        self.text
     }
     /// Cell ranges within `bytes()`.
     pub fn ranges(&self) -> &'a [(usize, usize)] {
@@ -86,6 +93,14 @@ impl Splitter {
         eof: bool,
         emit: &mut impl FnMut(&Cells, u64),
     ) -> Split {
+        // The chunk is checked for UTF-8 and NUL bytes once (SIMD; most exports are
+        // Cyrillic, where the standard library's check is slow): its lines are then text
+        // without a check each. A chunk that fails is checked record by record by the
+        // caller, which names the broken cell.
+        let text = match memchr::memchr(0, buf) {
+            None => simdutf8::basic::from_utf8(buf).ok(),
+            Some(_) => None,
+        };
         let mut pos = 0;
         let mut newlines = 0u64;
         loop {
@@ -111,6 +126,7 @@ impl Splitter {
                             let cells = Cells {
                                 bytes: &self.out,
                                 ranges: &self.ranges,
+                                text: None,
                             };
                             emit(&cells, newlines);
                             newlines += memchr::memchr_iter(b'\n', &rest[..n]).count() as u64;
@@ -138,6 +154,8 @@ impl Splitter {
                 &Cells {
                     bytes: line,
                     ranges: &self.ranges,
+                    // A line ends at an ASCII byte, so it is a whole slice of the text.
+                    text: text.map(|t| &t[pos..pos + line_len]),
                 },
                 newlines,
             );
@@ -164,6 +182,7 @@ impl Splitter {
         let cells = Cells {
             bytes: &self.out,
             ranges: &self.ranges,
+            text: None,
         };
         emit(&cells, newlines);
         Some(skip + n)
