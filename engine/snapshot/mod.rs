@@ -105,7 +105,6 @@ impl Snapshot {
         let loaded = manifest::load(&manifest_path)?;
         let clock = LocalClock::new(loaded.resolved.tz.clone());
         let planned = plan_tables(&root, &loaded)?;
-        let t0 = std::time::Instant::now();
         // Tables load in parallel: each is independent until references are checked.
         let results: Vec<(TableName, Result<Table, Diagnostics>)> = planned
             .par_iter()
@@ -161,11 +160,8 @@ impl Snapshot {
             tables,
             facts: Facts::default(),
         };
-        let t1 = t0.elapsed();
         derive::derive_channels(&mut snap);
-        let t2 = t0.elapsed();
         snap.facts = facts::collect(&snap);
-        if std::env::var_os("MARQA_PHASES").is_some() { eprintln!("tables {t1:?} derive {t2:?} facts {:?}", t0.elapsed()); }
         Ok(snap)
     }
 }
