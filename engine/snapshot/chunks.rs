@@ -70,7 +70,9 @@ impl Source for [u8] {
 pub enum ChunkError {
     /// A record longer than `MAX_RECORD_BYTES`, starting after `newlines` line ends of the
     /// chunk.
-    TooLong { newlines: u64 },
+    TooLong {
+        newlines: u64,
+    },
     Io(io::Error),
 }
 
@@ -182,7 +184,12 @@ impl ChunkReader {
         }
         let text = if utf8 { &self.raw } else { &self.decoded };
         let (open, newlines) = match self.splitter.split(text, end == len, emit) {
-            Split::Done { newlines } => return Ok(ChunkEnd { next: end, newlines }),
+            Split::Done { newlines } => {
+                return Ok(ChunkEnd {
+                    next: end,
+                    newlines,
+                })
+            }
             Split::TooLong { newlines } => return Err(ChunkError::TooLong { newlines }),
             Split::Open { start, newlines } => (start, newlines),
         };
@@ -206,10 +213,7 @@ impl ChunkReader {
             }
             raw_at += n as u64;
             step *= 2;
-            if let Some(used) = self
-                .splitter
-                .one(&record, raw_at == len, newlines, emit)
-            {
+            if let Some(used) = self.splitter.one(&record, raw_at == len, newlines, emit) {
                 let newlines =
                     newlines + memchr::memchr_iter(b'\n', &record[..used]).count() as u64;
                 let next = open_at + raw_len(self.encoding, &record[..used]);

@@ -87,9 +87,10 @@ impl CatColumn {
         self.dict.push(s.into());
         let c = self.dict.len() as u32;
         let dict = &self.dict;
-        self.lookup.insert_unique(value_hash(s.as_bytes()), c, |&c| {
-            value_hash(dict[c as usize - 1].as_bytes())
-        });
+        self.lookup
+            .insert_unique(value_hash(s.as_bytes()), c, |&c| {
+                value_hash(dict[c as usize - 1].as_bytes())
+            });
         c
     }
     /// Append another dictionary column, re-coding its values into this dictionary.
@@ -104,7 +105,9 @@ impl CatColumn {
     pub fn find(&self, s: &str) -> Option<u32> {
         let s = s.as_bytes();
         self.lookup
-            .find(value_hash(s), |&c| same_bytes(self.dict[c as usize - 1].as_bytes(), s))
+            .find(value_hash(s), |&c| {
+                same_bytes(self.dict[c as usize - 1].as_bytes(), s)
+            })
             .copied()
     }
     /// Empty the column, keeping its allocations.

@@ -435,7 +435,10 @@ mod tests {
             assert_eq!(hint, row);
         }
         assert!(!idx.contains_near("L197", &mut hint));
-        assert!(idx.contains_near("L002", &mut hint), "backwards falls back to a search");
+        assert!(
+            idx.contains_near("L002", &mut hint),
+            "backwards falls back to a search"
+        );
         assert_eq!(hint, 1);
     }
 }

@@ -327,7 +327,17 @@ fn push_cell(
     clock: &LocalClock,
 ) -> Result<(), String> {
     let typed = !matches!(col.ty, ColType::Id | ColType::Text | ColType::Category);
-    let s = if typed { raw.trim() } else { raw };
+    // Typed cells are trimmed; most have no space at either end (a byte compare each).
+    let padded = |b: &[u8]| {
+        b.first()
+            .zip(b.last())
+            .is_some_and(|(&f, &l)| f <= b' ' || l <= b' ' || f >= 0x80 || l >= 0x80)
+    };
+    let s = if typed && padded(raw.as_bytes()) {
+        raw.trim()
+    } else {
+        raw
+    };
     if s.is_empty() {
         if spec.is_some_and(|s| s.required) {
             return Err("a required value is empty".into());
@@ -735,8 +745,10 @@ mod tests {
             delimiter: None,
             clock: &clock,
         };
-        load_csv_in_chunks(&src, LoadOptions::default(), chunk_bytes)
-            .map_err(|e| e.to_string().replace(&format!("{}/", dir.path().display()), ""))
+        load_csv_in_chunks(&src, LoadOptions::default(), chunk_bytes).map_err(|e| {
+            e.to_string()
+                .replace(&format!("{}/", dir.path().display()), "")
+        })
     }
 
     fn cells(t: &Table, name: &str) -> Vec<Option<String>> {
@@ -749,14 +761,24 @@ mod tests {
     fn write(rows: &[(String, String)], crlf: bool, blank_every: usize) -> Vec<u8> {
         let record = |cells: &[&str]| {
             let mut w = csv::WriterBuilder::new()
-                .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+                .terminator(if crlf {
+                    csv::Terminator::CRLF
+                } else {
+                    csv::Terminator::Any(b'\n')
+                })
                 .from_writer(Vec::new());
             w.write_record(cells).unwrap();
             w.into_inner().unwrap()
         };
         let mut out = record(&["deal_id", "to_stage", "changed_at", "note", "extra"]);
         for (i, (note, extra)) in rows.iter().enumerate() {
-            out.extend(record(&[&format!("D{i}"), "won", "2026-03-01T09:15:00+03:00", note, extra]));
+            out.extend(record(&[
+                &format!("D{i}"),
+                "won",
+                "2026-03-01T09:15:00+03:00",
+                note,
+                extra,
+            ]));
             if blank_every > 0 && i % blank_every == 0 {
                 out.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
             }
@@ -767,7 +789,12 @@ mod tests {
     #[test]
     fn chunks_cut_inside_quoted_cells_give_the_rows_of_the_file() {
         let rows: Vec<(String, String)> = (0..50)
-            .map(|i| (format!("line {i}\nnext \"quoted\", more"), "x".repeat(i % 7)))
+            .map(|i| {
+                (
+                    format!("line {i}\nnext \"quoted\", more"),
+                    "x".repeat(i % 7),
+                )
+            })
             .collect();
         let text = write(&rows, false, 3);
         let whole = load(&text, chunks::CHUNK_BYTES).unwrap();
@@ -780,7 +807,10 @@ mod tests {
         // Each row's line is where it starts in the file: 1 header line, rows of 2 lines,
         // a blank line after every third row.
         assert_eq!(&whole.lines[..4], &[2, 5, 7, 9]);
-        assert_eq!(cells(&whole, "note")[0].as_deref(), Some("line 0\nnext \"quoted\", more"));
+        assert_eq!(
+            cells(&whole, "note")[0].as_deref(),
+            Some("line 0\nnext \"quoted\", more")
+        );
     }
 
     #[test]
@@ -792,14 +822,23 @@ mod tests {
         text.extend(b"D40,won,not a time\n");
         for chunk in [3, 10, chunks::CHUNK_BYTES] {
             let err = load(&text, chunk).unwrap_err();
-            assert!(err.starts_with("stage_changes.csv:82:3: error[E-CELL]"), "{chunk}: {err}");
+            assert!(
+                err.starts_with("stage_changes.csv:82:3: error[E-CELL]"),
+                "{chunk}: {err}"
+            );
         }
         // A ragged row ends the table; the broken cells before it are reported with it.
         text.extend(b"D41,won\n");
         for chunk in [3, 10, chunks::CHUNK_BYTES] {
             let err = load(&text, chunk).unwrap_err();
-            assert!(err.starts_with("stage_changes.csv:82:3: error[E-CELL]"), "{chunk}: {err}");
-            assert!(err.contains("\nstage_changes.csv:83:1: error[E-CSV-RAGGED]"), "{chunk}: {err}");
+            assert!(
+                err.starts_with("stage_changes.csv:82:3: error[E-CELL]"),
+                "{chunk}: {err}"
+            );
+            assert!(
+                err.contains("\nstage_changes.csv:83:1: error[E-CSV-RAGGED]"),
+                "{chunk}: {err}"
+            );
         }
         let mut ragged = b"deal_id,to_stage,changed_at\n".to_vec();
         for i in 0..40 {

@@ -2,11 +2,11 @@
 //! (`../shared/spec/snapshot.md`, `docs/snapshot.md`). Loading types every cell once;
 //! what follows (metrics, rules, reports) only reads.
 
+pub mod chunks;
 pub mod column;
 pub mod derive;
 pub mod dialect;
 pub mod facts;
-pub mod chunks;
 pub mod load;
 pub mod manifest;
 pub mod normalize;

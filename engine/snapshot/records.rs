@@ -87,12 +87,7 @@ impl Splitter {
     /// Split `buf` (which starts at a record start) into records, calling
     /// `emit(cells, newlines before the record)`. `eof`: `buf` runs to the end of the file,
     /// so a record without a final line end is complete.
-    pub fn split(
-        &mut self,
-        buf: &[u8],
-        eof: bool,
-        emit: &mut impl FnMut(&Cells, u64),
-    ) -> Split {
+    pub fn split(&mut self, buf: &[u8], eof: bool, emit: &mut impl FnMut(&Cells, u64)) -> Split {
         // The chunk is checked for UTF-8 and NUL bytes once (SIMD; most exports are
         // Cyrillic, where the standard library's check is slow): its lines are then text
         // without a check each. A chunk that fails is checked record by record by the
@@ -284,7 +279,10 @@ mod tests {
         let mut records = Vec::new();
         let mut splitter = Splitter::new(delimiter);
         let end = splitter.split(text, true, &mut |cells: &Cells, newlines| {
-            records.push(((0..cells.len()).map(|i| cells.get(i).to_vec()).collect(), newlines));
+            records.push((
+                (0..cells.len()).map(|i| cells.get(i).to_vec()).collect(),
+                newlines,
+            ));
         });
         assert!(matches!(end, Split::Done { .. }), "{end:?}");
         records
@@ -320,7 +318,13 @@ mod tests {
         let mut seen = 0;
         let end = splitter.split(text, false, &mut |_: &Cells, _| seen += 1);
         assert_eq!(seen, 1);
-        assert_eq!(end, Split::Open { start: 4, newlines: 1 });
+        assert_eq!(
+            end,
+            Split::Open {
+                start: 4,
+                newlines: 1
+            }
+        );
         // With the rest of the file, the record completes.
         let rest = b"\"open\nstill open\nclosed\",x\nnext,y\n";
         let mut got = Vec::new();
@@ -328,7 +332,10 @@ mod tests {
             got.push((c.get(0).to_vec(), c.get(1).to_vec(), nl))
         });
         assert_eq!(used, Some(27));
-        assert_eq!(got, [(b"open\nstill open\nclosed".to_vec(), b"x".to_vec(), 1)]);
+        assert_eq!(
+            got,
+            [(b"open\nstill open\nclosed".to_vec(), b"x".to_vec(), 1)]
+        );
     }
 
     #[test]
