@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::FixedState;
+
 use super::column::{CatColumn, Column, ColumnData};
 use super::manifest::ChannelRule;
 use super::spec::{ColType, TableName};
@@ -14,17 +16,21 @@ use super::Snapshot;
 pub const NO_CHANNEL: &str = "(none)";
 
 pub fn derive_channels(snap: &mut Snapshot) {
-    let rules = snap.manifest.channels.clone();
-    for name in [
-        TableName::Leads,
-        TableName::Touches,
-        TableName::Spend,
-        TableName::Traffic,
-    ] {
-        if let Some(t) = snap.tables.get_mut(&name) {
-            fill_channel(t, &rules);
-        }
-    }
+    use rayon::prelude::*;
+    let rules = &snap.manifest.channels;
+    // The tables are independent: leads and touches (the big ones) side by side.
+    let mut tables: Vec<&mut Table> = snap
+        .tables
+        .iter_mut()
+        .filter(|(name, _)| {
+            matches!(
+                name,
+                TableName::Leads | TableName::Touches | TableName::Spend | TableName::Traffic
+            )
+        })
+        .map(|(_, t)| t)
+        .collect();
+    tables.par_iter_mut().for_each(|t| fill_channel(t, rules));
 }
 
 /// The channel a rule list gives to a row's UTM values (case-insensitive). A rule with no
@@ -69,7 +75,7 @@ fn fill_channel(t: &mut Table, rules: &[ChannelRule]) {
     let existing = t.column("channel").and_then(Column::cats).cloned();
     let mut channel = existing.unwrap_or_else(|| CatColumn::nulls(t.rows));
     // Rows share few distinct UTM combinations: match each combination once.
-    let mut memo: HashMap<[u32; 4], u32> = HashMap::new();
+    let mut memo: HashMap<[u32; 4], u32, FixedState> = HashMap::default();
     for i in 0..t.rows {
         if channel.codes[i] != 0 {
             continue;

@@ -55,16 +55,35 @@ impl Facts {
 
 /// The first row of each id in an id column, and the rows that repeat an earlier id.
 /// Borrows the column's strings: building it copies no text.
+///
+/// Exports usually number their rows (`L0000001`, `L0000002`, ...): when the ids are
+/// strictly increasing, there are no repeats and a look-up is a search of the column itself,
+/// so no hash map of a million ids is built (the hash map is the fallback for any order).
 #[derive(Debug, Clone, Default)]
 pub struct IdIndex<'a> {
+    /// Empty when `sorted`.
     first: HashMap<&'a str, u32, FixedState>,
     repeated: Vec<u32>,
-    /// The indexed column, for `contains_near`.
+    /// The indexed column.
     ids: Option<&'a Column>,
+    /// Every row has an id and each is greater than the one before.
+    sorted: bool,
 }
 
 impl<'a> IdIndex<'a> {
     pub fn build(col: &'a Column) -> IdIndex<'a> {
+        let increasing = (0..col.len()).try_fold(None, |prev: Option<&str>, i| {
+            let id = col.str(i)?;
+            (prev < Some(id)).then_some(Some(id))
+        });
+        if increasing.is_some() {
+            return IdIndex {
+                first: HashMap::default(),
+                repeated: Vec::new(),
+                ids: Some(col),
+                sorted: true,
+            };
+        }
         let mut first = HashMap::with_capacity_and_hasher(col.len(), FixedState::default());
         let mut repeated = Vec::new();
         for i in 0..col.len() {
@@ -78,23 +97,31 @@ impl<'a> IdIndex<'a> {
             first,
             repeated,
             ids: Some(col),
+            sorted: false,
         }
     }
 
     /// Whether some row has the id `key`. Exports list children in their parent's order
     /// (a lead's touches together, in lead order), so the row of the previous hit (`hint`)
     /// or the one after it usually holds `key`: two string compares instead of a hash
-    /// look-up. `hint` follows the last row found.
+    /// look-up (or, over sorted ids, a search onward from the hint). `hint` follows the
+    /// last row found.
     pub fn contains_near(&self, key: &str, hint: &mut usize) -> bool {
-        if let Some(ids) = self.ids {
-            for row in [*hint, *hint + 1] {
-                if row < ids.len() && ids.str(row) == Some(key) {
-                    *hint = row;
-                    return true;
-                }
+        let Some(ids) = self.ids else {
+            return false;
+        };
+        for row in [*hint, *hint + 1] {
+            if row < ids.len() && ids.str(row) == Some(key) {
+                *hint = row;
+                return true;
             }
         }
-        match self.find(key) {
+        let found = if self.sorted && *hint < ids.len() && ids.str(*hint) < Some(key) {
+            self.gallop(ids, key, *hint)
+        } else {
+            self.find(key)
+        };
+        match found {
             Some(row) => {
                 *hint = row as usize;
                 true
@@ -105,13 +132,49 @@ impl<'a> IdIndex<'a> {
 
     /// The first row whose id equals `key`.
     pub fn find(&self, key: &str) -> Option<u32> {
-        self.first.get(key).copied()
+        match self.ids {
+            Some(ids) if self.sorted => {
+                let row = partition_point(ids, 0, ids.len(), key);
+                (row < ids.len() && ids.str(row) == Some(key)).then_some(row as u32)
+            }
+            _ => self.first.get(key).copied(),
+        }
+    }
+
+    /// Sorted ids: find `key`, known to be after row `from`, by doubling steps from there.
+    fn gallop(&self, ids: &Column, key: &str, from: usize) -> Option<u32> {
+        let mut step = 1;
+        let mut lo = from;
+        let hi = loop {
+            let probe = from + step;
+            if probe >= ids.len() || ids.str(probe) >= Some(key) {
+                break probe.min(ids.len());
+            }
+            lo = probe;
+            step *= 2;
+        };
+        let row = partition_point(ids, lo, hi, key);
+        (row < ids.len() && ids.str(row) == Some(key)).then_some(row as u32)
     }
 
     /// Rows whose id already occurred in an earlier row, in row order.
     pub fn repeated_rows(&self) -> &[u32] {
         &self.repeated
     }
+}
+
+/// In sorted ids, the first row in `lo..hi` whose id is not less than `key` (`hi` if none).
+fn partition_point(ids: &Column, lo: usize, hi: usize, key: &str) -> usize {
+    let (mut lo, mut hi) = (lo, hi);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if ids.str(mid) < Some(key) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// `HashMap::try_insert` for stable Rust: insert unless present; true when it was present.
@@ -343,9 +406,39 @@ mod tests {
             }
         }
         let idx = IdIndex::build(&col);
+        assert!(!idx.sorted);
         assert_eq!(idx.find("L1"), Some(1));
         assert_eq!(idx.find("L3"), Some(0));
         assert_eq!(idx.find("L9"), None);
         assert_eq!(idx.repeated_rows(), &[4, 5]);
+    }
+
+    #[test]
+    fn sorted_ids_are_searched_not_hashed() {
+        let mut col = Column::new("lead_id", ColType::Id, true);
+        if let super::super::column::ColumnData::Str(s) = &mut col.data {
+            for i in 0..100 {
+                s.push(&format!("L{:03}", i * 2));
+            }
+        }
+        let idx = IdIndex::build(&col);
+        assert!(idx.sorted && idx.first.is_empty() && idx.repeated_rows().is_empty());
+        assert_eq!(idx.find("L000"), Some(0));
+        assert_eq!(idx.find("L198"), Some(99));
+        assert_eq!(idx.find("L101"), None);
+        assert_eq!(idx.find("A"), None);
+        assert_eq!(idx.find("Z"), None);
+        // Children in parent order: each look-up goes on from the last hit.
+        let mut hint = 0;
+        for (key, row) in [("L004", 2), ("L006", 3), ("L100", 50), ("L196", 98)] {
+            assert!(idx.contains_near(key, &mut hint), "{key}");
+            assert_eq!(hint, row);
+        }
+        assert!(!idx.contains_near("L197", &mut hint));
+        assert!(
+            idx.contains_near("L002", &mut hint),
+            "backwards falls back to a search"
+        );
+        assert_eq!(hint, 1);
     }
 }

@@ -1,16 +1,20 @@
 //! Reading one table file (CSV in any supported dialect, or JSONL) into typed columns.
-//! The file is streamed in batches of records that are parsed in parallel into column
-//! shards and appended in order: the table's text is never held whole beside its columns.
+//! A CSV file is cut into chunks (`chunks.rs`) that are split into records and typed into
+//! column shards on every core, a round of chunks at a time; the shards are appended in file
+//! order. The table's text is never held whole beside its columns.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use encoding_rs_io::DecodeReaderBytesBuilder;
+use rayon::prelude::*;
 
+use super::chunks::{self, ChunkEnd, ChunkError, ChunkReader, PlanError, Source};
 use super::column::{Column, ColumnData, NULL_DATE, NULL_I64};
 use super::dialect::{self, Dialect, Encoding};
+use super::records::{Cells, MAX_RECORD_BYTES};
 use super::spec::{ColType, ColumnSpec, TableName};
 use super::table::{SourceFormat, Table};
 use super::time::LocalClock;
@@ -19,36 +23,11 @@ use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Location};
 
 /// Most cell errors reported for one table before giving up on it.
 const MAX_CELL_ERRORS: usize = 20;
-/// Records read per batch, and parsed per shard (the unit of parallel work).
-const BATCH_ROWS: usize = 16 * 1024;
+/// Chunks split in parallel before their shards are appended: enough to keep every core
+/// busy, few enough that the shards stay small beside the table.
+const ROUND: usize = 8;
+/// Rows a shard makes room for at first (it grows, and is reused round to round).
 const SHARD_ROWS: usize = 8 * 1024;
-
-/// A batch of raw records with their source lines; allocations are reused batch to batch.
-#[derive(Default)]
-struct Batch {
-    records: Vec<csv::ByteRecord>,
-    lines: Vec<u32>,
-    len: usize,
-}
-
-impl Batch {
-    /// Read up to `BATCH_ROWS` records; `len` is 0 at the end of the file.
-    fn fill<R: Read>(&mut self, reader: &mut csv::Reader<R>) -> Result<(), csv::Error> {
-        self.len = 0;
-        while self.len < BATCH_ROWS {
-            if self.records.len() == self.len {
-                self.records.push(csv::ByteRecord::new());
-                self.lines.push(0);
-            }
-            if !reader.read_byte_record(&mut self.records[self.len])? {
-                break;
-            }
-            self.lines[self.len] = self.records[self.len].position().map_or(0, |p| p.line()) as u32;
-            self.len += 1;
-        }
-        Ok(())
-    }
-}
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadOptions {
@@ -75,6 +54,10 @@ struct Builder<'a> {
     specs: Vec<Option<&'static ColumnSpec>>,
     lines: Vec<u32>,
     errors: Vec<Diagnostic>,
+    /// An error that ends the table (a ragged row): no later row of the chunk is read.
+    fatal: Option<Diagnostic>,
+    /// "comma", "semicolon" or "tab", for the ragged-row help.
+    delimiter_name: &'static str,
     nulled: BTreeMap<String, usize>,
 }
 
@@ -87,6 +70,8 @@ impl<'a> Builder<'a> {
             specs: Vec::new(),
             lines: Vec::new(),
             errors: Vec::new(),
+            fatal: None,
+            delimiter_name: "comma",
             nulled: BTreeMap::new(),
         }
     }
@@ -103,77 +88,108 @@ impl<'a> Builder<'a> {
         let mut shard = Builder::new(self.src, self.opts);
         shard.columns = self.columns.iter().map(|c| c.empty_like(rows)).collect();
         shard.specs = self.specs.clone();
+        shard.delimiter_name = self.delimiter_name;
         shard.lines.reserve(rows);
         shard
     }
 
-    /// Append a shard's rows (shards are merged in file order).
-    fn merge(&mut self, shard: &Builder<'a>) {
-        for (col, part) in self.columns.iter_mut().zip(&shard.columns) {
-            col.append(part);
+    /// Append the rows of `shards[i]` for each `(i, first_line)` of `taken`, in that (file)
+    /// order. A shard counts lines from its chunk's start; `first_line` is the file line
+    /// its chunk starts at. The columns are appended side by side: appending is copying
+    /// into fresh memory, whose first touch costs a page fault per 4 KiB, so one column
+    /// per core. Returns false when a shard ended in an error that ends the table (it joins
+    /// `errors`; `taken` ends with that shard).
+    fn merge(&mut self, shards: &[Builder<'a>], taken: &[(usize, u32)]) -> bool {
+        self.columns
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(c, col)| {
+                for &(i, _) in taken {
+                    col.append(&shards[i].columns[c]);
+                }
+            });
+        for &(i, first_line) in taken {
+            let shard = &shards[i];
+            self.lines
+                .extend(shard.lines.iter().map(|&l| l + first_line));
+            let at_line = |d: &Diagnostic| {
+                let mut d = d.clone();
+                if let Some(line) = d.location.as_mut().and_then(|l| l.line.as_mut()) {
+                    *line += first_line as u64;
+                }
+                d
+            };
+            let room = MAX_CELL_ERRORS.saturating_sub(self.errors.len());
+            self.errors
+                .extend(shard.errors.iter().take(room).map(at_line));
+            for (name, n) in &shard.nulled {
+                *self.nulled.entry(name.clone()).or_default() += n;
+            }
+            if let Some(d) = &shard.fatal {
+                self.errors.push(at_line(d));
+                return false;
+            }
         }
-        self.lines.extend_from_slice(&shard.lines);
-        let room = MAX_CELL_ERRORS.saturating_sub(self.errors.len());
-        self.errors.extend(shard.errors.iter().take(room).cloned());
-        for (name, n) in &shard.nulled {
-            *self.nulled.entry(name.clone()).or_default() += n;
-        }
+        true
     }
 
-    /// Empty a shard for the next batch, keeping its allocations: fresh shards per batch
+    /// Empty a shard for the next chunk, keeping its allocations: fresh shards per chunk
     /// cost a page fault per new page and a malloc per column.
     fn clear(&mut self) {
         self.columns.iter_mut().for_each(Column::clear);
         self.lines.clear();
         self.errors.clear();
+        self.fatal = None;
         self.nulled.clear();
     }
 
-    /// Parse a batch of records into `shards` (reused batch to batch), in parallel; returns
-    /// how many shards hold this batch, in file order.
-    fn parse_batch(&self, batch: &Batch, shards: &mut Vec<Builder<'a>>) -> usize {
-        use rayon::prelude::*;
-        let records = &batch.records[..batch.len];
-        let lines = &batch.lines[..batch.len];
-        let n = records.len().div_ceil(SHARD_ROWS);
-        while shards.len() < n {
-            shards.push(self.shard(SHARD_ROWS));
-        }
-        records
-            .par_chunks(SHARD_ROWS)
-            .zip(lines.par_chunks(SHARD_ROWS))
-            .zip(shards[..n].par_iter_mut())
-            .for_each(|((records, lines), shard)| {
-                shard.clear();
-                for (record, &line) in records.iter().zip(lines) {
-                    shard.parse_record(record, line);
-                }
-            });
-        n
-    }
-
-    fn parse_record(&mut self, record: &csv::ByteRecord, line: u32) {
-        // A blank line at the end of a file is not a row.
-        if record.len() == 1 && record[0].is_empty() && self.columns.len() > 1 {
+    /// Type one record into the columns. `line` is the record's line (in a shard: counted
+    /// from its chunk's start).
+    fn parse_record(&mut self, record: &Cells, line: u32) {
+        if self.fatal.is_some() {
             return;
         }
-        // Validate the record's bytes once (SIMD: most exports are Cyrillic, where the
-        // standard library's check is slow); its fields are then slices of one checked &str
-        // (a field boundary is a delimiter position, so always a character boundary). A NUL
-        // byte is looked for once per record too; records with one take the per-cell path,
-        // which names the cell.
-        let bytes = record.as_slice();
-        if let (Ok(whole), None) = (simdutf8::basic::from_utf8(bytes), memchr::memchr(0, bytes)) {
-            let base = whole.as_ptr() as usize;
-            for (c, cell) in record.iter().enumerate() {
-                let start = cell.as_ptr() as usize - base;
-                self.push_clean(c, &whole[start..start + cell.len()], line);
+        if record.len() != self.columns.len() {
+            // A line holding only an empty quoted cell is not a row.
+            if record.len() == 1 && record.get(0).is_empty() {
+                return;
+            }
+            self.fatal = Some(
+                Diagnostic::new(
+                    "E-CSV-RAGGED",
+                    format!(
+                        "this row has {} cells but the header has {}",
+                        record.len(),
+                        self.columns.len()
+                    ),
+                )
+                .at(Location::at(&self.src.path, line as u64, 1))
+                .help(format!(
+                    "the file is read as {}-separated; quote cells that contain the delimiter, or fix the row",
+                    self.delimiter_name
+                )),
+            );
+            return;
+        }
+        // The record as one checked &str (its chunk was checked whole, or it is checked here
+        // once); its cells are slices of it (a cell boundary is a delimiter position, so
+        // always a character boundary). A record with invalid UTF-8 or a NUL byte takes the
+        // per-cell path, which names the cell.
+        let bytes = record.bytes();
+        let clean = record.text().or_else(|| {
+            simdutf8::basic::from_utf8(bytes)
+                .ok()
+                .filter(|_| memchr::memchr(0, bytes).is_none())
+        });
+        if let Some(whole) = clean {
+            for (c, &(a, b)) in record.ranges().iter().enumerate() {
+                self.push_clean(c, &whole[a..b], line);
             }
             self.lines.push(line);
             return;
         }
-        for (c, cell) in record.iter().enumerate() {
-            match std::str::from_utf8(cell) {
+        for c in 0..record.len() {
+            match std::str::from_utf8(record.get(c)) {
                 Ok(s) => self.push(c, s, line),
                 Err(_) => {
                     push_null(&mut self.columns[c]);
@@ -311,7 +327,17 @@ fn push_cell(
     clock: &LocalClock,
 ) -> Result<(), String> {
     let typed = !matches!(col.ty, ColType::Id | ColType::Text | ColType::Category);
-    let s = if typed { raw.trim() } else { raw };
+    // Typed cells are trimmed; most have no space at either end (a byte compare each).
+    let padded = |b: &[u8]| {
+        b.first()
+            .zip(b.last())
+            .is_some_and(|(&f, &l)| f <= b' ' || l <= b' ' || f >= 0x80 || l >= 0x80)
+    };
+    let s = if typed && padded(raw.as_bytes()) {
+        raw.trim()
+    } else {
+        raw
+    };
     if s.is_empty() {
         if spec.is_some_and(|s| s.required) {
             return Err("a required value is empty".into());
@@ -321,14 +347,18 @@ fn push_cell(
     }
     match &mut col.data {
         ColumnData::Str(c) => c.push(s),
-        ColumnData::Cat(c) => {
-            if let Some(values) = spec.and_then(|s| s.values) {
-                if !values.contains(&s) {
-                    return Err("not an allowed value".into());
+        ColumnData::Cat(c) => match c.find(s) {
+            Some(code) => c.codes.push(code),
+            None => {
+                // Only a value new to the column is checked against the vocabulary.
+                if let Some(values) = spec.and_then(|s| s.values) {
+                    if !values.contains(&s) {
+                        return Err("not an allowed value".into());
+                    }
                 }
+                c.push(s)
             }
-            c.push(s)
-        }
+        },
         ColumnData::Time(v) => v.push(value::parse_timestamp(s, clock)?),
         ColumnData::Date(v) => v.push(value::parse_date(s)?),
         ColumnData::Money(v) => v.push(value::parse_money(s)?),
@@ -368,45 +398,28 @@ pub fn load_table(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnos
 }
 
 fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> {
-    let mut file = open(&src.path)?;
-    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut sample = Vec::with_capacity(dialect::SNIFF_BYTES);
-    (&mut file)
-        .take(dialect::SNIFF_BYTES as u64)
-        .read_to_end(&mut sample)
-        .map_err(|e| read_error(&src.path, e))?;
+    load_csv_in_chunks(src, opts, chunks::CHUNK_BYTES)
+}
+
+/// `load_csv` with chunks of about `chunk_bytes` (tests cut tiny chunks to put cuts inside
+/// quoted cells).
+fn load_csv_in_chunks(
+    src: &TableSource,
+    opts: LoadOptions,
+    chunk_bytes: u64,
+) -> Result<Table, Diagnostics> {
+    let file = open(&src.path)?;
+    let bytes = Source::len(&file);
+    let mut sample = vec![0; (bytes as usize).min(dialect::SNIFF_BYTES)];
+    Source::read_at(&file, &mut sample, 0).map_err(|e| read_error(&src.path, e))?;
     let dialect = dialect::detect(&sample, src.encoding, src.delimiter);
-    let mut file = LineGuard::new(open(&src.path)?);
-    let decoded: Box<dyn Read + Send> = match dialect.encoding {
-        // UTF-8 is read as is (cells are checked one by one, so a bad byte gets its line);
-        // only the byte-order mark is skipped.
-        Encoding::Utf8 => {
-            if dialect.bom {
-                let mut bom = [0u8; 3];
-                file.read_exact(&mut bom)
-                    .map_err(|e| read_error(&src.path, e))?;
-            }
-            Box::new(file)
-        }
-        Encoding::Windows1251 => Box::new(
-            DecodeReaderBytesBuilder::new()
-                .encoding(Some(encoding_rs::WINDOWS_1251))
-                .bom_sniffing(false)
-                .build(file),
-        ),
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(dialect.delimiter)
-        .has_headers(true)
-        .flexible(false)
-        .buffer_capacity(256 * 1024)
-        .from_reader(BufReader::with_capacity(256 * 1024, decoded));
 
     let mut b = Builder::new(src, opts);
-    let headers = reader
-        .byte_headers()
-        .map_err(|e| csv_error(&e, &src.path, &dialect))?
-        .clone();
+    b.delimiter_name = dialect.delimiter_name();
+    let mut reader = ChunkReader::new(dialect.delimiter, dialect.encoding);
+    let (headers, head) = reader
+        .header(&file, if dialect.bom { 3 } else { 0 })
+        .map_err(|e| chunk_error(e, &src.path, 1))?;
     if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
         return Err(
             Diagnostic::new("E-TABLE-EMPTY", "the file has no header row")
@@ -441,29 +454,114 @@ fn load_csv(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
     }
     b.check_required_columns()?;
 
-    // Records are read in batches; while one batch is parsed into columns (split across
-    // the cores), the next is read. Only two batches of text are ever held.
-    let mut batch = Batch::default();
-    let mut next = Batch::default();
-    let mut shards = Vec::new();
-    batch
-        .fill(&mut reader)
-        .map_err(|e| csv_error(&e, &src.path, &dialect))?;
-    while batch.len > 0 {
-        let (n, read) = rayon::join(
-            || b.parse_batch(&batch, &mut shards),
-            || next.fill(&mut reader),
-        );
-        for shard in &shards[..n] {
-            b.merge(shard);
-        }
-        read.map_err(|e| csv_error(&e, &src.path, &dialect))?;
-        if b.too_many_errors() {
-            break;
-        }
-        std::mem::swap(&mut batch, &mut next);
-    }
+    let cuts = chunks::plan(&file, head.next, chunk_bytes).map_err(|e| match e {
+        PlanError::LongLine(long) => match lines_before(&file, long.offset) {
+            Ok(n) => too_long(&src.path, n + 1),
+            Err(e) => read_error(&src.path, e),
+        },
+        PlanError::Io(e) => read_error(&src.path, e),
+    })?;
+    b.read_chunks(&file, &dialect, &cuts, head)?;
     b.finish(SourceFormat::Csv(dialect), bytes)
+}
+
+impl<'a> Builder<'a> {
+    /// Split and type the chunks between `cuts`, a round at a time: the chunks of a round
+    /// in parallel, each into its own shard, then the shards appended in file order. A
+    /// chunk is taken only if it starts where the records before it ended (see chunks.rs);
+    /// one that started inside a quoted cell is split again from the true record start.
+    fn read_chunks(
+        &mut self,
+        file: &File,
+        dialect: &Dialect,
+        cuts: &[u64],
+        head: ChunkEnd,
+    ) -> Result<(), Diagnostics> {
+        let spans: Vec<(u64, u64)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+        // Readers keep their buffers from chunk to chunk; one per thread at most.
+        let readers = Mutex::new(Vec::new());
+        let split = |shard: &mut Builder<'a>, start: u64, end: u64| {
+            let taken = readers.lock().expect("reader pool").pop();
+            let mut reader =
+                taken.unwrap_or_else(|| ChunkReader::new(dialect.delimiter, dialect.encoding));
+            shard.clear();
+            let r = reader.split_chunk(file, start, end, &mut |cells, newlines| {
+                shard.parse_record(cells, newlines as u32)
+            });
+            readers.lock().expect("reader pool").push(reader);
+            r
+        };
+        let mut shards: Vec<Builder<'a>> = Vec::new();
+        // Where the next record starts, and the line ends before it.
+        let (mut at, mut lines) = (head.next, head.newlines);
+        for round in spans.chunks(ROUND) {
+            while shards.len() < round.len() {
+                shards.push(self.shard(SHARD_ROWS));
+            }
+            let start = at;
+            let ends: Vec<Option<Result<ChunkEnd, ChunkError>>> = round
+                .par_iter()
+                .zip(shards.par_iter_mut())
+                .map(|(&(s, e), shard)| (e > start).then(|| split(shard, s, e)))
+                .collect();
+            // Which shards hold the next records, in order (re-splitting a chunk that
+            // started inside a record); then their rows are appended.
+            let mut taken = Vec::with_capacity(round.len());
+            for (i, (&(s, e), end)) in round.iter().zip(ends).enumerate() {
+                if e <= at {
+                    // Inside a record the chunk before finished.
+                    continue;
+                }
+                let end = match end {
+                    Some(end) if s == at => end,
+                    _ => split(&mut shards[i], at, e),
+                };
+                let first_line = lines as u32 + 1;
+                let end = end.map_err(|err| chunk_error(err, &self.src.path, first_line))?;
+                taken.push((i, first_line));
+                at = end.next;
+                lines += end.newlines;
+                if shards[i].fatal.is_some() {
+                    break;
+                }
+            }
+            if !self.merge(&shards, &taken) || self.too_many_errors() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Line ends in the first `offset` bytes of `file` (to name the line of an error found
+/// while planning chunks).
+fn lines_before(file: &File, offset: u64) -> std::io::Result<u64> {
+    let mut window = vec![0u8; 1 << 20];
+    let (mut at, mut n) = (0, 0);
+    while at < offset {
+        let len = (offset - at).min(window.len() as u64) as usize;
+        Source::read_at(file, &mut window[..len], at)?;
+        n += memchr::memchr_iter(b'\n', &window[..len]).count() as u64;
+        at += len as u64;
+    }
+    Ok(n)
+}
+
+fn chunk_error(e: ChunkError, path: &Path, first_line: u32) -> Diagnostics {
+    match e {
+        ChunkError::TooLong { newlines } => too_long(path, first_line as u64 + newlines),
+        ChunkError::Io(e) => read_error(path, e),
+    }
+}
+
+fn too_long(path: &Path, line: u64) -> Diagnostics {
+    Diagnostic::new(
+        "E-LINE-TOO-LONG",
+        format!("a record longer than {} MiB", MAX_RECORD_BYTES >> 20),
+    )
+    .at(Location::at(path, line, 1))
+    .help("the file is not a table export, or a quote is never closed; check it in a text editor")
+    .into()
 }
 
 fn read_error(path: &Path, e: std::io::Error) -> Diagnostics {
@@ -479,31 +577,6 @@ fn utf8_error(path: &Path, line: u32, c: usize) -> Diagnostic {
     Diagnostic::new("E-ENCODING", "invalid UTF-8 in a UTF-8 file")
         .at(Location::at(path, line as u64, c as u64 + 1))
         .help("save the file as UTF-8, or set `tables.NAME.encoding: windows-1251` in snapshot.yaml if it is a Windows-1251 export")
-}
-
-fn csv_error(e: &csv::Error, path: &Path, dialect: &Dialect) -> Diagnostics {
-    let line = e.position().map(|p| p.line()).unwrap_or(0);
-    let d = match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-            Diagnostic::new("E-CSV-RAGGED", format!("this row has {len} cells but the header has {expected_len}")).help(
-                format!(
-                    "the file is read as {}-separated; quote cells that contain the delimiter, or fix the row",
-                    dialect.delimiter_name()
-                ),
-            )
-        }
-        csv::ErrorKind::Io(io) => match LineTooLong::from_io(io) {
-            Some(long) => return long.diagnostic(path).into(),
-            None => Diagnostic::new("E-TABLE-READ", format!("cannot read the table: {io}")),
-        },
-        _ => Diagnostic::new("E-CSV", format!("malformed CSV: {e}")),
-    };
-    let d = if line > 0 {
-        d.at(Location::at(path, line, 1))
-    } else {
-        d.in_file(path)
-    };
-    d.into()
 }
 
 fn load_jsonl(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> {
@@ -580,9 +653,8 @@ fn load_jsonl(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics
     b.finish(SourceFormat::Jsonl, bytes)
 }
 
-/// Longest line accepted in a table file. Real exports have lines of a few KiB; a longer one is
-/// a broken or hostile file, and reading it whole would take memory without bound.
-pub const MAX_LINE_BYTES: usize = 8 * 1024 * 1024;
+/// Longest line accepted in a JSONL table (the same bound as a CSV record).
+const MAX_LINE_BYTES: usize = MAX_RECORD_BYTES;
 
 /// A reader that fails once a line grows past `MAX_LINE_BYTES`, so the CSV and JSONL readers
 /// never buffer an unbounded record.
@@ -651,5 +723,176 @@ impl LineTooLong {
         Diagnostic::new("E-LINE-TOO-LONG", format!("a line longer than {} MiB", MAX_LINE_BYTES >> 20))
             .at(Location::at(path, self.line, 1))
             .help("the file is not a table export (or a quote is never closed); check it in a text editor")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Load `text` as stage_changes.csv; errors are shown without the temporary folder.
+    fn load(text: &[u8], chunk_bytes: u64) -> Result<Table, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stage_changes.csv");
+        std::fs::write(&path, text).unwrap();
+        let clock = LocalClock::new(jiff::tz::TimeZone::UTC);
+        let src = TableSource {
+            table: TableName::StageChanges,
+            path,
+            jsonl: false,
+            encoding: None,
+            delimiter: None,
+            clock: &clock,
+        };
+        load_csv_in_chunks(&src, LoadOptions::default(), chunk_bytes).map_err(|e| {
+            e.to_string()
+                .replace(&format!("{}/", dir.path().display()), "")
+        })
+    }
+
+    fn cells(t: &Table, name: &str) -> Vec<Option<String>> {
+        let c = t.column(name).unwrap();
+        (0..t.rows).map(|i| c.str(i).map(str::to_string)).collect()
+    }
+
+    /// Rows written by the csv crate (quoting cells with line breaks, quotes, delimiters),
+    /// with `\n` or `\r\n` line ends and blank lines between some rows.
+    fn write(rows: &[(String, String)], crlf: bool, blank_every: usize) -> Vec<u8> {
+        let record = |cells: &[&str]| {
+            let mut w = csv::WriterBuilder::new()
+                .terminator(if crlf {
+                    csv::Terminator::CRLF
+                } else {
+                    csv::Terminator::Any(b'\n')
+                })
+                .from_writer(Vec::new());
+            w.write_record(cells).unwrap();
+            w.into_inner().unwrap()
+        };
+        let mut out = record(&["deal_id", "to_stage", "changed_at", "note", "extra"]);
+        for (i, (note, extra)) in rows.iter().enumerate() {
+            out.extend(record(&[
+                &format!("D{i}"),
+                "won",
+                "2026-03-01T09:15:00+03:00",
+                note,
+                extra,
+            ]));
+            if blank_every > 0 && i % blank_every == 0 {
+                out.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn chunks_cut_inside_quoted_cells_give_the_rows_of_the_file() {
+        let rows: Vec<(String, String)> = (0..50)
+            .map(|i| {
+                (
+                    format!("line {i}\nnext \"quoted\", more"),
+                    "x".repeat(i % 7),
+                )
+            })
+            .collect();
+        let text = write(&rows, false, 3);
+        let whole = load(&text, chunks::CHUNK_BYTES).unwrap();
+        for chunk in [1, 2, 5, 16, 40, 100] {
+            let t = load(&text, chunk).unwrap();
+            assert_eq!(t.rows, 50, "chunk {chunk}");
+            assert_eq!(cells(&t, "note"), cells(&whole, "note"), "chunk {chunk}");
+            assert_eq!(t.lines, whole.lines, "chunk {chunk}");
+        }
+        // Each row's line is where it starts in the file: 1 header line, rows of 2 lines,
+        // a blank line after every third row.
+        assert_eq!(&whole.lines[..4], &[2, 5, 7, 9]);
+        assert_eq!(
+            cells(&whole, "note")[0].as_deref(),
+            Some("line 0\nnext \"quoted\", more")
+        );
+    }
+
+    #[test]
+    fn errors_name_the_line_in_any_chunk() {
+        let mut text = b"deal_id,to_stage,changed_at\n".to_vec();
+        for i in 0..40 {
+            text.extend(format!("D{i},\"won\nx\",2026-03-01T09:15:00Z\n").as_bytes());
+        }
+        text.extend(b"D40,won,not a time\n");
+        for chunk in [3, 10, chunks::CHUNK_BYTES] {
+            let err = load(&text, chunk).unwrap_err();
+            assert!(
+                err.starts_with("stage_changes.csv:82:3: error[E-CELL]"),
+                "{chunk}: {err}"
+            );
+        }
+        // A ragged row ends the table; the broken cells before it are reported with it.
+        text.extend(b"D41,won\n");
+        for chunk in [3, 10, chunks::CHUNK_BYTES] {
+            let err = load(&text, chunk).unwrap_err();
+            assert!(
+                err.starts_with("stage_changes.csv:82:3: error[E-CELL]"),
+                "{chunk}: {err}"
+            );
+            assert!(
+                err.contains("\nstage_changes.csv:83:1: error[E-CSV-RAGGED]"),
+                "{chunk}: {err}"
+            );
+        }
+        let mut ragged = b"deal_id,to_stage,changed_at\n".to_vec();
+        for i in 0..40 {
+            ragged.extend(format!("D{i},\"won\nx\",2026-03-01T09:15:00Z\n").as_bytes());
+        }
+        ragged.extend(b"D41,won\n");
+        for chunk in [3, 10, chunks::CHUNK_BYTES] {
+            let err = load(&ragged, chunk).unwrap_err();
+            assert!(
+                err.contains("stage_changes.csv:82:1: error[E-CSV-RAGGED]: this row has 2 cells"),
+                "{chunk}: {err}"
+            );
+        }
+    }
+
+    proptest! {
+        /// Whatever the cells hold and wherever the cuts fall, the table is the one written.
+        #[test]
+        fn any_chunk_size_reads_back_what_was_written(
+            rows in proptest::collection::vec(
+                ("[a\"\n\r,; é]{0,12}", "[a\",\n]{0,5}"), 1..30),
+            crlf in any::<bool>(),
+            blank_every in 0usize..4,
+            chunk in 1u64..64,
+        ) {
+            let text = write(&rows, crlf, blank_every);
+            let t = load(&text, chunk).unwrap();
+            let written: Vec<Option<String>> = rows
+                .iter()
+                .map(|(n, _)| (!n.is_empty()).then(|| n.clone()))
+                .collect();
+            prop_assert_eq!(cells(&t, "note"), written);
+            let whole = load(&text, chunks::CHUNK_BYTES).unwrap();
+            prop_assert_eq!(t.lines, whole.lines);
+        }
+
+        /// Any text, broken quoting included: tiny chunks read what one chunk reads.
+        #[test]
+        fn any_text_reads_the_same_in_tiny_chunks(
+            body in proptest::collection::vec(
+                prop_oneof![Just(b'a'), Just(b','), Just(b'"'), Just(b'\n'), Just(b'\r')],
+                0..120,
+            ),
+            chunk in 1u64..32,
+        ) {
+            let mut text = b"deal_id,to_stage,changed_at,note\n".to_vec();
+            text.extend(&body);
+            let small = load(&text, chunk).map(|t| (cells(&t, "note"), t.lines));
+            let whole = load(&text, chunks::CHUNK_BYTES).map(|t| (cells(&t, "note"), t.lines));
+            match (small, whole) {
+                (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+                (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                (a, b) => prop_assert!(false, "{:?} vs {:?}", a.is_ok(), b.is_ok()),
+            }
+        }
     }
 }

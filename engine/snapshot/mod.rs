@@ -2,6 +2,7 @@
 //! (`../shared/spec/snapshot.md`, `docs/snapshot.md`). Loading types every cell once;
 //! what follows (metrics, rules, reports) only reads.
 
+pub mod chunks;
 pub mod column;
 pub mod derive;
 pub mod dialect;
@@ -9,6 +10,7 @@ pub mod facts;
 pub mod load;
 pub mod manifest;
 pub mod normalize;
+pub mod records;
 pub mod spec;
 pub mod summary;
 pub mod table;

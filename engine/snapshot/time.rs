@@ -12,8 +12,11 @@ pub const SECONDS_PER_DAY: i64 = 86_400;
 
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian), e.g. 1970-01-02 -> 1.
 pub fn days_from_date(d: Date) -> i32 {
-    // Howard Hinnant's days_from_civil.
-    let (y, m, day) = (d.year() as i64, d.month() as i64, d.day() as i64);
+    days_from_civil(d.year() as i64, d.month() as i64, d.day() as i64)
+}
+
+/// Days since 1970-01-01 of a valid civil date (Howard Hinnant's days_from_civil).
+pub fn days_from_civil(y: i64, m: i64, day: i64) -> i32 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = y - era * 400;

@@ -6,7 +6,7 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::fmt::temporal::Pieces;
 
 use super::column::MONEY_SCALE;
-use super::time::{days_from_date, LocalClock};
+use super::time::{days_from_civil, days_from_date, LocalClock};
 
 /// Why a cell did not parse (the loader adds file, line, column and an example).
 pub type CellError = String;
@@ -43,20 +43,10 @@ pub fn parse_timestamp(s: &str, clock: &LocalClock) -> Result<i64, CellError> {
 /// allocation; `None` sends anything else (and local times near a DST transition) to the
 /// general parser, so both paths give the same answers. Loading spends most of its time here.
 fn fast_timestamp(b: &[u8], clock: &LocalClock) -> Option<i64> {
-    fn num(b: &[u8]) -> Option<i64> {
-        b.iter().try_fold(0i64, |acc, &c| {
-            c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as i64)
-        })
-    }
-    if b.len() < 16
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !(b[10] == b'T' || b[10] == b' ')
-        || b[13] != b':'
-    {
+    if b.len() < 16 || !(b[10] == b'T' || b[10] == b' ') || b[13] != b':' {
         return None;
     }
-    let (year, month, day) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
+    let days = fast_date(&b[..10])?;
     let (hour, minute) = (num(&b[11..13])?, num(&b[14..16])?);
     let mut rest = &b[16..];
     let mut second = 0;
@@ -71,32 +61,10 @@ fn fast_timestamp(b: &[u8], clock: &LocalClock) -> Option<i64> {
             rest = &tail[digits..];
         }
     }
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > month_days[month as usize - 1]
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
+    if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
-    let date = Date::new(year as i16, month as i8, day as i8).ok()?;
-    let local = days_from_date(date) as i64 * 86_400 + hour * 3600 + minute * 60 + second;
+    let local = days as i64 * 86_400 + hour * 3600 + minute * 60 + second;
     let offset = match rest {
         [] => {
             // Naive local time: when the zone's offset is the same a day before and after,
@@ -129,6 +97,40 @@ fn fast_timestamp(b: &[u8], clock: &LocalClock) -> Option<i64> {
     Some(local - offset)
 }
 
+/// `YYYY-MM-DD` of a real day as days since 1970-01-01, without allocation; `None` for
+/// anything else (the general parsers then say what is wrong).
+fn fast_date(b: &[u8]) -> Option<i32> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (year, month, day) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&month) || day < 1 || day > month_days[month as usize - 1] {
+        return None;
+    }
+    Some(days_from_civil(year, month, day))
+}
+
+fn num(b: &[u8]) -> Option<i64> {
+    b.iter().try_fold(0i64, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as i64)
+    })
+}
+
 /// Seconds from 1970-01-01T00:00:00 to a civil date-time, as if it were UTC.
 pub fn civil_seconds(dt: DateTime) -> i64 {
     let t = dt.time();
@@ -142,6 +144,9 @@ pub fn civil_seconds(dt: DateTime) -> i64 {
 pub fn parse_date(s: &str) -> Result<i32, CellError> {
     if s.len() != 10 {
         return Err("not a date".into());
+    }
+    if let Some(days) = fast_date(s.as_bytes()) {
+        return Ok(days);
     }
     let d: Date = s.parse().map_err(|e| format!("not a date ({e})"))?;
     Ok(days_from_date(d))
