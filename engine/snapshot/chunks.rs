@@ -25,12 +25,13 @@ const WINDOW: usize = 64 * 1024;
 /// Bytes at an offset: a file (read without moving a shared cursor, so chunks are read in
 /// parallel), or memory in tests.
 pub trait Source: Sync {
-    fn len(&self) -> u64;
+    /// Size in bytes.
+    fn size(&self) -> u64;
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
 }
 
 impl Source for std::fs::File {
-    fn len(&self) -> u64 {
+    fn size(&self) -> u64 {
         self.metadata().map_or(0, |m| m.len())
     }
     #[cfg(unix)]
@@ -53,8 +54,8 @@ impl Source for std::fs::File {
 }
 
 impl Source for [u8] {
-    fn len(&self) -> u64 {
-        <[u8]>::len(self) as u64
+    fn size(&self) -> u64 {
+        self.len() as u64
     }
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
         let at = offset as usize;
@@ -95,7 +96,7 @@ pub fn plan(
     start: u64,
     chunk_bytes: u64,
 ) -> Result<Vec<u64>, PlanError> {
-    let len = src.len();
+    let len = src.size();
     let mut cuts = vec![start];
     let mut window = vec![0u8; WINDOW];
     let mut at = start + chunk_bytes;
@@ -174,7 +175,7 @@ impl ChunkReader {
         end: u64,
         emit: &mut impl FnMut(&Cells, u64),
     ) -> Result<ChunkEnd, ChunkError> {
-        let len = src.len();
+        let len = src.size();
         self.raw.resize((end - start) as usize, 0);
         src.read_at(&mut self.raw, start)?;
         let utf8 = self.encoding == Encoding::Utf8;
@@ -229,7 +230,7 @@ impl ChunkReader {
         src: &(impl Source + ?Sized),
         start: u64,
     ) -> Result<(Vec<Vec<u8>>, ChunkEnd), ChunkError> {
-        let len = src.len();
+        let len = src.size();
         let mut step = WINDOW as u64;
         loop {
             let n = (len - start).min(step) as usize;

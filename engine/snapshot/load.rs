@@ -409,7 +409,7 @@ fn load_csv_in_chunks(
     chunk_bytes: u64,
 ) -> Result<Table, Diagnostics> {
     let file = open(&src.path)?;
-    let bytes = Source::len(&file);
+    let bytes = Source::size(&file);
     let mut sample = vec![0; (bytes as usize).min(dialect::SNIFF_BYTES)];
     Source::read_at(&file, &mut sample, 0).map_err(|e| read_error(&src.path, e))?;
     let dialect = dialect::detect(&sample, src.encoding, src.delimiter);
