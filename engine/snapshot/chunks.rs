@@ -83,12 +83,6 @@ impl From<io::Error> for ChunkError {
     }
 }
 
-/// A line longer than `MAX_RECORD_BYTES` found while planning: it holds byte `offset`.
-#[derive(Debug)]
-pub struct LongLine {
-    pub offset: u64,
-}
-
 /// Chunk starts from `start` (the first record) to the end of the file, the end included;
 /// a cut after the first line end past every `chunk_bytes` (`CHUNK_BYTES`; tests use less).
 pub fn plan(
@@ -104,7 +98,7 @@ pub fn plan(
         let mut from = at;
         loop {
             if from - at > MAX_RECORD_BYTES as u64 {
-                return Err(PlanError::LongLine(LongLine { offset: at }));
+                return Err(PlanError::LongLine { offset: at });
             }
             let n = (len - from).min(WINDOW as u64) as usize;
             if n == 0 {
@@ -129,7 +123,10 @@ pub fn plan(
 
 #[derive(Debug)]
 pub enum PlanError {
-    LongLine(LongLine),
+    /// A line longer than `MAX_RECORD_BYTES` holds byte `offset`.
+    LongLine {
+        offset: u64,
+    },
     Io(io::Error),
 }
 

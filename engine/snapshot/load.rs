@@ -455,7 +455,7 @@ fn load_csv_in_chunks(
     b.check_required_columns()?;
 
     let cuts = chunks::plan(&file, head.next, chunk_bytes).map_err(|e| match e {
-        PlanError::LongLine(long) => match lines_before(&file, long.offset) {
+        PlanError::LongLine { offset } => match lines_before(&file, offset) {
             Ok(n) => too_long(&src.path, n + 1),
             Err(e) => read_error(&src.path, e),
         },
