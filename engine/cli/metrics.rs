@@ -8,6 +8,7 @@ use crate::diag::Diagnostic;
 use crate::metrics::attribution::Model;
 use crate::metrics::registry::{self, Family, Unit, REGISTRY};
 use crate::metrics::{By, MetricSet, MetricValue, Options, Store};
+use crate::report::csv::{neutralize, to_csv};
 use crate::snapshot::{LoadOptions, Snapshot};
 
 use super::CmdResult;
@@ -571,42 +572,41 @@ fn tables(store: &Store, all: bool, md: bool) -> String {
     out
 }
 
-/// Long CSV: one line per scope and metric.
+/// Long CSV: one line per scope and metric. Group names come from the data (channels,
+/// owners, products): a cell that would start a spreadsheet formula is made text.
 pub fn render_csv(store: &Store) -> String {
-    let mut out = String::from("window,by,group,metric,unit,value,na\n");
     let window = format!("{}..{}", store.window.from, store.window.to);
-    let mut line = |by: &str, group: &str, set: &MetricSet| {
+    let header = ["window", "by", "group", "metric", "unit", "value", "na"].map(String::from);
+    let mut rows = vec![header];
+    let mut add = |by: &str, group: &str, set: &MetricSet| {
         for d in REGISTRY {
             let Some(m) = set.get(d.name) else { continue };
             let (v, na) = match &m.value {
                 MetricValue::Num(x) => (format!("{x}"), String::new()),
                 MetricValue::Na { na } => (String::new(), na.clone()),
             };
-            out.push_str(&format!(
-                "{},{},{},{},{},{},{}\n",
-                csv_cell(&window),
-                csv_cell(by),
-                csv_cell(group),
-                d.name,
-                d.unit.as_str(),
+            rows.push([
+                text(&window),
+                text(by),
+                text(group),
+                d.name.to_string(),
+                d.unit.as_str().to_string(),
                 v,
-                csv_cell(&na)
-            ));
+                text(&na),
+            ]);
         }
     };
-    line("", "", &store.overall);
+    add("", "", &store.overall);
     for (by, groups) in &store.by {
         for (g, set) in groups {
-            line(by.as_str(), g, set);
+            add(by.as_str(), g, set);
         }
     }
-    out
+    to_csv(rows)
 }
 
-/// Group names come from the data (channels, owners, products): a cell that would start a
-/// spreadsheet formula is made text (`crate::report::csv`).
-fn csv_cell(s: &str) -> String {
-    crate::report::csv::text_cell(s)
+fn text(s: &str) -> String {
+    neutralize(s).into_owned()
 }
 
 fn render_registry(format: Format) -> String {
@@ -618,19 +618,18 @@ fn render_registry(format: Format) -> String {
             s
         }
         Format::Csv => {
-            let mut out = String::from("metric,unit,family,breakdowns,description\n");
-            for d in REGISTRY {
+            let header = ["metric", "unit", "family", "breakdowns", "description"];
+            let rows = REGISTRY.iter().map(|d| {
                 let by: Vec<&str> = d.by.iter().map(|b| b.as_str()).collect();
-                out.push_str(&format!(
-                    "{},{},{:?},{},{}\n",
-                    d.name,
-                    d.unit.as_str(),
-                    d.family,
-                    csv_cell(&by.join(" ")),
-                    csv_cell(d.description)
-                ));
-            }
-            out
+                [
+                    d.name.to_string(),
+                    d.unit.as_str().to_string(),
+                    format!("{:?}", d.family),
+                    text(&by.join(" ")),
+                    text(d.description),
+                ]
+            });
+            to_csv(std::iter::once(header.map(String::from)).chain(rows))
         }
         Format::Table => {
             let mut g = Grid::new(

@@ -9,8 +9,6 @@
 //! characters gets a leading `'`, as OWASP recommends: the cell shows as text and keeps its
 //! characters. Numbers marqa writes itself (value, threshold) are left as numbers.
 
-use std::fmt::Write as _;
-
 use crate::eval::finding::Finding;
 
 use super::context::relative_file;
@@ -50,18 +48,20 @@ pub fn neutralize(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// One CSV field (RFC 4180): quoted when it holds a delimiter, quote or line break.
-pub fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// Rows of cells as CSV text, written by the csv crate (a cell is quoted when it holds a
+/// comma, a quote or a line break). Text from the data goes through `neutralize` first.
+pub fn to_csv<R, C>(rows: impl IntoIterator<Item = R>) -> String
+where
+    R: IntoIterator<Item = C>,
+    C: AsRef<[u8]>,
+{
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        w.write_record(row)
+            .expect("rows of one length, written to memory");
     }
-}
-
-/// A text cell: neutralized, then quoted as needed.
-pub fn text_cell(s: &str) -> String {
-    field(&neutralize(s))
+    let bytes = w.into_inner().expect("flushing to memory");
+    String::from_utf8(bytes).expect("cells are text")
 }
 
 fn number(x: Option<f64>) -> String {
@@ -108,33 +108,31 @@ fn evidence(a: &Audit, f: &Finding) -> String {
 }
 
 pub fn render(a: &Audit) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{}", HEADER.join(","));
-    for f in a.findings {
-        let origin = format!("{}:{}", f.origin.file.display(), f.origin.line);
-        let cells = [
-            text_cell(&f.rule),
-            text_cell(f.step.as_str()),
-            text_cell(f.severity.as_str()),
-            text_cell(f.status.as_str()),
-            text_cell(f.per.map(|b| b.as_str()).unwrap_or("")),
-            text_cell(f.group.as_deref().unwrap_or("")),
-            text_cell(&f.title),
+    let text = |s: &str| neutralize(s).into_owned();
+    let rows = a.findings.iter().map(|f| {
+        [
+            text(&f.rule),
+            text(f.step.as_str()),
+            text(f.severity.as_str()),
+            text(f.status.as_str()),
+            text(f.per.map(|b| b.as_str()).unwrap_or("")),
+            text(f.group.as_deref().unwrap_or("")),
+            text(&f.title),
             number(f.value),
             number(f.threshold),
-            text_cell(f.message.as_deref().unwrap_or("")),
-            text_cell(&evidence(a, f)),
-            text_cell(
+            text(f.message.as_deref().unwrap_or("")),
+            text(&evidence(a, f)),
+            text(
                 f.recommendation
                     .as_ref()
                     .and_then(|r| r.text.as_deref())
                     .unwrap_or(""),
             ),
-            text_cell(&origin),
-        ];
-        let _ = writeln!(out, "{}", cells.join(","));
-    }
-    out
+            text(&format!("{}:{}", f.origin.file.display(), f.origin.line)),
+        ]
+    });
+    let header = HEADER.map(String::from);
+    to_csv(std::iter::once(header).chain(rows))
 }
 
 #[cfg(test)]
@@ -160,11 +158,12 @@ mod tests {
 
     #[test]
     fn fields_are_quoted_when_needed() {
+        let field = |s: &str| to_csv([[s, "x"]]).trim_end_matches(",x\n").to_string();
         assert_eq!(field("plain"), "plain");
         assert_eq!(field("a,b"), "\"a,b\"");
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(field("two\nlines"), "\"two\nlines\"");
         assert_eq!(field("cr\rhere"), "\"cr\rhere\"");
-        assert_eq!(text_cell("=1,2"), "\"'=1,2\"");
+        assert_eq!(field(&neutralize("=1,2")), "\"'=1,2\"");
     }
 }

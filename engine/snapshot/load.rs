@@ -813,12 +813,18 @@ mod tests {
         );
     }
 
-    #[test]
-    fn errors_name_the_line_in_any_chunk() {
+    /// A header and 40 rows of two lines each (a quoted line break): rows 2..=81.
+    fn two_line_rows() -> Vec<u8> {
         let mut text = b"deal_id,to_stage,changed_at\n".to_vec();
         for i in 0..40 {
             text.extend(format!("D{i},\"won\nx\",2026-03-01T09:15:00Z\n").as_bytes());
         }
+        text
+    }
+
+    #[test]
+    fn errors_name_the_line_in_any_chunk() {
+        let mut text = two_line_rows();
         text.extend(b"D40,won,not a time\n");
         for chunk in [3, 10, chunks::CHUNK_BYTES] {
             let err = load(&text, chunk).unwrap_err();
@@ -840,10 +846,7 @@ mod tests {
                 "{chunk}: {err}"
             );
         }
-        let mut ragged = b"deal_id,to_stage,changed_at\n".to_vec();
-        for i in 0..40 {
-            ragged.extend(format!("D{i},\"won\nx\",2026-03-01T09:15:00Z\n").as_bytes());
-        }
+        let mut ragged = two_line_rows();
         ragged.extend(b"D41,won\n");
         for chunk in [3, 10, chunks::CHUNK_BYTES] {
             let err = load(&ragged, chunk).unwrap_err();
