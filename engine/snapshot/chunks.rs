@@ -14,7 +14,7 @@
 use std::io;
 
 use super::dialect::Encoding;
-use super::records::{Cells, Split, Splitter, MAX_RECORD_BYTES};
+use super::records::{Rows, Split, Splitter, MAX_RECORD_BYTES};
 
 /// Text per chunk: big enough that a chunk's fixed costs vanish, small enough that a big
 /// table has many chunks to share out and their buffers stay in memory briefly.
@@ -163,14 +163,14 @@ impl ChunkReader {
     }
 
     /// Split the records of bytes `start..end` of `src` (`start` is a record start),
-    /// calling `emit(cells, line ends before the record in this chunk)`; a record still
-    /// open at `end` is read to its end.
+    /// calling `emit` with each block of them (`Rows` counts line ends from the chunk's
+    /// start); a record still open at `end` is read to its end.
     pub fn split_chunk(
         &mut self,
         src: &(impl Source + ?Sized),
         start: u64,
         end: u64,
-        emit: &mut impl FnMut(&Cells, u64),
+        emit: &mut impl FnMut(&Rows),
     ) -> Result<ChunkEnd, ChunkError> {
         let len = src.size();
         self.raw.resize((end - start) as usize, 0);
@@ -242,8 +242,10 @@ impl ChunkReader {
                 &self.decoded
             };
             let mut cells = Vec::new();
-            let used = self.splitter.one(text, eof, 0, &mut |c: &Cells, _| {
-                cells = (0..c.len()).map(|i| c.get(i).to_vec()).collect();
+            let used = self.splitter.one(text, eof, 0, &mut |rows: &Rows| {
+                cells = (0..rows.width(0))
+                    .map(|i| rows.get(0, i).to_vec())
+                    .collect();
             });
             match used {
                 Some(used) => {
