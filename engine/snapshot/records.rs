@@ -207,42 +207,45 @@ impl Splitter {
                 self.flush(buf, text, emit);
                 return Split::Done { newlines };
             }
-            let rest = &buf[pos..];
-            let stop = memchr::memchr3(b'\n', b'\r', b'"', rest);
-            let line_len = match stop {
-                Some(i) if rest[i] != b'"' => i,
-                None if eof => rest.len(),
-                _ => {
-                    // A quote in the line (or an unterminated last line of a chunk that
-                    // may continue): the csv crate's parser reads the record.
-                    let end = match self.quoted(rest, eof) {
-                        Some(n) if n > MAX_RECORD_BYTES => Split::TooLong { newlines },
-                        Some(n) => {
-                            self.push_quoted(buf.len(), newlines);
-                            newlines += memchr::memchr_iter(b'\n', &rest[..n]).count() as u64;
-                            pos += n;
-                            continue;
-                        }
-                        None if rest.len() > MAX_RECORD_BYTES => Split::TooLong { newlines },
-                        None => Split::Open {
-                            start: pos,
-                            newlines,
-                        },
-                    };
-                    self.flush(buf, text, emit);
-                    return end;
-                }
+            let first_cell = self.cells.len();
+            let line_end = match scan_line(buf, pos, self.delimiter, &mut self.cells) {
+                LineEnd::At(end) => Some(end),
+                LineEnd::ChunkEnd if eof => Some(buf.len()),
+                LineEnd::ChunkEnd | LineEnd::Quote => None,
             };
-            if line_len > MAX_RECORD_BYTES {
-                self.flush(buf, text, emit);
-                return Split::TooLong { newlines };
+            if let Some(end) = line_end {
+                if end - pos > MAX_RECORD_BYTES {
+                    self.cells.truncate(first_cell);
+                    self.flush(buf, text, emit);
+                    return Split::TooLong { newlines };
+                }
+                self.rows.push(RowMark {
+                    first_cell: first_cell as u32,
+                    newlines,
+                });
+                pos = end;
+                continue;
             }
-            self.rows.push(RowMark {
-                first_cell: self.cells.len() as u32,
-                newlines,
-            });
-            cut_at(&rest[..line_len], self.delimiter, pos, &mut self.cells);
-            pos += line_len;
+            // A quote in the line (or an unterminated last line of a chunk that may
+            // continue): the csv crate's parser reads the record.
+            self.cells.truncate(first_cell);
+            let rest = &buf[pos..];
+            let end = match self.quoted(rest, eof) {
+                Some(n) if n > MAX_RECORD_BYTES => Split::TooLong { newlines },
+                Some(n) => {
+                    self.push_quoted(buf.len(), newlines);
+                    newlines += memchr::memchr_iter(b'\n', &rest[..n]).count() as u64;
+                    pos += n;
+                    continue;
+                }
+                None if rest.len() > MAX_RECORD_BYTES => Split::TooLong { newlines },
+                None => Split::Open {
+                    start: pos,
+                    newlines,
+                },
+            };
+            self.flush(buf, text, emit);
+            return end;
         }
     }
 
@@ -343,34 +346,66 @@ impl Splitter {
     }
 }
 
-/// Append the cells of a line without quotes (at byte `at` of its chunk) to `cells`: the
-/// line cut at every `delimiter`. Cells are short (a dozen bytes), so instead of one search
-/// per cell (a call each) the line is compared with the delimiter sixteen bytes at a time
-/// (`wide`: SSE2 or NEON, safe code) and the bits of each match mask are read off.
-fn cut_at(line: &[u8], delimiter: u8, at: usize, cells: &mut Vec<(u32, u32)>) {
+/// How `scan_line` ended.
+enum LineEnd {
+    /// At the line end (`\n` or `\r`) at this byte.
+    At(usize),
+    /// At a quote: the record is csv_core's to read.
+    Quote,
+    /// At the end of the text, without a line end.
+    ChunkEnd,
+}
+
+/// Cut the line at byte `pos` of `buf` into cells at every `delimiter`, appending them to
+/// `cells`, up to its line end. Sixteen bytes at a time are compared with the delimiter, the
+/// line ends and the quote together (`wide`: SSE2 or NEON, safe code) and the bits of the
+/// match masks read off: one pass over the text, no call per cell or per line. At a quote
+/// the cells appended so far are the caller's to drop.
+fn scan_line(buf: &[u8], pos: usize, delimiter: u8, cells: &mut Vec<(u32, u32)>) -> LineEnd {
     use wide::u8x16;
-    let pattern = u8x16::splat(delimiter);
-    let mut start = at;
-    let mut blocks = line.chunks_exact(16);
-    let mut block_at = at;
-    for block in &mut blocks {
-        let bytes: [u8; 16] = block.try_into().expect("16 bytes");
-        let mut hits = u8x16::new(bytes).simd_eq(pattern).to_bitmask();
-        while hits != 0 {
-            let end = block_at + hits.trailing_zeros() as usize;
+    let delim = u8x16::splat(delimiter);
+    let (lf, cr, quote) = (u8x16::splat(b'\n'), u8x16::splat(b'\r'), u8x16::splat(b'"'));
+    let mut start = pos;
+    let mut at = pos;
+    while at < buf.len() {
+        let block = u8x16::new(block_at(buf, at));
+        let mut delims = block.simd_eq(delim).to_bitmask();
+        let stops = (block.simd_eq(lf) | block.simd_eq(cr) | block.simd_eq(quote)).to_bitmask();
+        if stops != 0 {
+            // Only the delimiters before the line's end (or its quote).
+            delims &= (1 << stops.trailing_zeros()) - 1;
+        }
+        while delims != 0 {
+            let end = at + delims.trailing_zeros() as usize;
             cells.push((start as u32, end as u32));
             start = end + 1;
-            hits &= hits - 1;
+            delims &= delims - 1;
         }
-        block_at += 16;
+        if stops != 0 {
+            let end = at + stops.trailing_zeros() as usize;
+            if buf[end] == b'"' {
+                return LineEnd::Quote;
+            }
+            cells.push((start as u32, end as u32));
+            return LineEnd::At(end);
+        }
+        at += 16;
     }
-    for (i, &b) in blocks.remainder().iter().enumerate() {
-        if b == delimiter {
-            cells.push((start as u32, (block_at + i) as u32));
-            start = block_at + i + 1;
+    cells.push((start as u32, buf.len() as u32));
+    LineEnd::ChunkEnd
+}
+
+/// The sixteen bytes of `buf` from `at`, zeros past its end (a zero byte is never a
+/// delimiter, a line end or a quote).
+fn block_at(buf: &[u8], at: usize) -> [u8; 16] {
+    match buf.get(at..at + 16) {
+        Some(block) => block.try_into().expect("16 bytes"),
+        None => {
+            let mut block = [0; 16];
+            block[..buf.len() - at].copy_from_slice(&buf[at..]);
+            block
         }
     }
-    cells.push((start as u32, (at + line.len()) as u32));
 }
 
 /// A csv_core parser at a record start. csv_core strips a byte-order mark from the first
@@ -493,7 +528,7 @@ mod tests {
             let mut chunk = b"ab\n".to_vec();
             chunk.extend(&line);
             let mut ranges = Vec::new();
-            cut_at(&line, b',', 3, &mut ranges);
+            prop_assert!(matches!(scan_line(&chunk, 3, b',', &mut ranges), LineEnd::ChunkEnd));
             let cells: Vec<&[u8]> =
                 ranges.iter().map(|&(a, b)| &chunk[a as usize..b as usize]).collect();
             let expected: Vec<&[u8]> = line.split(|&b| b == b',').collect();
