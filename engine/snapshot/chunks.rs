@@ -16,11 +16,16 @@ use std::io;
 use super::dialect::Encoding;
 use super::records::{Rows, Split, Splitter, MAX_RECORD_BYTES};
 
-/// Text per chunk: big enough that a chunk's fixed costs vanish, small enough that a big
-/// table has many chunks to share out and their buffers stay in memory briefly.
-pub const CHUNK_BYTES: u64 = 4 * 1024 * 1024;
+/// Text per chunk: big enough that a chunk's fixed costs vanish (a read, a shard cleared,
+/// a look for the cut's line end), small enough that a big table has many chunks to share
+/// out and that the buffers of a round of them (text, and shards that hold about as much
+/// typed) stay few pages. Every fresh page costs a fault: at scale 500, 4 MiB chunks touched
+/// 215 k pages to load the snapshot and 512 KiB chunks 174 k (validate 0.86 s -> 0.79 s).
+pub const CHUNK_BYTES: u64 = 512 * 1024;
 /// Bytes read at a time when looking for a line end or finishing an open record.
 const WINDOW: usize = 64 * 1024;
+/// Bytes read first when looking for the line end after a cut (a line is a few hundred bytes).
+const PEEK: usize = 4 * 1024;
 
 /// Bytes at an offset: a file (read without moving a shared cursor, so chunks are read in
 /// parallel), or memory in tests.
@@ -100,7 +105,7 @@ pub fn plan(
             if from - at > MAX_RECORD_BYTES as u64 {
                 return Err(PlanError::LongLine { offset: at });
             }
-            let n = (len - from).min(WINDOW as u64) as usize;
+            let n = (len - from).min(if from == at { PEEK } else { WINDOW } as u64) as usize;
             if n == 0 {
                 break 'cuts;
             }

@@ -362,18 +362,18 @@ enum LineEnd {
 /// match masks read off: one pass over the text, no call per cell or per line. At a quote
 /// the cells appended so far are the caller's to drop.
 fn scan_line(buf: &[u8], pos: usize, delimiter: u8, cells: &mut Vec<(u32, u32)>) -> LineEnd {
-    use wide::u8x16;
-    let delim = u8x16::splat(delimiter);
-    let (lf, cr, quote) = (u8x16::splat(b'\n'), u8x16::splat(b'\r'), u8x16::splat(b'"'));
+    use wide::u8x32;
+    let delim = u8x32::splat(delimiter);
+    let (lf, cr, quote) = (u8x32::splat(b'\n'), u8x32::splat(b'\r'), u8x32::splat(b'"'));
     let mut start = pos;
     let mut at = pos;
     while at < buf.len() {
-        let block = u8x16::new(block_at(buf, at));
+        let block = u8x32::new(block_at(buf, at));
         let mut delims = block.simd_eq(delim).to_bitmask();
         let stops = (block.simd_eq(lf) | block.simd_eq(cr) | block.simd_eq(quote)).to_bitmask();
         if stops != 0 {
             // Only the delimiters before the line's end (or its quote).
-            delims &= (1 << stops.trailing_zeros()) - 1;
+            delims &= (1u32 << stops.trailing_zeros()) - 1;
         }
         while delims != 0 {
             let end = at + delims.trailing_zeros() as usize;
@@ -389,7 +389,7 @@ fn scan_line(buf: &[u8], pos: usize, delimiter: u8, cells: &mut Vec<(u32, u32)>)
             cells.push((start as u32, end as u32));
             return LineEnd::At(end);
         }
-        at += 16;
+        at += 32;
     }
     cells.push((start as u32, buf.len() as u32));
     LineEnd::ChunkEnd
@@ -397,11 +397,11 @@ fn scan_line(buf: &[u8], pos: usize, delimiter: u8, cells: &mut Vec<(u32, u32)>)
 
 /// The sixteen bytes of `buf` from `at`, zeros past its end (a zero byte is never a
 /// delimiter, a line end or a quote).
-fn block_at(buf: &[u8], at: usize) -> [u8; 16] {
-    match buf.get(at..at + 16) {
-        Some(block) => block.try_into().expect("16 bytes"),
+fn block_at(buf: &[u8], at: usize) -> [u8; 32] {
+    match buf.get(at..at + 32) {
+        Some(block) => block.try_into().expect("32 bytes"),
         None => {
-            let mut block = [0; 16];
+            let mut block = [0; 32];
             block[..buf.len() - at].copy_from_slice(&buf[at..]);
             block
         }
