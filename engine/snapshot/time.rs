@@ -27,6 +27,7 @@ pub fn days_from_civil(y: i64, m: i64, day: i64) -> i32 {
 
 /// `days_from_civil` for years 0 to 9999 (what a `YYYY` field holds) in unsigned arithmetic,
 /// without the era sign fix-ups: the loader calls it for every date and timestamp cell.
+#[inline]
 pub fn days_from_ymd(year: u32, month: u32, day: u32) -> i32 {
     // Years counted from March, so a leap day ends its year; 400 years (146 097 days, one
     // whole cycle of the calendar) added so that January and February of year 0 stay
@@ -131,21 +132,31 @@ impl LocalClock {
     /// changes in that window (or it leaves jiff's range). When it is `Some(off)`, every
     /// naive local time `l` on that day is exactly one instant, `l - off`: offsets are under
     /// 26 hours, so any instant that could show `l` on a wall clock lies inside the window.
+    #[inline]
     pub fn stable_offset(&self, day: i32) -> Option<i32> {
-        let day = day as i64;
-        let slot = &self.days[day.rem_euclid(DAY_SLOTS as i64) as usize];
+        // Any slot works for a day as long as it is always the same one: the low bits of
+        // the day number (two's complement for days before 1970).
+        let slot = &self.days[day as u32 as usize % DAY_SLOTS];
         let packed = slot.load(Ordering::Relaxed);
-        let field = if packed != EMPTY_SLOT && packed >> OFFSET_BITS == day {
+        let field = if packed != EMPTY_SLOT && packed >> OFFSET_BITS == day as i64 {
             packed & ((1 << OFFSET_BITS) - 1)
         } else {
-            let field = match self.window_offset(day) {
-                Some(off) => off as i64 + OFFSET_BIAS,
-                None => UNSTABLE_DAY,
-            };
-            slot.store((day << OFFSET_BITS) | field, Ordering::Relaxed);
-            field
+            self.fill_day(slot, day as i64)
         };
         (field != UNSTABLE_DAY).then(|| (field - OFFSET_BIAS) as i32)
+    }
+
+    /// A day-cache miss (out of line, so the hit in `stable_offset` stays a few instructions
+    /// that inline into the parser): ask the tz database and remember the answer.
+    #[cold]
+    #[inline(never)]
+    fn fill_day(&self, slot: &AtomicI64, day: i64) -> i64 {
+        let field = match self.window_offset(day) {
+            Some(off) => off as i64 + OFFSET_BIAS,
+            None => UNSTABLE_DAY,
+        };
+        slot.store((day << OFFSET_BITS) | field, Ordering::Relaxed);
+        field
     }
 
     /// The tz-database answer behind `stable_offset`: the offset at the window's start, when

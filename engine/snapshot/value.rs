@@ -104,17 +104,30 @@ fn fast_timestamp(b: &[u8], clock: &LocalClock) -> Option<i64> {
     Some(local - offset)
 }
 
-/// Days in each month of a common year.
-const MONTH_DAYS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/// Days in each month of a common year (a static: a `const` array indexed at run time is
+/// rebuilt on the stack at every call).
+static MONTH_DAYS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /// `YYYY-MM-DD` of a real day as days since 1970-01-01, without allocation; `None` for
 /// anything else (the general parsers then say what is wrong).
+#[inline]
 fn fast_date(b: &[u8; 10]) -> Option<i32> {
-    if b[4] != b'-' || b[7] != b'-' {
+    // "YYYY-MM-" as one word: XOR with "0000-00-" turns digits into 0..=9 and the dashes into
+    // 0, so one test checks eight bytes. A byte is at most 9 exactly when neither it nor it
+    // plus 0x76 has the high bit set (a carry out of a byte only happens when its high bit
+    // was set already, and then the word is refused anyway).
+    let head = u64::from_le_bytes(b[..8].try_into().ok()?) ^ u64::from_le_bytes(*b"0000-00-");
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    const DASHES: u64 = 0xFF00_00FF_0000_0000; // bytes 4 and 7, little-endian
+    if (head | head.wrapping_add(0x7676_7676_7676_7676)) & HIGH_BITS != 0 || head & DASHES != 0 {
         return None;
     }
-    let year = two(b[0], b[1])? * 100 + two(b[2], b[3])?;
-    let (month, day) = (two(b[5], b[6])?, two(b[8], b[9])?);
+    // Each byte times ten plus the next byte: byte 0 is the century, byte 2 the year in
+    // it, byte 5 the month (every byte stays under 100, so nothing carries).
+    let pairs = head * 10 + (head >> 8);
+    let year = (pairs & 0xFF) as u32 * 100 + (pairs >> 16 & 0xFF) as u32;
+    let month = (pairs >> 40 & 0xFF) as u32;
+    let day = two(b[8], b[9])?;
     let month_days = *MONTH_DAYS.get((month as usize).wrapping_sub(1))?;
     // February 29 is the only day whose validity depends on the year, so the leap-year
     // divisions run for it alone.
@@ -126,6 +139,7 @@ fn fast_date(b: &[u8; 10]) -> Option<i32> {
 }
 
 /// Two ASCII digits as a number, or `None` if either is not a digit.
+#[inline]
 fn two(tens: u8, ones: u8) -> Option<u32> {
     let (t, o) = (tens.wrapping_sub(b'0'), ones.wrapping_sub(b'0'));
     (t < 10 && o < 10).then_some(t as u32 * 10 + o as u32)
