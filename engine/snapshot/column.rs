@@ -65,15 +65,21 @@ impl<const NARROW_MAX: usize> StrColumn<NARROW_MAX> {
         }
     }
 
+    #[inline]
     pub fn push(&mut self, s: &str) {
         self.bytes.push_str(s);
         let end = self.bytes.len();
-        if let Offsets::Narrow(o) = &mut self.offsets {
-            if end <= NARROW_MAX {
-                o.push(end as u32);
-                return;
-            }
+        match &mut self.offsets {
+            Offsets::Narrow(o) if end <= NARROW_MAX => o.push(end as u32),
+            _ => self.push_wide(end),
         }
+    }
+
+    /// `push` past `NARROW_MAX` bytes: out of line, so the loader's inlined `push` is the
+    /// narrow case only.
+    #[cold]
+    #[inline(never)]
+    fn push_wide(&mut self, end: usize) {
         self.wide().push(end as u64);
     }
 
@@ -109,6 +115,7 @@ impl<const NARROW_MAX: usize> StrColumn<NARROW_MAX> {
         }
     }
 
+    #[inline]
     pub fn get(&self, i: usize) -> Option<&str> {
         let (start, end) = match &self.offsets {
             Offsets::Narrow(o) => (o[i] as usize, o[i + 1] as usize),

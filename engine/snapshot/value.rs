@@ -131,7 +131,10 @@ fn fast_date(b: &[u8; 10]) -> Option<i32> {
     let month_days = *MONTH_DAYS.get((month as usize).wrapping_sub(1))?;
     // February 29 is the only day whose validity depends on the year, so the leap-year
     // divisions run for it alone.
-    let leap_day = month == 2 && day == 29 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let leap_day = month == 2
+        && day == 29
+        && year.is_multiple_of(4)
+        && (!year.is_multiple_of(100) || year.is_multiple_of(400));
     if day == 0 || (day > month_days && !leap_day) {
         return None;
     }
