@@ -117,16 +117,9 @@ impl<const NARROW_MAX: usize> StrColumn<NARROW_MAX> {
 
     #[inline]
     pub fn get(&self, i: usize) -> Option<&str> {
-        // One bounds check for both ends.
         let (start, end) = match &self.offsets {
-            Offsets::Narrow(o) => {
-                let ends = &o[i..i + 2];
-                (ends[0] as usize, ends[1] as usize)
-            }
-            Offsets::Wide(o) => {
-                let ends = &o[i..i + 2];
-                (ends[0] as usize, ends[1] as usize)
-            }
+            Offsets::Narrow(o) => (o[i] as usize, o[i + 1] as usize),
+            Offsets::Wide(o) => (o[i] as usize, o[i + 1] as usize),
         };
         let s = &self.bytes[start..end];
         (!s.is_empty()).then_some(s)
