@@ -25,6 +25,20 @@ pub fn days_from_civil(y: i64, m: i64, day: i64) -> i32 {
     (era * 146_097 + doe - 719_468) as i32
 }
 
+/// `days_from_civil` for years 0 to 9999 (what a `YYYY` field holds) in unsigned arithmetic,
+/// without the era sign fix-ups: the loader calls it for every date and timestamp cell.
+#[inline]
+pub fn days_from_ymd(year: u32, month: u32, day: u32) -> i32 {
+    // Years counted from March, so a leap day ends its year; 400 years (146 097 days, one
+    // whole cycle of the calendar) added so that January and February of year 0 stay
+    // non-negative.
+    let y = year + 400 - (month <= 2) as u32;
+    let m = if month > 2 { month - 3 } else { month + 9 };
+    let day_of_year = (153 * m + 2) / 5 + day - 1;
+    let days = y * 365 + y / 4 - y / 100 + y / 400 + day_of_year;
+    days as i32 - (719_468 + 146_097)
+}
+
 /// The civil date of a day number (inverse of `days_from_date`).
 pub fn date_from_days(days: i32) -> Date {
     let z = days as i64 + 719_468;
@@ -44,10 +58,16 @@ pub fn date_from_days(days: i32) -> Date {
 /// that holds a transition is answered exactly and not cached), so a million timestamps cost
 /// a million divisions, not a million tz-database look-ups. The cache is lock-free (one
 /// packed word per slot) because rayon workers share one clock.
+///
+/// Naive local times (the loader's `2026-03-01 09:15:00`) go through a second cache, per
+/// local day: `stable_offset(day)` answers "one offset holds from two days before this local
+/// day to two days after it", so such a time is a single lookup instead of two `offset_at`
+/// calls proving there is no DST change near it.
 #[derive(Debug)]
 pub struct LocalClock {
     tz: TimeZone,
     cache: Vec<AtomicI64>,
+    days: Vec<AtomicI64>,
 }
 
 impl Clone for LocalClock {
@@ -62,6 +82,11 @@ const CACHE_SLOTS: usize = 4096;
 const OFFSET_BITS: u32 = 20;
 const OFFSET_BIAS: i64 = 1 << 19;
 const EMPTY_SLOT: i64 = i64::MIN;
+/// Day slots: 4096 days is eleven years, more than any snapshot's range of dates, so after the
+/// first rows every look-up hits. Packed like the offset cache (`day << 20 | field`), where the
+/// field is `offset + 2^19` or `UNSTABLE_DAY` for a day with a transition near it.
+const DAY_SLOTS: usize = 4096;
+const UNSTABLE_DAY: i64 = (1 << OFFSET_BITS) - 1;
 
 impl LocalClock {
     pub fn new(tz: TimeZone) -> Self {
@@ -70,6 +95,7 @@ impl LocalClock {
             cache: (0..CACHE_SLOTS)
                 .map(|_| AtomicI64::new(EMPTY_SLOT))
                 .collect(),
+            days: (0..DAY_SLOTS).map(|_| AtomicI64::new(EMPTY_SLOT)).collect(),
         }
     }
 
@@ -99,6 +125,52 @@ impl LocalClock {
             Ordering::Relaxed,
         );
         start
+    }
+
+    /// The UTC offset of every instant from two days before local day `day` (days since
+    /// 1970-01-01 of the naive local date) to two days after it, or `None` when the offset
+    /// changes in that window (or it leaves jiff's range). When it is `Some(off)`, every
+    /// naive local time `l` on that day is exactly one instant, `l - off`: offsets are under
+    /// 26 hours, so any instant that could show `l` on a wall clock lies inside the window.
+    #[inline]
+    pub fn stable_offset(&self, day: i32) -> Option<i32> {
+        // Any slot works for a day as long as it is always the same one: the low bits of
+        // the day number (two's complement for days before 1970).
+        let slot = &self.days[day as u32 as usize % DAY_SLOTS];
+        let packed = slot.load(Ordering::Relaxed);
+        let field = if packed != EMPTY_SLOT && packed >> OFFSET_BITS == day as i64 {
+            packed & ((1 << OFFSET_BITS) - 1)
+        } else {
+            self.fill_day(slot, day as i64)
+        };
+        (field != UNSTABLE_DAY).then(|| (field - OFFSET_BIAS) as i32)
+    }
+
+    /// A day-cache miss (out of line, so the hit in `stable_offset` stays a few instructions
+    /// that inline into the parser): ask the tz database and remember the answer.
+    #[cold]
+    #[inline(never)]
+    fn fill_day(&self, slot: &AtomicI64, day: i64) -> i64 {
+        let field = match self.window_offset(day) {
+            Some(off) => off as i64 + OFFSET_BIAS,
+            None => UNSTABLE_DAY,
+        };
+        slot.store((day << OFFSET_BITS) | field, Ordering::Relaxed);
+        field
+    }
+
+    /// The tz-database answer behind `stable_offset`: the offset at the window's start, when
+    /// no transition follows it inside the window. A transition that keeps the offset (a
+    /// renamed abbreviation) also counts as a change; such days just take the slow path.
+    fn window_offset(&self, day: i64) -> Option<i32> {
+        let first = Timestamp::from_second((day - 2) * SECONDS_PER_DAY).ok()?;
+        let last = Timestamp::from_second((day + 3) * SECONDS_PER_DAY).ok()?;
+        if let Some(next) = self.tz.following(first).next() {
+            if next.timestamp() <= last {
+                return None;
+            }
+        }
+        Some(self.tz.to_offset(first).seconds())
     }
 
     /// Local calendar day (days since 1970-01-01) of an instant.
@@ -184,6 +256,81 @@ mod tests {
         assert_eq!(format_day(msk.local_day(t + 3600)), "2026-07-01");
         assert_eq!(month_key(msk.local_day(t + 3600)), "2026-07");
         assert_eq!(quarter_key(msk.local_day(t + 3600)), "2026-Q3");
+    }
+
+    /// `days_from_ymd` is `days_from_civil` for every year a `YYYY` field can hold.
+    #[test]
+    fn unsigned_day_numbers_match_the_general_ones() {
+        for year in 0..=9999 {
+            for (month, day) in [(1, 1), (2, 28), (2, 29), (3, 1), (12, 31)] {
+                assert_eq!(
+                    days_from_ymd(year, month, day),
+                    days_from_civil(year as i64, month as i64, day as i64),
+                    "{year}-{month}-{day}"
+                );
+            }
+        }
+    }
+
+    /// A day is stable exactly when the offset, sampled every minute and at each transition,
+    /// is the same from two days before it to two days after; the answer is that offset,
+    /// on the first call and from the cache (also after another day took the slot).
+    #[test]
+    fn stable_days_have_one_offset_in_their_window() {
+        for zone in [
+            "Europe/Berlin",
+            "America/New_York",
+            "Australia/Lord_Howe",
+            "Europe/Moscow",
+        ] {
+            let tz = TimeZone::get(zone).unwrap();
+            let clock = LocalClock::new(tz.clone());
+            let offset = |t: i64| tz.to_offset(Timestamp::from_second(t).unwrap()).seconds();
+            let from = "2011-01-01T00:00:00Z".parse::<Timestamp>().unwrap();
+            let changes: Vec<i64> = tz
+                .following(from)
+                .take(4)
+                .map(|t| t.timestamp().as_second())
+                .collect();
+            let (mut stable, mut unstable) = (0, 0);
+            for &change in &changes {
+                let near = clock.local_day(change);
+                for day in near - 5..=near + 5 {
+                    let window =
+                        (day as i64 - 2) * SECONDS_PER_DAY..=(day as i64 + 3) * SECONDS_PER_DAY;
+                    let first = offset(*window.start());
+                    let same = window.clone().step_by(60).all(|t| offset(t) == first)
+                        && changes
+                            .iter()
+                            .filter(|t| window.contains(t))
+                            .all(|&t| offset(t) == first);
+                    let expected = same.then_some(first);
+                    assert_eq!(clock.stable_offset(day), expected, "{zone} day {day}");
+                    assert_eq!(
+                        clock.stable_offset(day),
+                        expected,
+                        "{zone} day {day}, cached"
+                    );
+                    // The day eleven years on shares the slot; the first answer survives it.
+                    clock.stable_offset(day + DAY_SLOTS as i32);
+                    assert_eq!(
+                        clock.stable_offset(day),
+                        expected,
+                        "{zone} day {day}, again"
+                    );
+                    if same {
+                        stable += 1;
+                    } else {
+                        unstable += 1;
+                    }
+                }
+            }
+            // Five days around each change see it; the rest of the eleven do not.
+            assert!(
+                stable > 0 && unstable >= 5,
+                "{zone}: {stable} stable, {unstable} not"
+            );
+        }
     }
 
     #[test]
