@@ -161,9 +161,18 @@ impl<const NARROW_MAX: usize> StrColumn<NARROW_MAX> {
 pub struct CatColumn {
     pub codes: Vec<u32>,
     pub dict: Vec<Box<str>>,
-    /// Codes by `value_hash` of their value.
+    /// Codes by the hash of their value's `Ends`.
     lookup: hashbrown::HashTable<u32>,
+    /// A direct-mapped table in front of `lookup`, indexed by the top bits of a value's hash:
+    /// the `Ends` and code of the first value that hashed to the slot (code 0: none). Up to
+    /// 16 bytes a value is its `Ends`, so a look-up of a short value is three word compares,
+    /// no probing and no byte compare; longer values compare their middle too. Dictionaries
+    /// hold a few dozen values, so nearly every value has a slot of its own.
+    memo: Vec<(Ends, u32)>,
 }
+
+/// Slots of `CatColumn::memo` (the top `MEMO_BITS` bits of the hash).
+const MEMO_BITS: u32 = 6;
 
 impl PartialEq for CatColumn {
     fn eq(&self, other: &Self) -> bool {
@@ -194,10 +203,18 @@ impl CatColumn {
         self.dict.push(s.into());
         let c = self.dict.len() as u32;
         let dict = &self.dict;
-        self.lookup
-            .insert_unique(value_hash(s.as_bytes()), c, |&c| {
-                value_hash(dict[c as usize - 1].as_bytes())
-            });
+        let ends = Ends::of(s.as_bytes());
+        let hash = ends.hash();
+        self.lookup.insert_unique(hash, c, |&c| {
+            Ends::of(dict[c as usize - 1].as_bytes()).hash()
+        });
+        if self.memo.is_empty() {
+            self.memo = vec![(Ends::default(), 0); 1 << MEMO_BITS];
+        }
+        let slot = &mut self.memo[(hash >> (64 - MEMO_BITS)) as usize];
+        if slot.1 == 0 {
+            *slot = (ends, c);
+        }
         c
     }
     /// Append another dictionary column, re-coding its values into this dictionary.
@@ -211,8 +228,17 @@ impl CatColumn {
     /// The code of `s` if it occurs in the column.
     pub fn find(&self, s: &str) -> Option<u32> {
         let s = s.as_bytes();
+        let ends = Ends::of(s);
+        let hash = ends.hash();
+        if let Some(&(seen, c)) = self.memo.get((hash >> (64 - MEMO_BITS)) as usize) {
+            let same =
+                |c: u32| s.len() <= 16 || same_bytes(self.dict[c as usize - 1].as_bytes(), s);
+            if c != 0 && seen == ends && same(c) {
+                return Some(c);
+            }
+        }
         self.lookup
-            .find(value_hash(s), |&c| {
+            .find(hash, |&c| {
                 same_bytes(self.dict[c as usize - 1].as_bytes(), s)
             })
             .copied()
@@ -222,6 +248,7 @@ impl CatColumn {
         self.codes.clear();
         self.dict.clear();
         self.lookup.clear();
+        self.memo.fill((Ends::default(), 0));
     }
     pub fn get(&self, i: usize) -> Option<&str> {
         self.value(self.codes[i])
@@ -237,22 +264,43 @@ impl CatColumn {
     }
 }
 
-/// A category value's hash from its length and first and last eight bytes: constant time
-/// for the long Cyrillic values of CRM exports (statuses, reasons, regions), and values of
-/// one column rarely share all three. Equal hashes are told apart by `same_bytes`.
-fn value_hash(s: &[u8]) -> u64 {
-    let n = s.len();
-    let (head, tail) = if n >= 8 {
-        (word(s, 0), word(s, n - 8))
-    } else if n >= 4 {
-        (half_word(s, 0), half_word(s, n - 4))
-    } else {
-        // Byte by byte: a partial copy into a word would stall the load that reads it.
-        (s.iter().fold(0, |w, &b| w << 8 | b as u64), 0)
-    };
-    let x = head.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ tail.rotate_left(29) ^ ((n as u64) << 56);
-    let m = (x as u128).wrapping_mul(0xD6E8_FEB8_6659_FD93);
-    (m as u64) ^ ((m >> 64) as u64)
+/// A value's length and its first and last eight bytes (first and last four below eight
+/// bytes; below four, its bytes in one word): the whole value up to 16 bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Ends {
+    len: u64,
+    head: u64,
+    tail: u64,
+}
+
+impl Ends {
+    fn of(s: &[u8]) -> Ends {
+        let n = s.len();
+        let (head, tail) = if n >= 8 {
+            (word(s, 0), word(s, n - 8))
+        } else if n >= 4 {
+            (half_word(s, 0), half_word(s, n - 4))
+        } else {
+            // Byte by byte: a partial copy into a word would stall the load that reads it.
+            (s.iter().fold(0, |w, &b| w << 8 | b as u64), 0)
+        };
+        Ends {
+            len: n as u64,
+            head,
+            tail,
+        }
+    }
+
+    /// A category value's hash from its `Ends`: constant time for the long Cyrillic values
+    /// of CRM exports (statuses, reasons, regions), and values of one column rarely share
+    /// all three. Equal hashes are told apart by `same_bytes`.
+    fn hash(self) -> u64 {
+        let x = self.head.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ self.tail.rotate_left(29)
+            ^ (self.len << 56);
+        let m = (x as u128).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+        (m as u64) ^ ((m >> 64) as u64)
+    }
 }
 
 fn word(s: &[u8], at: usize) -> u64 {
@@ -525,6 +573,33 @@ mod tests {
         assert_eq!(c.codes, vec![1, 0, 2, 1]);
         assert_eq!(c.get(3), Some("yandex"));
         assert_eq!(c.get(1), None);
+    }
+
+    proptest::proptest! {
+        /// Codes are equal exactly when values are, and `find` knows only what was pushed:
+        /// values that share their length and ends but differ in the middle (past 16 bytes),
+        /// short values that are their ends, more values than the memo has slots.
+        #[test]
+        fn category_codes_follow_the_values(
+            values in proptest::collection::vec("(ab|ба|x){0,12}", 1..300),
+            probes in proptest::collection::vec("(ab|ба|x){0,12}", 0..50),
+        ) {
+            let mut c = CatColumn::default();
+            for v in &values {
+                c.push(v);
+            }
+            for (i, v) in values.iter().enumerate() {
+                proptest::prop_assert_eq!(c.get(i).unwrap_or(""), v.as_str());
+                for (j, w) in values.iter().enumerate() {
+                    proptest::prop_assert_eq!(c.codes[i] == c.codes[j], v == w);
+                }
+            }
+            for p in &probes {
+                let found = c.find(p).and_then(|code| c.value(code));
+                let pushed = !p.is_empty() && values.contains(p);
+                proptest::prop_assert_eq!(found, pushed.then_some(p.as_str()));
+            }
+        }
     }
 
     #[test]
