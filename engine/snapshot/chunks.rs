@@ -154,7 +154,7 @@ pub struct ChunkReader {
     encoding: Encoding,
     splitter: Splitter,
     raw: Vec<u8>,
-    decoded: Vec<u8>,
+    decoded: String,
 }
 
 impl ChunkReader {
@@ -163,7 +163,7 @@ impl ChunkReader {
             encoding,
             splitter: Splitter::new(delimiter),
             raw: Vec::new(),
-            decoded: Vec::new(),
+            decoded: String::new(),
         }
     }
 
@@ -185,7 +185,11 @@ impl ChunkReader {
             self.decoded.clear();
             decode_1251(&self.raw, &mut self.decoded);
         }
-        let text = if utf8 { &self.raw } else { &self.decoded };
+        let text = if utf8 {
+            &self.raw
+        } else {
+            self.decoded.as_bytes()
+        };
         let (open, newlines) = match self.splitter.split(text, end == len, emit) {
             Split::Done { newlines } => {
                 return Ok(ChunkEnd {
@@ -212,7 +216,9 @@ impl ChunkReader {
             if utf8 {
                 record.extend_from_slice(&self.raw);
             } else {
-                decode_1251(&self.raw, &mut record);
+                self.decoded.clear();
+                decode_1251(&self.raw, &mut self.decoded);
+                record.extend_from_slice(self.decoded.as_bytes());
             }
             raw_at += n as u64;
             step *= 2;
@@ -244,7 +250,7 @@ impl ChunkReader {
             } else {
                 self.decoded.clear();
                 decode_1251(&self.raw, &mut self.decoded);
-                &self.decoded
+                self.decoded.as_bytes()
             };
             let mut cells = Vec::new();
             let used = self.splitter.one(text, eof, 0, &mut |rows: &Rows| {
@@ -269,15 +275,16 @@ impl ChunkReader {
     }
 }
 
-fn decode_1251(raw: &[u8], out: &mut Vec<u8>) {
+/// Append `raw` decoded from Windows-1251 to `out`, written into its spare capacity (a
+/// buffer kept from chunk to chunk is not zeroed again for every chunk).
+fn decode_1251(raw: &[u8], out: &mut String) {
     let mut decoder = encoding_rs::WINDOWS_1251.new_decoder_without_bom_handling();
-    let at = out.len();
     let room = decoder
         .max_utf8_buffer_length(raw.len())
         .expect("a chunk's decoded size fits in memory");
-    out.resize(at + room, 0);
-    let (_, _, written, _) = decoder.decode_to_utf8(raw, &mut out[at..], true);
-    out.truncate(at + written);
+    out.reserve(room);
+    let (result, read, _) = decoder.decode_to_string(raw, out, true);
+    debug_assert!(result == encoding_rs::CoderResult::InputEmpty && read == raw.len());
 }
 
 /// How many bytes of the file a prefix of a chunk's text came from: the same for UTF-8,

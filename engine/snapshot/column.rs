@@ -313,7 +313,7 @@ fn half_word(s: &[u8], at: usize) -> u64 {
 
 /// Byte equality of two short strings, eight bytes per compare (no call into libc's memcmp,
 /// which costs more than the compare itself for a dictionary value).
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;

@@ -11,7 +11,7 @@ use foldhash::fast::FixedState;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::column::Column;
+use super::column::{same_bytes, Column};
 use super::spec::{ColType, TableName};
 use super::Snapshot;
 
@@ -111,7 +111,7 @@ impl<'a> IdIndex<'a> {
             return false;
         };
         for row in [*hint, *hint + 1] {
-            if row < ids.len() && ids.str(row) == Some(key) {
+            if row < ids.len() && is_id(ids, row, key) {
                 *hint = row;
                 return true;
             }
@@ -135,7 +135,7 @@ impl<'a> IdIndex<'a> {
         match self.ids {
             Some(ids) if self.sorted => {
                 let row = partition_point(ids, 0, ids.len(), key);
-                (row < ids.len() && ids.str(row) == Some(key)).then_some(row as u32)
+                (row < ids.len() && is_id(ids, row, key)).then_some(row as u32)
             }
             _ => self.first.get(key).copied(),
         }
@@ -154,13 +154,20 @@ impl<'a> IdIndex<'a> {
             step *= 2;
         };
         let row = partition_point(ids, lo, hi, key);
-        (row < ids.len() && ids.str(row) == Some(key)).then_some(row as u32)
+        (row < ids.len() && is_id(ids, row, key)).then_some(row as u32)
     }
 
     /// Rows whose id already occurred in an earlier row, in row order.
     pub fn repeated_rows(&self) -> &[u32] {
         &self.repeated
     }
+}
+
+/// Whether row `row` of `ids` holds `key` (compared word by word: ids are short, and a call
+/// into libc's memcmp per look-up cost more than the compare).
+fn is_id(ids: &Column, row: usize, key: &str) -> bool {
+    ids.str(row)
+        .is_some_and(|id| same_bytes(id.as_bytes(), key.as_bytes()))
 }
 
 /// In sorted ids, the first row in `lo..hi` whose id is not less than `key` (`hi` if none).

@@ -156,8 +156,9 @@ impl<'a> Builder<'a> {
     /// its cells, so the column's type is matched once per block instead of once per cell.
     /// Cell errors are found column by column, then put back in file order.
     fn type_grid(&mut self, grid: &Grid, rows: &Rows) {
-        let first_error = self.errors.len();
         let mut bad = BadCells::default();
+        // (row, column, error): sorted into file order once the block is typed.
+        let mut found = Vec::new();
         for c in 0..self.columns.len() {
             bad.clear();
             let (col, spec) = (&mut self.columns[c], self.specs[c]);
@@ -171,21 +172,17 @@ impl<'a> Builder<'a> {
             }
             for (r, raw, why) in bad.first.drain(..) {
                 let d = self.cell_diagnostic(c, raw, rows.newlines(r) as u32, &why);
-                self.errors.push(d);
+                found.push((r, c, d));
             }
         }
         self.lines
             .extend((0..rows.len()).map(|r| rows.newlines(r) as u32));
-        if self.errors.len() > first_error {
-            // Each column kept its first MAX_CELL_ERRORS: the first MAX_CELL_ERRORS in file
-            // order are among them.
-            self.errors[first_error..].sort_by_key(|d| {
-                d.location
-                    .as_ref()
-                    .map(|l| (l.line.unwrap_or(0), l.column.unwrap_or(0)))
-            });
-            self.errors.truncate(MAX_CELL_ERRORS);
-        }
+        // Each column kept its first MAX_CELL_ERRORS: the first MAX_CELL_ERRORS in file order
+        // are among them. (Rows, not lines: two records can share a line, split by a `\r`.)
+        found.sort_by_key(|&(r, c, _)| (r, c));
+        let room = MAX_CELL_ERRORS.saturating_sub(self.errors.len());
+        self.errors
+            .extend(found.into_iter().take(room).map(|(_, _, d)| d));
     }
 
     /// Type record `r` of a block that is not a clean grid: a row with the wrong number of
@@ -1010,6 +1007,19 @@ mod tests {
             assert_eq!(places, expected, "chunk {chunk}");
             assert!(err.contains("error[E-CELL-MORE]"), "{err}");
         }
+    }
+
+    #[test]
+    fn records_sharing_a_line_report_their_errors_in_record_order() {
+        // A lone `\r` ends a record without starting a line: both records are on line 2.
+        let text = b"deal_id,to_stage,changed_at,note\n,,,\r,,,\n";
+        let err = load(text, chunks::CHUNK_BYTES).unwrap_err();
+        let columns: Vec<&str> = err
+            .lines()
+            .filter_map(|l| l.strip_prefix("stage_changes.csv:2:"))
+            .map(|l| &l[..1])
+            .collect();
+        assert_eq!(columns, ["1", "2", "3", "1", "2", "3"], "{err}");
     }
 
     proptest! {

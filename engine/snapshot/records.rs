@@ -357,10 +357,14 @@ enum LineEnd {
 }
 
 /// Cut the line at byte `pos` of `buf` into cells at every `delimiter`, appending them to
-/// `cells`, up to its line end. Sixteen bytes at a time are compared with the delimiter, the
-/// line ends and the quote together (`wide`: SSE2 or NEON, safe code) and the bits of the
-/// match masks read off: one pass over the text, no call per cell or per line. At a quote
-/// the cells appended so far are the caller's to drop.
+/// `cells`, up to its line end. Thirty-two bytes at a time are compared with the delimiter,
+/// the line ends and the quote together (`wide`: SSE2 or NEON, safe code) and the bits of
+/// the match masks read off: one pass over the text, no call per cell or per line.
+///
+/// A cell that is quoted whole, with no quote doubled and no line end inside (`"Дорого, ушли
+/// к конкуренту"`), is taken as the text between its quotes, as csv_core would read it. Any
+/// other quote ends the scan (`LineEnd::Quote`): the caller drops the cells appended so far
+/// and hands the record to csv_core.
 fn scan_line(buf: &[u8], pos: usize, delimiter: u8, cells: &mut Vec<(u32, u32)>) -> LineEnd {
     use wide::u8x32;
     let delim = u8x32::splat(delimiter);
@@ -381,21 +385,56 @@ fn scan_line(buf: &[u8], pos: usize, delimiter: u8, cells: &mut Vec<(u32, u32)>)
             start = end + 1;
             delims &= delims - 1;
         }
-        if stops != 0 {
-            let end = at + stops.trailing_zeros() as usize;
-            if buf[end] == b'"' {
-                return LineEnd::Quote;
-            }
+        if stops == 0 {
+            at += 32;
+            continue;
+        }
+        let end = at + stops.trailing_zeros() as usize;
+        if buf[end] != b'"' {
             cells.push((start as u32, end as u32));
             return LineEnd::At(end);
         }
-        at += 32;
+        let Some((close, line_end)) = quoted_cell(buf, start, end, delimiter) else {
+            return LineEnd::Quote;
+        };
+        cells.push((start as u32 + 1, close as u32));
+        if let Some(line_end) = line_end {
+            return LineEnd::At(line_end);
+        }
+        start = close + 2;
+        at = start;
     }
     cells.push((start as u32, buf.len() as u32));
     LineEnd::ChunkEnd
 }
 
-/// The sixteen bytes of `buf` from `at`, zeros past its end (a zero byte is never a
+/// A cell starting at `start` that is quoted whole: the quote found at `quote` is at
+/// `start`, the next quote closes it and is followed by the delimiter or a line end, and no
+/// line end is between them. Returns the closing quote and, when the line ends right after
+/// it, that line end. `None` for anything else (a doubled quote, a quote inside a cell, a
+/// line end inside quotes, text after the closing quote, the chunk's end): csv_core reads it.
+fn quoted_cell(
+    buf: &[u8],
+    start: usize,
+    quote: usize,
+    delimiter: u8,
+) -> Option<(usize, Option<usize>)> {
+    if quote != start {
+        return None;
+    }
+    let inside = &buf[quote + 1..];
+    let close = quote + 1 + memchr::memchr3(b'"', b'\n', b'\r', inside)?;
+    if buf[close] != b'"' {
+        return None;
+    }
+    match *buf.get(close + 1)? {
+        b if b == delimiter => Some((close, None)),
+        b'\n' | b'\r' => Some((close, Some(close + 1))),
+        _ => None,
+    }
+}
+
+/// The thirty-two bytes of `buf` from `at`, zeros past its end (a zero byte is never a
 /// delimiter, a line end or a quote).
 fn block_at(buf: &[u8], at: usize) -> [u8; 32] {
     match buf.get(at..at + 32) {
