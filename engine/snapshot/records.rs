@@ -2,10 +2,11 @@
 //! split its own part of a big table.
 //!
 //! A line without a quote character (most lines of an export) is cut at the delimiter
-//! directly. A line with one is handed to `csv_core`, the csv crate's parser, from the start
-//! of its record: quoting, doubled quotes and quoted line breaks follow the csv crate
-//! exactly, and for unquoted lines the two agree by construction (`tests` checks both on
-//! random text). Blank lines are skipped and `\r`, `\n` and `\r\n` end a record, as in the
+//! directly, and so is a line whose quotes only wrap whole cells (`"Дорого, ушли к
+//! конкуренту"`: no doubled quote, no line break inside). Any other line with a quote is
+//! handed to `csv_core`, the csv crate's parser, from the start of its record: quoting,
+//! doubled quotes and quoted line breaks follow the csv crate exactly, and for the lines cut
+//! directly the two agree by construction (`tests` checks it on random text). Blank lines are skipped and `\r`, `\n` and `\r\n` end a record, as in the
 //! csv crate.
 //!
 //! A chunk must start at a record start. Its end may fall inside a quoted cell that spans
@@ -28,7 +29,8 @@ const BLOCK_ROWS: usize = 1024;
 const BLOCK_BYTES: usize = 256 * 1024;
 
 /// Cell ranges are kept as `u32` pairs (half the cache of `usize` pairs); a chunk plus its
-/// arena stays far below this (chunks are a few MiB, a record at most `MAX_RECORD_BYTES`).
+/// arena stays far below this (a chunk is `CHUNK_BYTES` plus a line, a record at most
+/// `MAX_RECORD_BYTES`).
 const MAX_SPLIT_BYTES: usize = u32::MAX as usize / 2;
 
 /// Where a record starts in a block: its first cell (in `Rows::cells`) and the line ends of
