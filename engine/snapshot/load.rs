@@ -913,12 +913,16 @@ mod tests {
         text
     }
 
+    /// The errors of loading `text` in chunks of 3 and 10 bytes and in one chunk.
+    fn errors_at_any_chunk(text: &[u8]) -> [(u64, String); 3] {
+        [3, 10, chunks::CHUNK_BYTES].map(|chunk| (chunk, load(text, chunk).unwrap_err()))
+    }
+
     #[test]
     fn errors_name_the_line_in_any_chunk() {
         let mut text = two_line_rows();
         text.extend(b"D40,won,not a time\n");
-        for chunk in [3, 10, chunks::CHUNK_BYTES] {
-            let err = load(&text, chunk).unwrap_err();
+        for (chunk, err) in errors_at_any_chunk(&text) {
             assert!(
                 err.starts_with("stage_changes.csv:82:3: error[E-CELL]"),
                 "{chunk}: {err}"
@@ -926,8 +930,7 @@ mod tests {
         }
         // A ragged row ends the table; the broken cells before it are reported with it.
         text.extend(b"D41,won\n");
-        for chunk in [3, 10, chunks::CHUNK_BYTES] {
-            let err = load(&text, chunk).unwrap_err();
+        for (chunk, err) in errors_at_any_chunk(&text) {
             assert!(
                 err.starts_with("stage_changes.csv:82:3: error[E-CELL]"),
                 "{chunk}: {err}"
@@ -939,8 +942,7 @@ mod tests {
         }
         let mut ragged = two_line_rows();
         ragged.extend(b"D41,won\n");
-        for chunk in [3, 10, chunks::CHUNK_BYTES] {
-            let err = load(&ragged, chunk).unwrap_err();
+        for (chunk, err) in errors_at_any_chunk(&ragged) {
             assert!(
                 err.contains("stage_changes.csv:82:1: error[E-CSV-RAGGED]: this row has 2 cells"),
                 "{chunk}: {err}"
