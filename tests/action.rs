@@ -52,8 +52,7 @@ fn ran(run: &Run, name: &str) -> (i32, String, String) {
 }
 
 fn sarif(path: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["version"], "2.1.0");
     v
@@ -200,7 +199,10 @@ fn a_run_that_cannot_be_done_fails_at_the_audit_with_nothing_to_upload() {
     let (code, out, err) = ran(&r, "Audit");
     assert_eq!(code, 2, "{}", r.log());
     assert!(out.contains("::error::marqa could not audit no-such-folder (exit 2)"));
-    assert!(err.contains("error["), "marqa's diagnostic is in the log: {err}");
+    assert!(
+        err.contains("error["),
+        "marqa's diagnostic is in the log: {err}"
+    );
     assert!(matches!(
         r.step("Upload SARIF to code scanning"),
         Step::Skipped { .. }
@@ -217,14 +219,20 @@ fn inputs_cannot_inject_shell_code() {
     let r = run(
         w,
         &[
-            ("snapshot", "x\"; touch pwned1; echo \"$(touch pwned2)`touch pwned3`"),
+            (
+                "snapshot",
+                "x\"; touch pwned1; echo \"$(touch pwned2)`touch pwned3`",
+            ),
             ("pack", "$(touch pwned4)"),
             ("fail-on", "error; touch pwned5"),
             ("args", "; touch pwned6 && $(touch pwned7)"),
         ],
     );
     assert_eq!(ran(&r, "Audit").0, 2, "{}", r.log());
-    let left: Vec<_> = std::fs::read_dir(w).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(w)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert!(left.is_empty(), "the inputs ran code: {left:?}");
 }
 

@@ -75,7 +75,12 @@ fn the_hooks_fail_a_commit_with_a_broken_rule_or_snapshot_and_pass_the_fix() {
     std::fs::create_dir(&dir).unwrap();
     ok(git(&dir, &["init", "-q"]), "git init");
     marqa(&dir, &["init", "."]);
-    marqa(&dir, &["generate", "--clean", "--scale", "0.05", "--out", "snapshot"]);
+    marqa(
+        &dir,
+        &[
+            "generate", "--clean", "--scale", "0.05", "--out", "snapshot",
+        ],
+    );
     let rev = ok(git(&repo(), &["rev-parse", "HEAD"]), "git rev-parse");
     std::fs::write(
         dir.join(".pre-commit-config.yaml"),
@@ -101,12 +106,19 @@ fn the_hooks_fail_a_commit_with_a_broken_rule_or_snapshot_and_pass_the_fix() {
 
     let (passed, out) = commit(&dir, "a client as marqa init writes it");
     assert!(passed, "the scaffold passes its hooks:\n{out}");
-    assert!(out.contains("marqa rules test") && out.contains("Passed"), "{out}");
+    assert!(
+        out.contains("marqa rules test") && out.contains("Passed"),
+        "{out}"
+    );
     assert!(out.contains("marqa validate"), "{out}");
 
     // A rule whose test case no longer holds: the commit fails, nothing is committed.
     let rule = dir.join("pack/rules/owners.yaml");
-    edit(&rule, "params: {max_share: 0.1}", "params: {max_share: 0.5}");
+    edit(
+        &rule,
+        "params: {max_share: 0.1}",
+        "params: {max_share: 0.5}",
+    );
     let (passed, out) = commit(&dir, "loosen the owner rule");
     assert!(!passed, "a failing rule test must fail the commit:\n{out}");
     assert!(out.contains("client.leads-have-owner"), "{out}");
@@ -114,9 +126,16 @@ fn the_hooks_fail_a_commit_with_a_broken_rule_or_snapshot_and_pass_the_fix() {
     edit(&rule, "step: processes", "step: nowhere");
     let (passed, out) = commit(&dir, "a rule in no step");
     assert!(!passed, "{out}");
-    assert!(out.contains("owners.yaml"), "the error names the file: {out}");
+    assert!(
+        out.contains("owners.yaml"),
+        "the error names the file: {out}"
+    );
     edit(&rule, "step: nowhere", "step: processes");
-    edit(&rule, "params: {max_share: 0.5}", "params: {max_share: 0.1}");
+    edit(
+        &rule,
+        "params: {max_share: 0.5}",
+        "params: {max_share: 0.1}",
+    );
     // The rule as committed, with a comment changed so there is a commit to make.
     edit(&rule, "# An example rule", "# An example rule (reviewed)");
     let (passed, out) = commit(&dir, "the fixed rule");
@@ -130,7 +149,10 @@ fn the_hooks_fail_a_commit_with_a_broken_rule_or_snapshot_and_pass_the_fix() {
     std::fs::write(&leads, text.replacen(&line2, &broken, 1)).unwrap();
     let (passed, out) = commit(&dir, "a bad date");
     assert!(!passed, "{out}");
-    assert!(out.contains("leads.csv:2:"), "the error points at the cell: {out}");
+    assert!(
+        out.contains("leads.csv:2:"),
+        "the error points at the cell: {out}"
+    );
     std::fs::write(&leads, text).unwrap();
     edit(&dir.join("marqa.yaml"), "locale: en", "locale: ru");
     let (passed, out) = commit(&dir, "the snapshot fixed");

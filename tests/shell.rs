@@ -129,7 +129,11 @@ fn zsh_and_fish_scripts_parse_in_those_shells() {
         }
         let path = t.path().join(format!("marqa.{shell}"));
         std::fs::write(&path, &script).unwrap();
-        let out = Command::new(shell).args(&check).arg(&path).output().unwrap();
+        let out = Command::new(shell)
+            .args(&check)
+            .arg(&path)
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "{shell} rejects its script: {}",
@@ -168,7 +172,9 @@ fn an_unknown_shell_is_a_usage_error() {
         .args(["completions", "tcsh"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("possible values: bash, zsh, fish, powershell"));
+        .stderr(predicate::str::contains(
+            "possible values: bash, zsh, fish, powershell",
+        ));
 }
 
 #[test]
@@ -240,7 +246,11 @@ fn version_is_cargos() {
 fn check_demo_audits_the_demo_company_without_a_checkout() {
     // Run from an empty folder: nothing of the repository is needed.
     let t = tempfile::tempdir().unwrap();
-    let demo = marqa().current_dir(t.path()).args(["check", "--demo"]).output().unwrap();
+    let demo = marqa()
+        .current_dir(t.path())
+        .args(["check", "--demo"])
+        .output()
+        .unwrap();
     assert_eq!(demo.status.code(), Some(1), "the demo company fails rules");
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let committed = marqa()

@@ -99,7 +99,8 @@ pub enum Command {
     #[command(subcommand)]
     Config(config::Command),
     /// Scaffold a client folder: marqa.yaml, a pack extending builtin:b2b-core with an
-    /// override, an example rule and its test, and CI for GitHub Actions and GitLab CI.
+    /// override, an example rule and its test, CI for GitHub Actions (marqa's action) and
+    /// GitLab CI, and pre-commit hooks.
     ///
     /// Never overwrites: exit 2 (and nothing written) if any of the files exists.
     Init(init::Args),

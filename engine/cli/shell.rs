@@ -108,11 +108,9 @@ fn print_bytes(bytes: &[u8]) -> CmdResult {
         Ok(()) => Ok(ExitCode::SUCCESS),
         // A closed pipe (`marqa man | head`) is the reader's choice, not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        Err(e) => Err(Diagnostic::new(
-            "E-OUTPUT",
-            format!("cannot write to standard output: {e}"),
-        )
-        .into()),
+        Err(e) => {
+            Err(Diagnostic::new("E-OUTPUT", format!("cannot write to standard output: {e}")).into())
+        }
     }
 }
 
@@ -125,7 +123,12 @@ mod tests {
         let mut pages = Vec::new();
         collect_pages(Cli::command().disable_help_subcommand(true), &mut pages);
         let names: Vec<&str> = pages.iter().map(|(n, _)| n.as_str()).collect();
-        for want in ["marqa.1", "marqa-check.1", "marqa-rules-test.1", "marqa-man.1"] {
+        for want in [
+            "marqa.1",
+            "marqa-check.1",
+            "marqa-rules-test.1",
+            "marqa-man.1",
+        ] {
             assert!(names.contains(&want), "{want} missing from {names:?}");
         }
         assert!(!names.iter().any(|n| n.contains("help")), "{names:?}");
