@@ -145,12 +145,14 @@ fn the_hooks_fail_a_commit_with_a_broken_rule_or_snapshot_and_pass_the_fix() {
     let leads = dir.join("snapshot/leads.csv");
     let text = std::fs::read_to_string(&leads).unwrap();
     let line2 = text.lines().nth(1).unwrap().to_string();
-    let broken = line2.replacen("2026-", "20x6-", 1);
-    std::fs::write(&leads, text.replacen(&line2, &broken, 1)).unwrap();
+    assert!(text.starts_with("lead_id,created_at,"));
+    let mut cells: Vec<&str> = line2.split(',').collect();
+    cells[1] = "yesterday";
+    std::fs::write(&leads, text.replacen(&line2, &cells.join(","), 1)).unwrap();
     let (passed, out) = commit(&dir, "a bad date");
     assert!(!passed, "{out}");
     assert!(
-        out.contains("leads.csv:2:"),
+        out.contains("snapshot/leads.csv:2:2: error[E-CELL]"),
         "the error points at the cell: {out}"
     );
     std::fs::write(&leads, text).unwrap();
