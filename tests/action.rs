@@ -277,10 +277,10 @@ fn install_source_builds_the_checkout_with_pip() {
 }
 
 #[test]
-#[ignore = "needs the wheel in target/wheels (maturin build): run by .ci/run"]
+#[ignore = "needs the wheel .ci/run builds into target/dist-wheels: run by .ci/run"]
 fn install_pypi_installs_the_wheel_of_this_version() {
     // The built wheel stands in for PyPI: pip may look nowhere else.
-    let wheels = repo().join("target/wheels");
+    let wheels = repo().join("target/dist-wheels");
     install_for_real(
         "pypi",
         vec![

@@ -4,8 +4,9 @@
 //! fixed ones pass.
 //!
 //! pre-commit installs the hooks by building this repository with pip and maturin (PyPI, a
-//! release build), from the commit at HEAD: `#[ignore]`d here, run by .ci/run, which sets
-//! MARQA_PRE_COMMIT to its pre-commit and CARGO_TARGET_DIR to its release build.
+//! build), from the commit at HEAD: `#[ignore]`d here, run by .ci/run, which sets
+//! MARQA_PRE_COMMIT to its pre-commit, CARGO_TARGET_DIR to its target folder and
+//! MATURIN_PEP517_ARGS to `--profile dev` (the dependencies `cargo test` built).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
