@@ -20,6 +20,7 @@ pub mod fuzzing;
 pub mod generate;
 pub mod import;
 pub mod metrics;
+pub mod plural;
 pub mod report;
 pub mod rules;
 pub mod schema;

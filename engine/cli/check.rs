@@ -67,6 +67,10 @@ pub struct Args {
     /// clients: DIR/<client>/, plus DIR/index.html and DIR/summary.json).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// List every check in the text view; by default it lists failures and errors (with
+    /// their evidence), then the summary and the roadmap. Other formats hold every finding.
+    #[arg(long, short = 'v')]
+    pub show_passed: bool,
 }
 
 /// A boolean flag with its `--no-` twin: Some when either was given (the last one wins).
@@ -307,6 +311,7 @@ pub fn audit_one(
         locale: &options.locale,
         fail_on,
         show_pii: options.show_pii,
+        show_passed: cfg.show_passed,
         suppressions: &suppressions,
         baseline: comparison.as_ref(),
     };
@@ -374,6 +379,7 @@ pub fn run(args: Args, ui: &Ui) -> CmdResult {
         }
     }
     let mut cfg = config::resolve(&dir, &args.flags(), Path::new("."))?;
+    cfg.show_passed = args.show_passed;
     if let Some(out) = &args.out_dir {
         // `--out-dir`: the folder layout of a client, whatever the config's outputs say.
         create_dir(out)?;
@@ -468,6 +474,7 @@ fn run_many(args: &Args, root: &Path, found: fleet::Discovery, ui: &Ui) -> CmdRe
     let options_for = |client: &fleet::Client| -> Result<Resolved, Diagnostics> {
         let mut cfg = config::resolve(&client.dir, &flags, cwd)?;
         cfg.jobs.value = Some(per_client_threads);
+        cfg.show_passed = args.show_passed;
         Ok(cfg)
     };
     let results = fleet::run(

@@ -260,6 +260,7 @@ fn resolve_files(files: Vec<ConfigFile>, flags: &Flags) -> Result<Resolved, Diag
         jobs,
         sandbox,
         suppressions,
+        show_passed: false,
     })
 }
 

@@ -28,6 +28,22 @@ pub enum Unit {
 }
 
 impl Unit {
+    pub const ALL: [Unit; 8] = [
+        Unit::Count,
+        Unit::Share,
+        Unit::Money,
+        Unit::Ratio,
+        Unit::Days,
+        Unit::Minutes,
+        Unit::Months,
+        Unit::Score,
+    ];
+
+    /// The unit of a name as rules and templates write it (`days`).
+    pub fn parse(name: &str) -> Option<Unit> {
+        Unit::ALL.into_iter().find(|u| u.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Unit::Count => "count",

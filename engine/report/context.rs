@@ -104,6 +104,8 @@ pub struct OptionsCtx {
     pub fail_on: Severity,
     pub fail_on_label: String,
     pub show_pii: bool,
+    /// `--show-passed`: the text view lists every check, not only failures and errors.
+    pub show_passed: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,6 +128,10 @@ pub struct SummaryCtx {
     /// Characters of the longest finding label (`rule [group]`), capped at 40 so long group
     /// names do not push every title far right: the width of the text view's label column.
     pub label_width: usize,
+    /// Characters of the longest status and severity label of the locale: the widths of
+    /// the text view's first two columns.
+    pub status_width: usize,
+    pub severity_width: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -505,39 +511,12 @@ pub fn display_unit(metric: &str) -> Option<Unit> {
     }
 }
 
-/// The unit of a rule expression: a metric's own; a quotient of counts is a share, of
-/// like units a ratio; a product with money is money.
-fn expr_unit(e: &crate::rules::model::Expr) -> Option<Unit> {
-    let src = e.source.trim();
-    if let Some(u) = display_unit(src) {
-        return Some(u);
-    }
-    let units: Vec<Unit> = e
-        .reads
-        .iter()
-        .filter_map(|r| registry::def(r).map(|d| d.unit))
-        .collect();
-    if units.is_empty() {
-        return None;
-    }
-    if src.contains('/') && !src.contains('*') {
-        if units.iter().all(|u| *u == Unit::Count) {
-            return Some(Unit::Share);
-        }
-        if units.iter().all(|u| *u == units[0]) || units.contains(&Unit::Money) {
-            return Some(Unit::Ratio);
-        }
-    }
-    if src.contains('*') && units.contains(&Unit::Money) {
-        return Some(Unit::Money);
-    }
-    None
-}
-
-/// The unit a rule's measured value is in: a share for row checks with `max_share`, a
-/// count for other row checks and `require`, the unit of the `value` expression when it can
-/// be told (a metric's; see `expr_unit`), else what the threshold's param name says
-/// (`*share*`, `tolerance` → share; `*minutes*` → minutes; `*days*` → days).
+/// The unit a rule's measured value (and threshold) is in, so every report formats both
+/// alike: a share for row checks with `max_share`, a count for other row checks and
+/// `require`; else the rule's `unit:`; else, when the `value` is a metric's name, that
+/// metric's unit (`display_unit`); else unknown, and the numbers are shown plainly.
+/// docs/rules.md asks every `check` or `script` rule whose value is not a metric for a
+/// `unit:`; the built-in pack's test holds it to that.
 pub fn value_unit(pack: &ResolvedPack, rule_id: &str) -> Option<Unit> {
     let rule = pack.rule(rule_id)?;
     match &rule.shape {
@@ -545,23 +524,8 @@ pub fn value_unit(pack: &ResolvedPack, rule_id: &str) -> Option<Unit> {
         Shape::Rows(_) | Shape::Require(_) => return Some(Unit::Count),
         _ => {}
     }
-    if let Some(u) = rule.value.as_ref().and_then(expr_unit) {
-        return Some(u);
-    }
-    let param = rule
-        .threshold
-        .as_ref()
-        .and_then(|t| t.source.trim().strip_prefix("params."))
-        .map(str::to_string)?;
-    if param.contains("share") || param == "tolerance" {
-        Some(Unit::Share)
-    } else if param.contains("minutes") {
-        Some(Unit::Minutes)
-    } else if param.contains("days") {
-        Some(Unit::Days)
-    } else {
-        None
-    }
+    rule.unit
+        .or_else(|| rule.value.as_ref().and_then(|e| display_unit(e.source.trim())))
 }
 
 /// A value formatted in a unit, or plainly when the unit is unknown.
@@ -1062,6 +1026,16 @@ pub fn build(a: &Audit) -> Context {
             .max()
             .unwrap_or(4)
             .min(40),
+        status_width: ["pass", "fail", "skipped", "error"]
+            .iter()
+            .map(|s| i18n::status(locale, s).chars().count())
+            .max()
+            .unwrap_or(8),
+        severity_width: Severity::ALL
+            .iter()
+            .map(|&s| i18n::severity(locale, s).chars().count())
+            .max()
+            .unwrap_or(9),
     };
     let as_of_day = snap.clock.local_day(snap.as_of);
     let mut ctx = Context {
@@ -1096,6 +1070,7 @@ pub fn build(a: &Audit) -> Context {
             fail_on: a.fail_on,
             fail_on_label: i18n::severity(locale, a.fail_on),
             show_pii: a.show_pii,
+            show_passed: a.show_passed,
         },
         summary,
         steps,
@@ -1178,16 +1153,43 @@ mod tests {
         assert_eq!(unit("data.leads-without-source"), Some(Unit::Share));
         assert_eq!(unit("funnel.won-without-amount"), Some(Unit::Count));
         assert_eq!(unit("funnel.definitions"), Some(Unit::Count));
-        // A metric (ROMI shown as a percent), a quotient of counts, a quotient of days, and
-        // counts times money.
+        // A metric's own unit (ROMI shown as a percent).
         assert_eq!(unit("unit.ltv-cac"), Some(Unit::Ratio));
         assert_eq!(unit("unit.romi"), Some(Unit::Share));
+        assert_eq!(unit("processes.median-response"), Some(Unit::Minutes));
+        // Not a metric: the rule's `unit:` (a quotient of counts, of days, counts times
+        // money, the audit period, a script's staleness and plan deviation).
         assert_eq!(unit("channels.sql-share"), Some(Unit::Share));
         assert_eq!(unit("customers.cycle-tail"), Some(Unit::Ratio));
         assert_eq!(unit("actions.unanswered-revenue"), Some(Unit::Money));
-        // Not a metric: plain.
-        assert_eq!(unit("goals.horizon"), None);
+        assert_eq!(unit("goals.horizon"), Some(Unit::Days));
+        assert_eq!(unit("reporting.stale-reports"), Some(Unit::Days));
+        assert_eq!(unit("plan.attainment"), Some(Unit::Share));
         assert_eq!(unit("no.such-rule"), None);
+    }
+
+    /// Issue 16: every value a built-in rule reports has a unit, so no report shows a share
+    /// as `0.79` or days without their name; a declared unit agrees with the metric's.
+    #[test]
+    fn every_built_in_value_has_a_unit() {
+        let pack = crate::rules::resolve(
+            &[crate::rules::builtin::DEFAULT_PACK.to_string()],
+            Path::new("."),
+        )
+        .unwrap();
+        for r in &pack.rules {
+            let reports_a_value = match &r.shape {
+                Shape::Check(_) => r.value.is_some(),
+                _ => true,
+            };
+            if reports_a_value {
+                assert!(value_unit(&pack, &r.id).is_some(), "{} has no unit", r.id);
+            }
+            let metric = r.value.as_ref().and_then(|v| display_unit(v.source.trim()));
+            if let (Some(declared), Some(metric)) = (r.unit, metric) {
+                assert_eq!(declared, metric, "{}: `unit:` disagrees with its metric", r.id);
+            }
+        }
     }
 
     #[test]

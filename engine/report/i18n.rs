@@ -94,6 +94,25 @@ pub static LABELS: &[(&str, &str, &str)] = &[
     ("skipped_count", "skipped", "пропущено"),
     ("error_count", "error", "с ошибкой"),
     ("at_or_above", "at or above --fail-on", "не ниже уровня --fail-on"),
+    ("locale", "Locale", "Язык"),
+    ("vs", "vs", "при пороге"),
+    ("not_shown", "Not shown", "Не показаны"),
+    ("show_passed_hint", "--show-passed lists every check", "--show-passed покажет все проверки"),
+    ("reason", "Reason", "Причина"),
+    ("declared_at", "Declared at", "Где задано"),
+    ("expires", "Expires", "Действует до"),
+    ("previous", "Previous window", "Прошлый период"),
+    ("trend", "Trend", "Динамика"),
+    ("counts", "counts", "счётчики"),
+    ("rows_at", "rows at", "строки"),
+    ("sample_rows", "sample rows", "строк в примере"),
+    ("rule_defined_here", "the rule is defined here", "здесь задано правило"),
+    ("in_baseline", "in the baseline", "в базовой линии"),
+    ("suppression", "suppression", "исключение"),
+    ("baseline_new_count", "new", "новых"),
+    ("baseline_unchanged_count", "unchanged", "известных"),
+    ("baseline_fixed_count", "fixed", "исправлено"),
+    ("baseline_fixed_mark", "FIXED", "ИСПРАВЛЕНО"),
     ("deadlines_from", "deadlines from", "сроки от"),
     ("baseline", "Baseline", "Базовая линия"),
     ("diff_title", "What changed", "Что изменилось"),
@@ -295,6 +314,18 @@ pub static LABELS: &[(&str, &str, &str)] = &[
     ("metric_cost_per_target_attendee_offline", "… offline", "… офлайн"),
 ];
 
+/// Words that follow a number: `(key, en "one|other", ru "one|few|many")` (`crate::plural`
+/// picks the form). Templates write `{{ n | plural("rules") }}` → `72 rules` / `72 правила`.
+pub static PLURALS: &[(&str, &str, &str)] = &[
+    ("rules", "rule|rules", "правило|правила|правил"),
+    ("packs", "pack|packs", "набор|набора|наборов"),
+    ("checks", "check|checks", "проверка|проверки|проверок"),
+    ("rows_more", "more row not shown|more rows not shown", "строка не показана|строки не показаны|строк не показано"),
+    ("rows", "row|rows", "строка|строки|строк"),
+    ("suppressed_n", "suppressed|suppressed", "подавлен|подавлено|подавлено"),
+    ("days", "day|days", "день|дня|дней"),
+];
+
 /// The reports' languages; anything else falls back to English.
 pub const LOCALES: &[&str] = &["en", "ru"];
 
@@ -304,6 +335,16 @@ pub fn labels(locale: &str) -> BTreeMap<&'static str, &'static str> {
         .iter()
         .map(|(k, en, ru)| (*k, if locale == "ru" { *ru } else { *en }))
         .collect()
+}
+
+/// `n` and the word that follows it in the locale (`72 правила`), the number written as
+/// the locale writes numbers; None when `key` is not in [`PLURALS`].
+pub fn count(locale: &str, n: f64, key: &str) -> Option<String> {
+    let (_, en, ru) = PLURALS.iter().find(|(k, _, _)| *k == key)?;
+    let forms: Vec<&str> = (if locale == "ru" { *ru } else { *en }).split('|').collect();
+    let word = crate::plural::form(n, &forms)?;
+    let number = super::numbers::number_auto(n, 2, super::numbers::NumberStyle::of(locale));
+    Some(format!("{number} {word}"))
 }
 
 /// One label; the key itself when there is none (an owner role nobody translated).
