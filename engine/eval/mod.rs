@@ -14,6 +14,7 @@ pub mod finding;
 pub mod groups;
 pub mod keys;
 pub mod pii;
+pub mod reasons;
 pub mod render;
 pub mod require;
 pub mod rows;

@@ -769,7 +769,10 @@ fn overall_metrics(store: &Store, locale: &str) -> Vec<FamilyCtx> {
                         unit,
                         value: now.filter(|x| x.is_finite()),
                         text: metric_text(&m.value, unit, &store.currency, locale),
-                        na: m.value.na_reason().map(String::from),
+                        na: m
+                            .value
+                            .na_reason()
+                            .map(|r| crate::eval::reasons::localize(locale, r)),
                         previous_text: before
                             .map(|b| metric_text(b, unit, &store.currency, locale)),
                         trend: match (now, was) {
