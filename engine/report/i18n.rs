@@ -31,7 +31,7 @@ pub static LABELS: &[(&str, &str, &str)] = &[
     ("no_problems", "No check failed.", "Все проверки пройдены."),
     ("suppressed", "suppressed", "подавлено"),
     ("suppressions", "Suppressions", "Исключения"),
-    ("suppressions_note", "Findings accepted in marqa.yaml: kept in the report, not counted for fail-on until they expire. Expired and unused entries need a look.", "Выводы, принятые в marqa.yaml: остаются в отчёте и не учитываются в fail-on до истечения срока. Истёкшие и несработавшие записи требуют внимания."),
+    ("suppressions_note", "Findings accepted in marqa.yaml: kept in the report, not counted for --fail-on until they expire. Expired and unused entries need a look.", "Выводы, принятые в marqa.yaml: остаются в отчёте и не учитываются в --fail-on до истечения срока. Истёкшие и несработавшие записи требуют внимания."),
     ("suppression_active", "active", "действует"),
     ("suppression_expired", "expired", "срок истёк"),
     ("suppression_unused", "unused", "не сработало"),
@@ -104,6 +104,12 @@ pub static LABELS: &[(&str, &str, &str)] = &[
     ("previous", "Previous window", "Прошлый период"),
     ("trend", "Trend", "Динамика"),
     ("counts", "counts", "счётчики"),
+    ("ids", "ids", "ID"),
+    ("missing_lc", "missing", "не заполнено"),
+    ("recommendation_lc", "recommendation", "рекомендация"),
+    ("rule_lc", "rule", "правило"),
+    ("suppressed_lc", "suppressed", "подавлено"),
+    ("fixed_since_baseline", "Fixed since the baseline", "Исправлено с базовой линии"),
     ("rows_at", "rows at", "строки"),
     ("sample_rows", "sample rows", "строк в примере"),
     ("rule_defined_here", "the rule is defined here", "здесь задано правило"),
@@ -355,6 +361,46 @@ pub fn label(locale: &str, key: &str) -> String {
         .map(|(_, en, ru)| if locale == "ru" { *ru } else { *en })
         .unwrap_or(key)
         .to_string()
+}
+
+/// A suppressed finding in one line: `reason (owner O, until D, FILE:LINE)`.
+pub fn suppressed(locale: &str, s: &crate::eval::suppression::Suppressed) -> String {
+    format!(
+        "{} ({} {}, {} {}, {}:{})",
+        s.reason,
+        label(locale, "owner").to_lowercase(),
+        s.owner,
+        label(locale, "until"),
+        s.expires,
+        s.file.display(),
+        s.line
+    )
+}
+
+/// A declared suppression and what became of it, in one line:
+/// `expired RULE [GROUP] ids A, B: reason (owner O, until D, FILE:LINE); matched N`.
+pub fn suppression(locale: &str, e: &crate::eval::suppression::Outcome) -> String {
+    let s = &e.suppression;
+    let mut scope = s.rule.clone();
+    if let Some(g) = &s.group {
+        scope.push_str(&format!(" [{g}]"));
+    }
+    if !s.ids.is_empty() {
+        scope.push_str(&format!(" {} {}", label(locale, "ids"), s.ids.join(", ")));
+    }
+    format!(
+        "{} {scope}: {} ({} {}, {} {}, {}:{}); {} {}",
+        label(locale, &format!("suppression_{}", e.state.as_str())),
+        s.reason,
+        label(locale, "owner").to_lowercase(),
+        s.owner,
+        label(locale, "until"),
+        s.expires,
+        s.file.display(),
+        s.line,
+        label(locale, "matched"),
+        e.matched
+    )
 }
 
 /// A label looked up as `prefix_name`, or `name` itself when it has none.

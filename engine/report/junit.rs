@@ -41,6 +41,7 @@ fn text(s: &str) -> String {
 /// The failure body: message, counts, the sample rows with their file and line, and the
 /// recommendation.
 fn failure_body(a: &Audit, f: &Finding) -> String {
+    let w = |key: &str| super::i18n::label(a.locale, key);
     let mut out = String::new();
     if let Some(m) = &f.message {
         let _ = writeln!(out, "{m}");
@@ -48,10 +49,10 @@ fn failure_body(a: &Audit, f: &Finding) -> String {
     if let Some(e) = &f.evidence {
         if !e.counts.is_empty() {
             let counts: Vec<String> = e.counts.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            let _ = writeln!(out, "counts: {}", counts.join(", "));
+            let _ = writeln!(out, "{}: {}", w("counts"), counts.join(", "));
         }
         if !e.missing.is_empty() {
-            let _ = writeln!(out, "missing: {}", e.missing.join(", "));
+            let _ = writeln!(out, "{}: {}", w("missing_lc"), e.missing.join(", "));
         }
         if !e.rows.is_empty() {
             let file = e
@@ -78,11 +79,12 @@ fn failure_body(a: &Audit, f: &Finding) -> String {
         }
     }
     if let Some(t) = f.recommendation.as_ref().and_then(|r| r.text.as_ref()) {
-        let _ = writeln!(out, "recommendation: {t}");
+        let _ = writeln!(out, "{}: {t}", w("recommendation_lc"));
     }
     let _ = write!(
         out,
-        "rule: {}:{}",
+        "{}: {}:{}",
+        w("rule_lc"),
         f.origin.file.to_string_lossy(),
         f.origin.line
     );
@@ -174,7 +176,7 @@ pub fn render(a: &Audit) -> String {
                 let _ = writeln!(
                     out,
                     r#"      <property name="suppression" value="{}"/>"#,
-                    xml(&e.describe())
+                    xml(&super::i18n::suppression(a.locale, e))
                 );
             }
         }
@@ -198,7 +200,11 @@ pub fn render(a: &Audit) -> String {
                 let _ = writeln!(
                     out,
                     ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                    xml(&format!("suppressed: {}", sup.describe()))
+                    xml(&format!(
+                        "{}: {}",
+                        super::i18n::label(a.locale, "suppressed_lc"),
+                        super::i18n::suppressed(a.locale, sup)
+                    ))
                 );
                 continue;
             }
@@ -222,7 +228,8 @@ pub fn render(a: &Audit) -> String {
                 Status::Skipped => {
                     let message = match f.baseline {
                         Some(BaselineState::Unchanged) => xml(&format!(
-                            "in the baseline: {}",
+                            "{}: {}",
+                            super::i18n::label(a.locale, "in_baseline"),
                             f.message.as_deref().unwrap_or(&f.title)
                         )),
                         _ => message,

@@ -75,7 +75,7 @@ fn location(file: &Path, line: u64, message: Option<String>) -> Value {
     loc
 }
 
-fn result(f: &Finding, rule_index: Option<usize>) -> Value {
+fn result(f: &Finding, rule_index: Option<usize>, locale: &str) -> Value {
     let rule_loc = location(&f.origin.file, f.origin.line, None);
     let mut locations: Vec<Value> = Vec::new();
     if let Some(e) = &f.evidence {
@@ -99,7 +99,11 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     let mut related = location(
         &f.origin.file,
         f.origin.line,
-        Some(format!("rule `{}` is defined here", f.rule)),
+        Some(format!(
+            "{} `{}`",
+            super::i18n::label(locale, "rule_defined_here"),
+            f.rule
+        )),
     );
     related["id"] = json!(0);
     let mut props = Map::new();
@@ -133,7 +137,10 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     }
     let mut text = f.message.clone().unwrap_or_else(|| f.title.clone());
     if let Some(t) = f.recommendation.as_ref().and_then(|r| r.text.as_ref()) {
-        text = format!("{text} Recommendation: {t}");
+        text = format!(
+            "{text} {}: {t}",
+            super::i18n::label(locale, "recommendation")
+        );
     }
     let mut res = json!({
         "ruleId": f.rule,
@@ -162,7 +169,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
         res["suppressions"] = json!([{
             "kind": "external",
             "status": "accepted",
-            "justification": sup.describe(),
+            "justification": super::i18n::suppressed(locale, sup),
             "location": location(&sup.file, sup.line, None),
             "properties": {"reason": sup.reason, "owner": sup.owner, "expires": sup.expires},
         }]);
@@ -171,12 +178,12 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
 }
 
 /// A problem of the baseline that is gone: SARIF's `absent` result.
-fn absent(e: &crate::baseline::Entry, rule_index: Option<usize>) -> Value {
+fn absent(e: &crate::baseline::Entry, rule_index: Option<usize>, locale: &str) -> Value {
     let mut res = json!({
         "ruleId": e.rule,
         "kind": "pass",
         "level": "none",
-        "message": {"text": format!("Fixed since the baseline: {}", e.title)},
+        "message": {"text": format!("{}: {}", super::i18n::label(locale, "fixed_since_baseline"), e.title)},
         "baselineState": "absent",
         "fingerprints": {"marqa/v2": e.fingerprint},
         "partialFingerprints": {
@@ -232,10 +239,10 @@ pub fn render(a: &Audit) -> String {
         .findings
         .iter()
         .filter(|f| f.status == Status::Fail)
-        .map(|f| result(f, index(&f.rule)))
+        .map(|f| result(f, index(&f.rule), a.locale))
         .collect();
     if let Some(c) = a.baseline {
-        results.extend(c.fixed.iter().map(|e| absent(e, index(&e.rule))));
+        results.extend(c.fixed.iter().map(|e| absent(e, index(&e.rule), a.locale)));
     }
     let notifications: Vec<Value> = a
         .findings
@@ -263,7 +270,11 @@ pub fn render(a: &Audit) -> String {
         if e.state != crate::eval::suppression::State::Active {
             notifications.push(json!({
                 "level": "warning",
-                "message": {"text": format!("suppression {}", e.describe())},
+                "message": {"text": format!(
+                    "{} {}",
+                    super::i18n::label(a.locale, "suppression"),
+                    super::i18n::suppression(a.locale, e)
+                )},
                 "locations": [location(&e.suppression.file, e.suppression.line, None)],
                 "descriptor": {"id": format!("suppression-{}", e.state.as_str())},
             }));
