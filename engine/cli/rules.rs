@@ -132,12 +132,14 @@ fn list(a: ListArgs) -> CmdResult {
 /// The resolved-pack view: every rule, its origin, and the overrides applied to it.
 pub fn render_list(pack: &ResolvedPack) -> String {
     let mut out = String::new();
+    let (rules, packs) = (pack.rules.len(), pack.packs.len());
+    let word = |n: usize, forms: [&'static str; 2]| crate::plural::form(n as f64, &forms);
     let _ = writeln!(
         out,
-        "pack {}: {} rules from {} packs",
+        "pack {}: {rules} {} from {packs} {}",
         pack.name,
-        pack.rules.len(),
-        pack.packs.len()
+        word(rules, ["rule", "rules"]).unwrap_or("rules"),
+        word(packs, ["pack", "packs"]).unwrap_or("packs")
     );
     for p in &pack.packs {
         let ext = if p.extends.is_empty() {

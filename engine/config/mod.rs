@@ -272,6 +272,7 @@ fn parse_format(name: &str) -> Option<Format> {
         "json" => Format::Json,
         "junit" => Format::Junit,
         "sarif" => Format::Sarif,
+        "csv" => Format::Csv,
         _ => return None,
     })
 }

@@ -259,8 +259,24 @@ impl Store {
                 })
             },
         );
-        store.previous = previous;
+        store.previous = previous.map(|mut p| {
+            p.keep_previous_only();
+            p
+        });
         Ok(store)
+    }
+
+    /// Drop from a previous window's store the metrics that have no previous value
+    /// (`MetricDef::has_previous`), so no reader shows a snapshot-wide count as its own
+    /// "previous" value.
+    fn keep_previous_only(&mut self) {
+        let keep = |name: &String| registry::def(name).is_none_or(|d| d.has_previous());
+        self.overall.retain(|k, _| keep(k));
+        for groups in self.by.values_mut() {
+            for set in groups.values_mut() {
+                set.retain(|k, _| keep(k));
+            }
+        }
     }
 
     /// Compute the metrics of any window (local days `from..=to`) with the given breakdowns.

@@ -217,6 +217,17 @@ pub static REGISTRY: &[MetricDef] = &[
     m("cost_per_target_attendee_offline", Money, Kpis, TIME_BY, "The same, offline events only."),
 ];
 
+impl MetricDef {
+    /// Whether the metric has a value for the previous window of equal length: the one
+    /// place that says so, for `marqa metrics` and the reports' trend columns. A metric of
+    /// a time window (one defined per month) has; a count over the whole snapshot
+    /// (`orphan_deals`) or a state at `as_of` (`stuck_deals`) has not, since its "previous"
+    /// value would only repeat the current one. The store keeps only these in `previous`.
+    pub fn has_previous(&self) -> bool {
+        self.by.contains(&By::Month)
+    }
+}
+
 /// The declaration of a metric.
 pub fn def(name: &str) -> Option<&'static MetricDef> {
     REGISTRY.iter().find(|d| d.name == name)
@@ -301,8 +312,10 @@ pub fn docs_markdown() -> String {
          - `attribution`: customers, revenue, gross profit, spend, CAC and ROMI per channel for \
          every model (`lead`, `first_touch`, `last_touch`, `last_non_direct`, `linear`, \
          `position_based`, `time_decay`, `markov`) and the Markov removal effects.\n\
-         - `previous`: the same metrics for the previous window of equal length \
-         (period-over-period).\n\
+         - `previous`: the metrics of a time window (those with a `month` breakdown) for the \
+         previous window of equal length (period-over-period); whole-snapshot counts and \
+         states at as_of (`orphan_deals`, `stuck_deals`) have none, as their previous value \
+         would repeat the current one.\n\
          \n## Attribution\n\n\
          A customer's journey is its earliest lead (leads linked by `account_id`, directly or \
          through a deal) with the touches of that lead within `attribution.lookback_days` before \
