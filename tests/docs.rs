@@ -41,5 +41,9 @@ fn error_table_lists_every_code() {
         undocumented.is_empty() && unknown.is_empty(),
         "docs/errors.md lacks {undocumented:?} and lists codes the engine does not have: {unknown:?}"
     );
-    assert!(in_code.contains("E-YAML-SYNTAX") && in_code.len() > 100, "{}", in_code.len());
+    assert!(
+        in_code.contains("E-YAML-SYNTAX") && in_code.len() > 100,
+        "{}",
+        in_code.len()
+    );
 }

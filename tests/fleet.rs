@@ -107,6 +107,9 @@ fn five_clients_one_broken() {
     assert!(!index.contains("href=\"client-3/report.html\""));
     assert!(index.contains("E-YAML") || index.contains("E-MANIFEST") || index.contains("E-"));
     assert!(!index.contains("<script"), "self-contained, no script");
+    // The legend names each step once: `1. Audit goals and KPIs`, not `1 — 1. Audit…`.
+    assert!(index.contains("1. Audit goals and KPIs; 2. Where the data lives"));
+    assert!(!index.contains("1 — 1."));
 
     // Same input, same bytes.
     let first = std::fs::read(out.join("summary.json")).unwrap();

@@ -287,7 +287,17 @@ fn every_format_in_russian_holds_no_english_word() {
                 }
                 let mut s = String::new();
                 let keys: &[&str] = if *format == "json" {
-                    &["title", "message", "text", "action", "effect", "owner_label", "label", "horizon", "reason"]
+                    &[
+                        "title",
+                        "message",
+                        "text",
+                        "action",
+                        "effect",
+                        "owner_label",
+                        "label",
+                        "horizon",
+                        "reason",
+                    ]
                 } else {
                     &["text", "markdown"]
                 };

@@ -24,35 +24,86 @@ pub static REASONS: &[(&str, &str)] = &[
     ("`{}` was not computed", "{1} не вычислена"),
     ("{} was not computed", "{1} не вычислена"),
     ("it was not computed", "она не вычислена"),
-    ("needs table {} (absent from the snapshot)", "нужна таблица {1} (её нет в снимке)"),
+    (
+        "needs table {} (absent from the snapshot)",
+        "нужна таблица {1} (её нет в снимке)",
+    ),
     ("needs table {}", "нужна таблица {1}"),
-    ("{} has no `{}` column for in_period", "в таблице {1} нет столбца `{2}` для in_period"),
-    ("{} has no column `{}` in this snapshot", "в таблице {1} этого снимка нет столбца `{2}`"),
+    (
+        "{} has no `{}` column for in_period",
+        "в таблице {1} нет столбца `{2}` для in_period",
+    ),
+    (
+        "{} has no column `{}` in this snapshot",
+        "в таблице {1} этого снимка нет столбца `{2}`",
+    ),
     ("{} has no column `{}`", "в таблице {1} нет столбца `{2}`"),
-    ("the manifest has no list `{}`", "в манифесте нет списка `{1}`"),
+    (
+        "the manifest has no list `{}`",
+        "в манифесте нет списка `{1}`",
+    ),
     ("the manifest has no `{}`", "в манифесте нет `{1}`"),
-    ("no rows of {} in scope: a share is n/a", "в таблице {1} нет строк для проверки: доля не определена"),
-    ("no rows of {} in scope", "в таблице {1} нет строк для проверки"),
-    ("the metrics have no {} groups", "в метриках нет групп разреза {1}"),
+    (
+        "no rows of {} in scope: a share is n/a",
+        "в таблице {1} нет строк для проверки: доля не определена",
+    ),
+    (
+        "no rows of {} in scope",
+        "в таблице {1} нет строк для проверки",
+    ),
+    (
+        "the metrics have no {} groups",
+        "в метриках нет групп разреза {1}",
+    ),
     ("{}.{} is not a date", "{1}.{2} — не дата"),
     // Metrics: what the snapshot lacks.
-    ("no spend recorded for the channel", "по каналу не записаны расходы"),
-    ("no spend recorded in the period", "за период не записаны расходы"),
+    (
+        "no spend recorded for the channel",
+        "по каналу не записаны расходы",
+    ),
+    (
+        "no spend recorded in the period",
+        "за период не записаны расходы",
+    ),
     ("no spend recorded in {}", "за {1} не записаны расходы"),
-    ("spend is not recorded per {}", "расходы не записываются в разрезе {1}"),
-    ("{} is counted for the whole snapshot only", "{1} считается только по снимку целиком"),
-    ("{} is not defined per {}", "{1} не определена в разрезе {2}"),
-    ("no customers table and no won deal with an account_id", "нет таблицы customers и выигранных сделок с account_id"),
-    ("{} lacks the answered or duration_s column", "в таблице {1} нет столбца answered или duration_s"),
-    ("no utm standard in the manifest", "в манифесте нет стандарта UTM"),
+    (
+        "spend is not recorded per {}",
+        "расходы не записываются в разрезе {1}",
+    ),
+    (
+        "{} is counted for the whole snapshot only",
+        "{1} считается только по снимку целиком",
+    ),
+    (
+        "{} is not defined per {}",
+        "{1} не определена в разрезе {2}",
+    ),
+    (
+        "no customers table and no won deal with an account_id",
+        "нет таблицы customers и выигранных сделок с account_id",
+    ),
+    (
+        "{} lacks the answered or duration_s column",
+        "в таблице {1} нет столбца answered или duration_s",
+    ),
+    (
+        "no utm standard in the manifest",
+        "в манифесте нет стандарта UTM",
+    ),
     ("no {} in the manifest", "в манифесте нет {1}"),
     ("no {} column in {}", "в таблице {2} нет столбца {1}"),
     ("no {} table", "нет таблицы {1}"),
-    ("no system declares a time zone", "ни у одной системы не указан часовой пояс"),
+    (
+        "no system declares a time zone",
+        "ни у одной системы не указан часовой пояс",
+    ),
     ("no data for channel `{}`", "нет данных по каналу `{1}`"),
     ("not recorded", "не записано"),
     ("no cost recorded", "стоимость не записана"),
-    ("no target_attended recorded", "не записано число целевых участников"),
+    (
+        "no target_attended recorded",
+        "не записано число целевых участников",
+    ),
     // Metrics: what the window lacks.
     ("0 leads", "0 заявок"),
     ("0 mql", "0 MQL"),
@@ -65,22 +116,52 @@ pub static REASONS: &[(&str, &str)] = &[
     ("target is 0", "план равен 0"),
     ("{} is 0", "{1} равно 0"),
     ("no active customer months", "нет активных клиенто-месяцев"),
-    ("no customer acquired by the period end", "к концу периода не привлечено ни одного клиента"),
-    ("no deal closed in the window", "в периоде не закрыто ни одной сделки"),
-    ("no won deal closed in the window", "в периоде не выиграно ни одной сделки"),
-    ("no won deal with an amount closed in the window", "в периоде не выиграно ни одной сделки с суммой"),
-    ("no payment in the window has gross_profit", "ни у одного платежа периода нет gross_profit"),
-    ("no answered lead in the window", "в периоде нет отвеченных заявок"),
-    ("no lead old enough to judge", "нет заявок старше SLA, чтобы судить"),
+    (
+        "no customer acquired by the period end",
+        "к концу периода не привлечено ни одного клиента",
+    ),
+    (
+        "no deal closed in the window",
+        "в периоде не закрыто ни одной сделки",
+    ),
+    (
+        "no won deal closed in the window",
+        "в периоде не выиграно ни одной сделки",
+    ),
+    (
+        "no won deal with an amount closed in the window",
+        "в периоде не выиграно ни одной сделки с суммой",
+    ),
+    (
+        "no payment in the window has gross_profit",
+        "ни у одного платежа периода нет gross_profit",
+    ),
+    (
+        "no answered lead in the window",
+        "в периоде нет отвеченных заявок",
+    ),
+    (
+        "no lead old enough to judge",
+        "нет заявок старше SLA, чтобы судить",
+    ),
     ("no NPS answer in the window", "в периоде нет ответов NPS"),
-    ("no deal reached the stage", "ни одна сделка не дошла до стадии"),
+    (
+        "no deal reached the stage",
+        "ни одна сделка не дошла до стадии",
+    ),
     ("empty cohort", "пустая когорта"),
     ("month not over at as_of", "месяц ещё не закончился к as_of"),
     // Plan rows.
     ("{} is outside the audit period", "{1} вне периода аудита"),
     ("{} is not inside {}..{}", "{1} не входит в {2}..{3}"),
-    ("`{}` is not a month (2026-03) or quarter (2026-Q1)", "`{1}` — не месяц (2026-03) и не квартал (2026-Q1)"),
-    ("unknown metric `{}`, did you mean `{}`?", "неизвестная метрика `{1}`; может быть, `{2}`?"),
+    (
+        "`{}` is not a month (2026-03) or quarter (2026-Q1)",
+        "`{1}` — не месяц (2026-03) и не квартал (2026-Q1)",
+    ),
+    (
+        "unknown metric `{}`, did you mean `{}`?",
+        "неизвестная метрика `{1}`; может быть, `{2}`?",
+    ),
     ("unknown metric `{}`", "неизвестная метрика `{1}`"),
 ];
 
@@ -106,9 +187,7 @@ fn compiled() -> &'static [(Regex, &'static str)] {
 
 /// The Russian of an English reason, None when the table does not know it.
 pub fn russian(reason: &str) -> Option<String> {
-    let (re, ru) = compiled()
-        .iter()
-        .find(|(re, _)| re.is_match(reason))?;
+    let (re, ru) = compiled().iter().find(|(re, _)| re.is_match(reason))?;
     let caps = re.captures(reason)?;
     let mut out = ru.to_string();
     for i in 1..caps.len() {
@@ -164,7 +243,8 @@ mod tests {
             r#"(?s)(?:MetricValue::na|Outcome::skipped|Stop::Skipped|ratio)\((?:[^;"]*?,\s*)?(?:&?format!\(\s*)?"([^"]+)""#,
         )
         .unwrap();
-        let assigned = Regex::new(r#"=> "(no [^"]+)"\.to_string\(\)|Err\("([^"]+)"\.into\(\)\)"#).unwrap();
+        let assigned =
+            Regex::new(r#"=> "(no [^"]+)"\.to_string\(\)|Err\("([^"]+)"\.into\(\)\)"#).unwrap();
         let placeholder = Regex::new(r"\{[^}]*\}").unwrap();
         let mut checked = 0;
         let mut missing = Vec::new();
@@ -214,13 +294,20 @@ mod tests {
             }
         }
         let mut reasons = std::collections::BTreeSet::new();
-        for dir in ["tests/fixtures/metrics/basic", "tests/fixtures/tiny", "examples/demo"] {
+        for dir in [
+            "tests/fixtures/metrics/basic",
+            "tests/fixtures/tiny",
+            "examples/demo",
+        ] {
             let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
             let snap = crate::snapshot::Snapshot::load(&root, Default::default()).unwrap();
             let store = Store::compute(&snap, &Options::default()).unwrap();
             let mut all = Vec::new();
             walk(&store, &mut all);
-            reasons.extend(all.iter().filter_map(|m| m.value.na_reason().map(String::from)));
+            reasons.extend(
+                all.iter()
+                    .filter_map(|m| m.value.na_reason().map(String::from)),
+            );
         }
         assert!(reasons.len() > 10, "{reasons:?}");
         let missing: Vec<&String> = reasons.iter().filter(|r| russian(r).is_none()).collect();

@@ -606,6 +606,8 @@ fn previous_window_holds_only_metrics_that_have_one() {
     assert!(prev.get("stuck_deals").is_none() && prev.get("orphan_deals").is_none());
     assert!(prev.get("leads").is_some());
     for set in prev.by[&By::Channel].values() {
-        assert!(set.keys().all(|k| super::registry::def(k).is_none_or(|d| d.has_previous())));
+        assert!(set
+            .keys()
+            .all(|k| super::registry::def(k).is_none_or(|d| d.has_previous())));
     }
 }

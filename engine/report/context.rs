@@ -524,8 +524,11 @@ pub fn value_unit(pack: &ResolvedPack, rule_id: &str) -> Option<Unit> {
         Shape::Rows(_) | Shape::Require(_) => return Some(Unit::Count),
         _ => {}
     }
-    rule.unit
-        .or_else(|| rule.value.as_ref().and_then(|e| display_unit(e.source.trim())))
+    rule.unit.or_else(|| {
+        rule.value
+            .as_ref()
+            .and_then(|e| display_unit(e.source.trim()))
+    })
 }
 
 /// A value formatted in a unit, or plainly when the unit is unknown.
@@ -1190,7 +1193,11 @@ mod tests {
             }
             let metric = r.value.as_ref().and_then(|v| display_unit(v.source.trim()));
             if let (Some(declared), Some(metric)) = (r.unit, metric) {
-                assert_eq!(declared, metric, "{}: `unit:` disagrees with its metric", r.id);
+                assert_eq!(
+                    declared, metric,
+                    "{}: `unit:` disagrees with its metric",
+                    r.id
+                );
             }
         }
     }

@@ -326,9 +326,17 @@ pub static PLURALS: &[(&str, &str, &str)] = &[
     ("rules", "rule|rules", "правило|правила|правил"),
     ("packs", "pack|packs", "набор|набора|наборов"),
     ("checks", "check|checks", "проверка|проверки|проверок"),
-    ("rows_more", "more row not shown|more rows not shown", "строка не показана|строки не показаны|строк не показано"),
+    (
+        "rows_more",
+        "more row not shown|more rows not shown",
+        "строка не показана|строки не показаны|строк не показано",
+    ),
     ("rows", "row|rows", "строка|строки|строк"),
-    ("suppressed_n", "suppressed|suppressed", "подавлен|подавлено|подавлено"),
+    (
+        "suppressed_n",
+        "suppressed|suppressed",
+        "подавлен|подавлено|подавлено",
+    ),
     ("days", "day|days", "день|дня|дней"),
 ];
 
@@ -347,7 +355,9 @@ pub fn labels(locale: &str) -> BTreeMap<&'static str, &'static str> {
 /// the locale writes numbers; None when `key` is not in [`PLURALS`].
 pub fn count(locale: &str, n: f64, key: &str) -> Option<String> {
     let (_, en, ru) = PLURALS.iter().find(|(k, _, _)| *k == key)?;
-    let forms: Vec<&str> = (if locale == "ru" { *ru } else { *en }).split('|').collect();
+    let forms: Vec<&str> = (if locale == "ru" { *ru } else { *en })
+        .split('|')
+        .collect();
     let word = crate::plural::form(n, &forms)?;
     let number = super::numbers::number_auto(n, 2, super::numbers::NumberStyle::of(locale));
     Some(format!("{number} {word}"))
