@@ -32,7 +32,7 @@ fn stdout(args: &[&str]) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
-/// The status lines of the text view (`  FAIL    warning  rule  title  (value vs threshold)`).
+/// The status lines of the text view (`  FAIL     warning   rule  title  (value vs threshold)`).
 fn status_lines(text: &str) -> Vec<&str> {
     let re = Regex::new(r"^  (PASS|FAIL|SKIPPED|ERROR) ").unwrap();
     text.lines().filter(|l| re.is_match(l)).collect()
@@ -186,7 +186,7 @@ fn the_text_view_shows_failures_then_the_summary_and_the_roadmap() {
     // --show-passed and -v list every finding.
     let all = stdout(&["check", DEMO, "--show-passed"]);
     assert_eq!(status_lines(&all).len(), findings.len());
-    assert!(all.contains("  SKIPPED warning  channels.win-rate [vk_ads]"));
+    assert!(all.contains("  SKIPPED  warning   channels.win-rate [vk_ads]"));
     assert!(
         all.contains("`lead_to_won` is n/a: 0 leads"),
         "skip reasons too"

@@ -128,8 +128,8 @@ pub struct SummaryCtx {
     /// Characters of the longest finding label (`rule [group]`), capped at 40 so long group
     /// names do not push every title far right: the width of the text view's label column.
     pub label_width: usize,
-    /// Characters of the longest status and severity label of the locale: the widths of
-    /// the text view's first two columns.
+    /// Characters of the longest status and severity label of the locale, plus one: the
+    /// widths of the text view's first two columns (8 and 9 in English).
     pub status_width: usize,
     pub severity_width: usize,
 }
@@ -1034,12 +1034,12 @@ pub fn build(a: &Audit) -> Context {
             .min(40),
         status_width: ["pass", "fail", "skipped", "error"]
             .iter()
-            .map(|s| i18n::status(locale, s).chars().count())
+            .map(|s| i18n::status(locale, s).chars().count() + 1)
             .max()
             .unwrap_or(8),
         severity_width: Severity::ALL
             .iter()
-            .map(|&s| i18n::severity(locale, s).chars().count())
+            .map(|&s| i18n::severity(locale, s).chars().count() + 1)
             .max()
             .unwrap_or(9),
     };
