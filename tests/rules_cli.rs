@@ -192,16 +192,18 @@ fn the_findings_document_matches_its_schema_and_is_reproducible() {
 #[test]
 fn text_output_is_grouped_by_step_and_localized() {
     marqa()
-        .args(["check", BROKEN])
+        .args(["check", BROKEN, "--show-passed"])
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "\ngoals\n  PASS     error     goals.declared",
+            "\n1. Audit goals and KPIs [goals]\n  PASS     error     goals.declared",
         ))
         .stdout(predicate::str::contains(
             "  FAIL     warning   goals.horizon",
         ))
-        .stdout(predicate::str::contains("\ndata_sources\n"))
+        .stdout(predicate::str::contains(
+            "\n2. Where the data lives [data_sources]\n",
+        ))
         .stdout(predicate::str::contains(
             "2 of 10 leads (20.0%) have no source; at most 2.0% is acceptable.",
         ))
@@ -318,7 +320,7 @@ fn rules_list_and_explain() {
         .stdout(predicate::str::contains(
             "fails on a share above 0.02 of the rows",
         ));
-    // A Russian title with a computed param: (1 - 0.1) * 100 = 90.
+    // A Russian title with a computed param: 0.1 * 100 = 10.
     marqa()
         .args([
             "rules",
@@ -330,7 +332,7 @@ fn rules_list_and_explain() {
         .assert()
         .code(0)
         .stdout(predicate::str::starts_with(
-            "funnel.slow-first-response — Не менее 90% заявок получают первый ответ в пределах SLA\n",
+            "funnel.slow-first-response — Не более 10% заявок получают первый ответ позже SLA или не получают его\n",
         ))
         .stdout(predicate::str::contains(
             "offending when the row is counted by the metric `sla_breaches`",

@@ -270,6 +270,8 @@ pub struct SuppressionsCtx {
     pub entries: Vec<SuppressionCtx>,
     /// How many entries are expired or unused (worth a look).
     pub stale: usize,
+    /// Characters of the locale's longest state label plus one (the text view's column).
+    pub state_width: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -697,6 +699,16 @@ fn suppressions_ctx(a: &Audit) -> SuppressionsCtx {
         })
         .collect();
     SuppressionsCtx {
+        state_width: ["active", "expired", "unused"]
+            .iter()
+            .map(|s| {
+                i18n::label(a.locale, &format!("suppression_{s}"))
+                    .chars()
+                    .count()
+                    + 1
+            })
+            .max()
+            .unwrap_or(8),
         suppressed: a.suppressions.suppressed,
         stale: a
             .suppressions
