@@ -465,7 +465,7 @@ fn test(a: TestArgs) -> CmdResult {
     // The marqa.yaml over the pack folder gives locale, sandbox limits and jobs; its packs,
     // overrides and suppressions do not apply: the tests check the pack as written.
     let cfg = crate::config::resolve(&root, &a.eval.flags(), Path::new("."))?;
-    let options = super::check::options(&cfg, &pack);
+    let options = crate::audit::options(&cfg, &pack);
     let cases_dirs = cases::discover(&root);
     if cases_dirs.is_empty() {
         return Err(Diagnostic::new("E-TEST-NONE", "the pack has no test cases")

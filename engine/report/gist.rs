@@ -1,6 +1,6 @@
 //! The gist of one audit (scores, failures by severity, top problems, baseline counts):
 //! what a summary over many clients (`fleet`) shows per client. The audit itself is
-//! `cli::check::audit_one`.
+//! `audit::run`.
 
 use serde::Serialize;
 
