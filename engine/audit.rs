@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::baseline::{Baseline, Comparison};
 use crate::config::{self, Resolved};
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::Diagnostics;
 use crate::eval::finding::Finding;
 use crate::eval::suppression;
 use crate::eval::{self, Options, ProgressHandle};
@@ -102,7 +102,7 @@ fn inputs(snap: &Snapshot, pack: &ResolvedPack, template: Option<&Path>) -> repo
 }
 
 /// Audit the snapshot of a request and write its reports (the config's `outputs`; their
-/// folders are created). Prints nothing: the report meant for standard output is in
+/// folders are created by `report::output::write_atomic`). Prints nothing: the report meant for standard output is in
 /// [`AuditRun::stdout`].
 pub fn run(req: &Request) -> Result<AuditRun, Diagnostics> {
     let cfg = req.config;
@@ -152,20 +152,6 @@ pub fn run(req: &Request) -> Result<AuditRun, Diagnostics> {
     let fail_on = cfg.fail_on.value;
     let failed = findings.iter().any(|f| f.fails_run(fail_on));
     stage("writing reports");
-    for r in &cfg.outputs.value {
-        if let Some(parent) = r.out.as_deref().and_then(Path::parent) {
-            if !parent.as_os_str().is_empty() && !parent.is_dir() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    Diagnostic::new(
-                        "E-REPORT-WRITE",
-                        format!("cannot create {}: {e}", parent.display()),
-                    )
-                    .in_file(parent)
-                    .help("check that the folder is writable")
-                })?;
-            }
-        }
-    }
     let audit = report::Audit {
         snapshot: &snap,
         store: &store,

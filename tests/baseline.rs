@@ -214,3 +214,67 @@ fn a_bad_baseline_is_a_diagnostic_with_its_place() {
         .code(2)
         .stderr(predicates::str::contains("E-BASELINE-READ"));
 }
+
+/// Every output creates its folder, one behaviour for all: `baseline write --out bl/x.json`
+/// as `check --out ci/x.sarif`, `diff --out` and `schema --out`.
+#[test]
+fn every_output_creates_its_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny");
+    let report = tmp.path().join("ci/deeper/x.json");
+    let run = marqa()
+        .arg("check")
+        .arg(&fixture)
+        .arg("--out")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_ne!(run.status.code(), Some(2), "{run:?}");
+    assert!(report.is_file());
+    let base = tmp.path().join("bl/x.json");
+    marqa()
+        .args(["baseline", "write"])
+        .arg(&fixture)
+        .arg("--out")
+        .arg(&base)
+        .assert()
+        .success();
+    assert_eq!(json(&base)["version"], 1);
+    let from = tmp.path().join("bl2/y.json");
+    marqa()
+        .args(["baseline", "write", "--from"])
+        .arg(&report)
+        .arg("--out")
+        .arg(&from)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(&base).unwrap(), std::fs::read(&from).unwrap());
+    let diff = tmp.path().join("d/x.md");
+    marqa()
+        .arg("diff")
+        .arg(&report)
+        .arg(&report)
+        .args(["--format", "md", "--out"])
+        .arg(&diff)
+        .assert()
+        .success();
+    assert!(diff.is_file());
+    let schemas = tmp.path().join("s/deeper");
+    marqa()
+        .arg("schema")
+        .arg("--out")
+        .arg(&schemas)
+        .assert()
+        .success();
+    assert!(schemas.join("baseline.schema.json").is_file());
+    // A folder that cannot be made (a file has its name) is a diagnostic, exit 2.
+    marqa()
+        .args(["baseline", "write"])
+        .arg(&fixture)
+        .arg("--out")
+        .arg(base.join("z.json"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("E-REPORT-WRITE"))
+        .stderr(predicates::str::contains("cannot create the folder"));
+}
