@@ -135,6 +135,7 @@ pub fn run(req: &Request) -> Result<AuditRun, Diagnostics> {
     report::output::refuse_inputs(&cfg.outputs.value, &reads)?;
     let options = Options {
         progress: req.progress.clone(),
+        suppression_ids: suppression::ids_by_rule(&cfg.suppressions),
         ..options(cfg, &pack)
     };
     let eval::Audit {
@@ -203,11 +204,18 @@ pub fn suppression_warnings(r: &suppression::Report) -> Vec<String> {
                         String::new()
                     }
                 ),
-                _ => format!(
-                    "{}:{}: warning: suppression of {scope} matched no failing finding; remove it if the problem is fixed",
-                    s.file.display(),
-                    s.line
-                ),
+                _ => match &e.note {
+                    Some(why) => format!(
+                        "{}:{}: warning: suppression of {scope} by ids suppresses nothing: {why}",
+                        s.file.display(),
+                        s.line
+                    ),
+                    None => format!(
+                        "{}:{}: warning: suppression of {scope} matched no failing finding; remove it if the problem is fixed",
+                        s.file.display(),
+                        s.line
+                    ),
+                },
             }
         })
         .collect()

@@ -134,6 +134,10 @@ pub struct Finding {
     /// Set when a marqa.yaml suppression in force accepted this failure (eval/suppression.rs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<super::suppression::Suppressed>,
+    /// The offending rows' keys against the ids of the rule's id-scoped suppressions (row
+    /// checks only, and only when such a suppression exists); not part of any report.
+    #[serde(skip)]
+    pub offending_ids: Option<Box<super::suppression::OffendingIds>>,
 }
 
 /// A failing finding against a baseline. Fixed ones (in the baseline, not failing now) are
@@ -243,6 +247,7 @@ impl Finding {
             fingerprint: crate::eval::keys::fingerprint(rule, None, None),
             baseline: None,
             suppressed: None,
+            offending_ids: None,
         }
     }
 }

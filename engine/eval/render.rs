@@ -78,6 +78,7 @@ pub fn finish(rule: &Rule, o: Outcome, ctx: &RunCtx) -> Finding {
         recommendation,
         origin: origin(rule),
         suppressed: None,
+        offending_ids: o.offending_ids,
     }
 }
 

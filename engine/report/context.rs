@@ -280,6 +280,9 @@ pub struct SuppressionCtx {
     pub state_label: String,
     /// Failing findings it matched (an expired one: would have matched).
     pub matched: usize,
+    /// Why an unused id-scoped suppression covers nothing (its ids match none, or only
+    /// some, of the offending rows); none otherwise.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -726,6 +729,7 @@ fn suppressions_ctx(a: &Audit) -> SuppressionsCtx {
                 state: e.state.as_str(),
                 state_label: i18n::label(a.locale, &format!("suppression_{}", e.state.as_str())),
                 matched: e.matched,
+                note: e.note.clone(),
             }
         })
         .collect();
