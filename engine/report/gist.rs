@@ -43,6 +43,7 @@ pub struct StepScore {
 pub struct BaselineCounts {
     pub new: usize,
     pub unchanged: usize,
+    pub changed: usize,
     pub fixed: usize,
 }
 
@@ -86,6 +87,7 @@ pub fn summarize(a: &Audit) -> AuditSummary {
         baseline: a.baseline.map(|c| BaselineCounts {
             new: c.new,
             unchanged: c.unchanged,
+            changed: c.changed,
             fixed: c.fixed.len(),
         }),
     }
