@@ -39,6 +39,10 @@ const DATA_FUNCTIONS: &[&str] = &[
     "format_time",
 ];
 
+/// Renders the message for a value, a threshold and the metrics' values.
+type Render<'a> =
+    dyn Fn(Option<f64>, Option<f64>, &BTreeMap<String, f64>) -> Result<String, String> + 'a;
+
 /// Sets of metric values tried at most for one check (a product of candidates per metric).
 const MAX_TRIES: usize = 20_000;
 
@@ -312,7 +316,7 @@ fn failing_check(
     expr: &Expr,
     group: Option<&str>,
     message_metrics: BTreeMap<String, f64>,
-    render: &dyn Fn(Option<f64>, Option<f64>, &BTreeMap<String, f64>) -> Result<String, String>,
+    render: &Render,
 ) -> Result<String, String> {
     let exprs: Vec<&Expr> = std::iter::once(expr)
         .chain(rule.value.as_ref())
