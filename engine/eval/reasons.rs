@@ -163,6 +163,19 @@ pub static REASONS: &[(&str, &str)] = &[
         "неизвестная метрика `{1}`; может быть, `{2}`?",
     ),
     ("unknown metric `{}`", "неизвестная метрика `{1}`"),
+    // Why a suppression with `ids` suppressed nothing (suppression.rs).
+    ("its ids cannot be matched: the failing finding of {} carries no business key of each offending row; suppress it without `ids`",
+     "её ID не с чем сопоставить: у непройденной проверки {1} нет бизнес-ключа каждой строки с нарушением; подавляйте её без `ids`"),
+    ("its ids cannot be matched: the failing findings of {} carry no business key of each offending row; suppress them without `ids`",
+     "её ID не с чем сопоставить: у непройденных проверок {1} нет бизнес-ключа каждой строки с нарушением; подавляйте их без `ids`"),
+    ("its ids match none of the {} offending row of {} (their `{}`: {}); check the ids",
+     "её ID не совпадают ни с одной строкой с нарушением в {2} (всего их {1}; `{3}`: {4}); проверьте ID"),
+    ("its ids match none of the {} offending rows of {} (their `{}`: {}); check the ids",
+     "её ID не совпадают ни с одной строкой с нарушением в {2} (всего их {1}; `{3}`: {4}); проверьте ID"),
+    ("its ids match {} of the {} offending rows of {}; {} more is not named (`{}`: {}), so the finding still fails: name it too, or suppress without `ids`",
+     "её ID совпадают с {1} из {2} строк с нарушением в {3}; ещё {4} не названа (`{5}`: {6}), поэтому проверка по-прежнему не пройдена: назовите и её или подавляйте без `ids`"),
+    ("its ids match {} of the {} offending rows of {}; {} more are not named (`{}`: {}), so the finding still fails: name them too, or suppress without `ids`",
+     "её ID совпадают с {1} из {2} строк с нарушением в {3}; ещё {4} не названы (`{5}`: {6}), поэтому проверка по-прежнему не пройдена: назовите и их или подавляйте без `ids`"),
 ];
 
 fn compiled() -> &'static [(Regex, &'static str)] {
@@ -229,6 +242,10 @@ mod tests {
             "нужна таблица spend (её нет в снимке)"
         );
         assert_eq!(localize("en", "0 leads"), "0 leads");
+        assert_eq!(
+            localize("ru", "its ids match 1 of the 3 offending rows of data.orphan-deals; 2 more are not named (`deal_id`: D1, D2), so the finding still fails: name them too, or suppress without `ids`"),
+            "её ID совпадают с 1 из 3 строк с нарушением в data.orphan-deals; ещё 2 не названы (`deal_id`: D1, D2), поэтому проверка по-прежнему не пройдена: назовите и их или подавляйте без `ids`"
+        );
         // Texts nobody translated (a script's own) pass through.
         assert_eq!(localize("ru", "уже по-русски"), "уже по-русски");
     }

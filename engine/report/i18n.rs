@@ -114,9 +114,11 @@ pub static LABELS: &[(&str, &str, &str)] = &[
     ("sample_rows", "sample rows", "строк в примере"),
     ("rule_defined_here", "the rule is defined here", "здесь задано правило"),
     ("in_baseline", "in the baseline", "в базовой линии"),
+    ("in_baseline_better", "in the baseline, better now", "в базовой линии, теперь лучше"),
     ("suppression", "suppression", "исключение"),
     ("baseline_new_count", "new", "новых"),
     ("baseline_unchanged_count", "unchanged", "известных"),
+    ("baseline_changed_count", "changed", "изменившихся"),
     ("baseline_fixed_count", "fixed", "исправлено"),
     ("baseline_fixed_mark", "FIXED", "ИСПРАВЛЕНО"),
     ("deadlines_from", "deadlines from", "сроки от"),
@@ -141,6 +143,9 @@ pub static LABELS: &[(&str, &str, &str)] = &[
     ("search_warnings", "Skipped while searching for snapshots", "Пропущено при поиске снимков"),
     ("baseline_new", "new", "новая"),
     ("baseline_unchanged", "unchanged", "известная"),
+    ("baseline_changed", "changed", "изменилась"),
+    ("baseline_rows", "offending rows", "строк с нарушением"),
+    ("baseline_other_rows", "other offending rows", "другие строки с нарушением"),
     ("baseline_fixed", "Fixed since the baseline", "Исправлено с базовой линии"),
     ("baseline_summary", "against the baseline", "относительно базовой линии"),
     ("baseline_none_fixed", "Nothing of the baseline was fixed.", "Ничего из базовой линии не исправлено."),
@@ -398,7 +403,7 @@ pub fn suppression(locale: &str, e: &crate::eval::suppression::Outcome) -> Strin
     if !s.ids.is_empty() {
         scope.push_str(&format!(" {} {}", label(locale, "ids"), s.ids.join(", ")));
     }
-    format!(
+    let mut line = format!(
         "{} {scope}: {} ({} {}, {} {}, {}:{}); {} {}",
         label(locale, &format!("suppression_{}", e.state.as_str())),
         s.reason,
@@ -410,7 +415,12 @@ pub fn suppression(locale: &str, e: &crate::eval::suppression::Outcome) -> Strin
         s.line,
         label(locale, "matched"),
         e.matched
-    )
+    );
+    if let Some(n) = &e.note {
+        line.push_str("; ");
+        line.push_str(&crate::eval::reasons::localize(locale, n));
+    }
+    line
 }
 
 /// A label looked up as `prefix_name`, or `name` itself when it has none.
