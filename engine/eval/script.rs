@@ -632,7 +632,11 @@ fn parse_evidence(v: &Dynamic, show_pii: bool) -> Res<Evidence> {
                             })
                         })
                         .collect();
-                    ev.rows.push(EvidenceRow { line: None, values });
+                    ev.rows.push(EvidenceRow {
+                        line: None,
+                        file: None,
+                        values,
+                    });
                 }
             }
             other => {

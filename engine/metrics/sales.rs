@@ -41,6 +41,7 @@ pub fn compute(run: &mut Run) {
         (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     let mut amount = vec![MoneySum::default(); n];
     let mut cycles: Vec<Vec<f64>> = vec![Vec::new(); n];
+    let mut no_amount_rows: Vec<u32> = Vec::new();
     if let Some(closed) = d.closed {
         for i in 0..d.n {
             let st = d.status[i];
@@ -64,6 +65,9 @@ pub fn compute(run: &mut Run) {
                 won[s] += 1.0;
                 if amt == NULL_I64 {
                     no_amount[s] += 1.0;
+                    if s == 0 {
+                        no_amount_rows.push(i as u32);
+                    }
                 } else {
                     with_amount[s] += 1.0;
                     amount[s].add(amt, 1.0);
@@ -75,14 +79,18 @@ pub fn compute(run: &mut Run) {
     let (stuck, stuck_na, stuck_rows) = stuck_deals(run, d);
     if stuck_na.is_none() {
         run.counted
-            .insert("stuck_deals".into(), Counted { rows: stuck_rows });
+            .insert("stuck_deals".into(), Counted::rows(stuck_rows));
     }
     let backward = backward_moves(run, d).map(|(out, rows)| {
         run.counted
-            .insert("backward_moves".into(), Counted { rows });
+            .insert("backward_moves".into(), Counted::rows(rows));
         out
     });
     let has_amount = d.amount.is_some();
+    if has_amount {
+        run.counted
+            .insert("won_without_amount".into(), Counted::rows(no_amount_rows));
+    }
     for s in 0..n {
         let (w, l) = (won[s], lost[s]);
         run.put(
@@ -130,7 +138,12 @@ pub fn compute(run: &mut Run) {
         run.put(
             s,
             "won_without_amount",
-            MetricValue::Num(no_amount[s]),
+            if has_amount {
+                MetricValue::Num(no_amount[s])
+            } else {
+                // Without the column every won deal would count: unknown, not missing.
+                MetricValue::na("no amount column in deals")
+            },
             "won deals closed in the window with no amount",
             &[("won_without_amount", no_amount[s])],
         );
