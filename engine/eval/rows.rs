@@ -409,13 +409,14 @@ fn apply(
             columns,
             placeholders,
         } => {
+            // The snapshot's "no source" values: the built-in list and the manifest's own.
+            let no_source = placeholders.then(|| snap.manifest.no_source());
             for name in columns {
                 // Absent columns were found before (`absent_columns`): the check is skipped.
                 if let Some(col) = table.column(name) {
-                    let ph = *placeholders;
                     match &col.data {
                         ColumnData::Str(_) | ColumnData::Cat(_) => and_text(col, mask, |s| {
-                            s.is_none() || (ph && normalize::is_missing_source(s))
+                            s.is_none() || no_source.as_ref().is_some_and(|n| n.is_missing(s))
                         }),
                         _ => {
                             for (i, m) in mask.iter_mut().enumerate() {

@@ -438,11 +438,18 @@ fn channel_mismatch(ctx: &Ctx, w: &Window) -> Mismatch {
         })
         .collect();
     paid_rows.retain(|&i| spend_rows[l.channel[i as usize] as usize] == 0);
-    let unmatched: Vec<String> = (0..nch)
+    // `(none)` (id 0) is no channel: spend or leads no channel claims are not a channel
+    // without leads or without spend.
+    let unmatched_rows: Vec<u32> = unmatched_rows
+        .into_iter()
+        .filter(|&r| spend_channel[r as usize] != 0)
+        .collect();
+    paid_rows.retain(|&i| l.channel[i as usize] != 0);
+    let unmatched: Vec<String> = (1..nch)
         .filter(|&c| spend_rows[c] > 0 && leads[c] == 0)
         .map(|c| ctx.channels.name(c as u32).to_string())
         .collect();
-    let paid_names: Vec<String> = (0..nch)
+    let paid_names: Vec<String> = (1..nch)
         .filter(|&c| paid_leads[c] > 0 && spend_rows[c] == 0)
         .map(|c| ctx.channels.name(c as u32).to_string())
         .collect();

@@ -87,7 +87,17 @@ pub fn compute(run: &mut Run) {
         out
     });
     let has_amount = d.amount.is_some();
-    if has_amount {
+    // Deals close on `closed_at`: without the column no deal is known to be closed in the
+    // window, so the closed-deal metrics are n/a, not 0.
+    let no_closed = d.closed.is_none();
+    let gate = |v: MetricValue| {
+        if no_closed {
+            MetricValue::na("no closed_at column in deals")
+        } else {
+            v
+        }
+    };
+    if has_amount && !no_closed {
         run.counted
             .insert("won_without_amount".into(), Counted::rows(no_amount_rows));
     }
@@ -96,21 +106,21 @@ pub fn compute(run: &mut Run) {
         run.put(
             s,
             "won_deals",
-            MetricValue::Num(w),
+            gate(MetricValue::Num(w)),
             "won deals closed in the window",
             &[("won_deals", w)],
         );
         run.put(
             s,
             "lost_deals",
-            MetricValue::Num(l),
+            gate(MetricValue::Num(l)),
             "lost deals closed in the window",
             &[("lost_deals", l)],
         );
         run.put(
             s,
             "win_rate",
-            MetricValue::ratio(w, w + l, "no deal closed in the window"),
+            gate(MetricValue::ratio(w, w + l, "no deal closed in the window")),
             "won_deals / (won_deals + lost_deals)",
             &[("won_deals", w), ("lost_deals", l)],
         );
@@ -127,7 +137,7 @@ pub fn compute(run: &mut Run) {
         run.put(
             s,
             "avg_deal_size",
-            avg,
+            gate(avg),
             "sum(amount) / won deals with an amount",
             &[
                 ("amount_sum", total),
@@ -138,12 +148,12 @@ pub fn compute(run: &mut Run) {
         run.put(
             s,
             "won_without_amount",
-            if has_amount {
+            gate(if has_amount {
                 MetricValue::Num(no_amount[s])
             } else {
                 // Without the column every won deal would count: unknown, not missing.
                 MetricValue::na("no amount column in deals")
-            },
+            }),
             "won deals closed in the window with no amount",
             &[("won_without_amount", no_amount[s])],
         );
@@ -154,14 +164,14 @@ pub fn compute(run: &mut Run) {
         run.put(
             s,
             "sales_cycle_days",
-            med.map_or_else(na, MetricValue::Num),
+            gate(med.map_or_else(na, MetricValue::Num)),
             "median days from lead created_at to closed_at",
             &[("won_deals", k)],
         );
         run.put(
             s,
             "sales_cycle_days_p90",
-            p90.map_or_else(na, MetricValue::Num),
+            gate(p90.map_or_else(na, MetricValue::Num)),
             "90th percentile days from lead created_at to closed_at",
             &[("won_deals", k)],
         );
