@@ -260,12 +260,9 @@ fn counted_by_shows_the_rows_a_metric_counted() {
     // The metric counted rows 0 and 2 (R1, R3, in the period) and row 7 (R8, before it):
     // with `in_period` two of the six leads of the period offend.
     let mut store = Store::default();
-    store.counted.insert(
-        "sla_breaches".into(),
-        Counted {
-            rows: vec![0, 2, 7],
-        },
-    );
+    store
+        .counted
+        .insert("sla_breaches".into(), Counted::rows(vec![0, 2, 7]));
     store.overall.insert(
         "stuck_deals".into(),
         Metric {

@@ -216,7 +216,9 @@ mod tests {
             rule("partner", Some(&["partner"]), None),
         ];
         let no_medium = [false, true, false, false];
-        let row = |s: &str| [Some(s), None, None, None];
+        fn row(s: &str) -> [Option<&str>; 4] {
+            [Some(s), None, None, None]
+        }
         // yandex agrees with the first rule, which also reads the absent medium.
         assert_eq!(
             rule_fits(&rules[0], row("yandex"), no_medium),
