@@ -314,8 +314,11 @@ tables:
     .unwrap();
 }
 
-/// Add columns to a normalized CSV table: (name, value of row i given its cells by name).
-fn add_columns(path: &Path, cols: &[(&str, &dyn Fn(usize, &dyn Fn(&str) -> String) -> String)]) {
+/// A new column's value for row `i`, given a look-up of the row's cells by column name.
+type Fill<'a> = &'a dyn Fn(usize, &dyn Fn(&str) -> String) -> String;
+
+/// Add columns to a normalized CSV table.
+fn add_columns(path: &Path, cols: &[(&str, Fill)]) {
     let mut r = csv::Reader::from_path(path).unwrap();
     let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();

@@ -211,7 +211,7 @@ mod tests {
 
     #[test]
     fn a_rule_on_an_absent_column_leaves_the_row_undecided() {
-        let rules = vec![
+        let rules = [
             rule("yandex_direct", Some(&["yandex"]), Some(&["cpc"])),
             rule("partner", Some(&["partner"]), None),
         ];

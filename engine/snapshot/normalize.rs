@@ -172,7 +172,7 @@ impl NoSource {
             return self.values.iter().any(|v| v.eq_ignore_ascii_case(s));
         }
         let lower = s.to_lowercase();
-        self.values.iter().any(|v| *v == lower)
+        self.values.contains(&lower)
     }
 
     /// The values, lowercased and sorted (for messages and the scaffold).
