@@ -145,13 +145,7 @@ fn attribution(ctx: &RunCtx) -> Dynamic {
     }
     let gap = [TableName::Leads, TableName::Touches]
         .into_iter()
-        .find_map(|t| {
-            let cols = ctx.snapshot.channel_gaps.get(&t)?;
-            Some(format!(
-                "channels cannot be told apart: {t} have no {} column the manifest's `channels` map reads",
-                cols.join(", ")
-            ))
-        });
+        .find_map(|t| crate::metrics::compute::gap_reason(&ctx.snapshot, t));
     let mut out = Map::new();
     out.insert("model".into(), Dynamic::from(a.model.clone()));
     out.insert("lookback_days".into(), Dynamic::from_float(a.lookback_days));

@@ -105,7 +105,7 @@ pub fn window_timed(
 }
 
 /// Why rows of `table` have no channel the map can decide, if they have none.
-fn gap_reason(snap: &crate::snapshot::Snapshot, table: TableName) -> Option<String> {
+pub fn gap_reason(snap: &crate::snapshot::Snapshot, table: TableName) -> Option<String> {
     let cols = snap.channel_gaps.get(&table)?;
     let (noun, verb) = if cols.len() == 1 {
         ("column", "reads it")
