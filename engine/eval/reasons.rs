@@ -98,6 +98,11 @@ pub static REASONS: &[(&str, &str)] = &[
         "ни у одной системы не указан часовой пояс",
     ),
     ("no data for channel `{}`", "нет данных по каналу `{1}`"),
+    // metrics::compute::gap_reason
+    ("channels cannot be told apart: {} have no {} column and the manifest's `channels` map reads it",
+     "каналы не различить: в таблице {1} нет столбца {2}, а карта `channels` манифеста его читает"),
+    ("channels cannot be told apart: {} have no {} columns and the manifest's `channels` map reads them",
+     "каналы не различить: в таблице {1} нет столбцов {2}, а карта `channels` манифеста их читает"),
     ("not recorded", "не записано"),
     ("no cost recorded", "стоимость не записана"),
     (
@@ -242,6 +247,10 @@ mod tests {
             "нужна таблица spend (её нет в снимке)"
         );
         assert_eq!(localize("en", "0 leads"), "0 leads");
+        assert_eq!(
+            localize("ru", "`cpl` is n/a: channels cannot be told apart: leads have no utm_campaign column and the manifest's `channels` map reads it"),
+            "метрика `cpl` не определена: каналы не различить: в таблице leads нет столбца utm_campaign, а карта `channels` манифеста его читает"
+        );
         assert_eq!(
             localize("ru", "its ids match 1 of the 3 offending rows of data.orphan-deals; 2 more are not named (`deal_id`: D1, D2), so the finding still fails: name them too, or suppress without `ids`"),
             "её ID совпадают с 1 из 3 строк с нарушением в data.orphan-deals; ещё 2 не названы (`deal_id`: D1, D2), поэтому проверка по-прежнему не пройдена: назовите и их или подавляйте без `ids`"
