@@ -299,13 +299,9 @@ fn overall_table(store: &Store, md: bool) -> String {
         );
         for d in REGISTRY.iter().filter(|d| d.family == fam) {
             let Some(m) = store.get(d.name) else { continue };
-            // State and whole-snapshot metrics (no month breakdown) do not depend on the
-            // window: a previous value would only repeat the current one.
-            let windowed = d.by.contains(&By::Month);
-            let p = prev
-                .filter(|_| windowed)
-                .and_then(|p| p.get(d.name))
-                .map(|m| &m.value);
+            // The store keeps previous values only for the metrics that have one
+            // (`MetricDef::has_previous`).
+            let p = prev.and_then(|p| p.get(d.name)).map(|m| &m.value);
             g.rows.push(vec![
                 d.name.into(),
                 unit_label(d.unit, &store.currency),

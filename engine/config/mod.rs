@@ -260,6 +260,7 @@ fn resolve_files(files: Vec<ConfigFile>, flags: &Flags) -> Result<Resolved, Diag
         jobs,
         sandbox,
         suppressions,
+        show_passed: false,
     })
 }
 
@@ -271,6 +272,7 @@ fn parse_format(name: &str) -> Option<Format> {
         "json" => Format::Json,
         "junit" => Format::Junit,
         "sarif" => Format::Sarif,
+        "csv" => Format::Csv,
         _ => return None,
     })
 }

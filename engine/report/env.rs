@@ -197,24 +197,39 @@ fn pad(s: &str, width: usize, left: bool) -> String {
 }
 
 fn unit_of(name: &str) -> Result<Unit, Error> {
-    Ok(match name {
-        "count" => Unit::Count,
-        "share" => Unit::Share,
-        "money" => Unit::Money,
-        "ratio" => Unit::Ratio,
-        "days" => Unit::Days,
-        "minutes" => Unit::Minutes,
-        "months" => Unit::Months,
-        "score" => Unit::Score,
-        other => {
-            return Err(Error::new(
-                ErrorKind::InvalidOperation,
-                format!(
-                "unknown unit `{other}` (count, share, money, ratio, days, minutes, months, score)"
-            ),
+    Unit::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Unit::ALL.iter().map(|u| u.as_str()).collect();
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("unknown unit `{name}` ({})", names.join(", ")),
+        )
+    })
+}
+
+/// `n` and the word that follows it: `plural("rules")` names a word of `i18n::PLURALS`;
+/// `plural("row", "rows")` (English) or `plural("строка", "строки", "строк")` (Russian)
+/// give the forms.
+fn plural(locale: &str, n: f64, forms: &[String]) -> Result<String, Error> {
+    let bad = |what: String| Error::new(ErrorKind::InvalidOperation, what);
+    match forms {
+        [key] => super::i18n::count(locale, n, key).ok_or_else(|| {
+            let keys: Vec<&str> = super::i18n::PLURALS.iter().map(|p| p.0).collect();
+            bad(format!(
+                "plural(\"{key}\"): no such word ({}), or give the forms: plural(\"one\", \"other\")",
+                keys.join(", ")
+            ))
+        }),
+        _ => {
+            let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
+            let word = crate::plural::form(n, &forms).ok_or_else(|| {
+                bad("plural takes a word of the report, or 2 (English) or 3 (Russian) forms".into())
+            })?;
+            Ok(format!(
+                "{} {word}",
+                numbers::number_auto(n, 2, NumberStyle::of(locale))
             ))
         }
-    })
+    }
 }
 
 /// The environment for one run.
@@ -278,6 +293,13 @@ pub fn environment(source: Source, locale: &str, currency: &str) -> Environment<
         "metric",
         move |x: f64, unit: &str| -> Result<String, Error> {
             Ok(numbers::by_unit(x, unit_of(unit)?, &cur, &loc))
+        },
+    );
+    let l = locale.to_string();
+    env.add_filter(
+        "plural",
+        move |n: f64, forms: minijinja::value::Rest<String>| -> Result<String, Error> {
+            plural(&l, n, &forms)
         },
     );
     env.add_filter("ljust", |s: &str, width: usize| {
@@ -444,5 +466,15 @@ mod tests {
             "1\u{202f}234\u{202f}567,89 7,3\u{202f}% 12\u{202f}345\u{a0}RUB 4,2\u{a0}мес."
         );
         assert!(en.render_str("{{ 1 | metric('furlongs') }}", ()).is_err());
+        let t = "{{ 72 | plural('rules') }}, {{ 1 | plural('rules') }}, {{ 244 | plural('rows_more') }}, {{ 3 | plural('lead', 'leads') }}";
+        assert_eq!(
+            en.render_str(t, ()).unwrap(),
+            "72 rules, 1 rule, 244 more rows not shown, 3 leads"
+        );
+        assert_eq!(
+            ru.render_str(t, ()).unwrap(),
+            "72 правила, 1 правило, 244 строки не показаны, 3 leads"
+        );
+        assert!(en.render_str("{{ 2 | plural('furlongs') }}", ()).is_err());
     }
 }

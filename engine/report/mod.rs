@@ -45,6 +45,9 @@ pub struct Audit<'a> {
     pub fail_on: Severity,
     /// Whether evidence was left unmasked (the rule engine masks; reports say so).
     pub show_pii: bool,
+    /// Whether the text view lists every check (`--show-passed`); by default it lists
+    /// failures and errors only. The other formats always hold every finding.
+    pub show_passed: bool,
     /// The comparison with `--baseline FILE` (findings carry their state; fixed ones are
     /// here).
     pub baseline: Option<&'a crate::baseline::Comparison>,

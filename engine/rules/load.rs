@@ -189,6 +189,7 @@ fn parse_rule(dcx: &DocCtx, cx: &FileCtx, errors: &mut Vec<Diagnostic>) -> Optio
     only("value", &["check"], errors);
     only("threshold", &["check"], errors);
     only("on_na", &["check"], errors);
+    only("unit", &["check", "script"], errors);
     only("evidence", &["rows"], errors);
     only("per", &["check", "rows"], errors);
 
@@ -210,6 +211,11 @@ fn parse_rule(dcx: &DocCtx, cx: &FileCtx, errors: &mut Vec<Diagnostic>) -> Optio
     };
     let value = expr_field("value", errors);
     let threshold = expr_field("threshold", errors);
+    // The schema allows only the unit names, so anything else was reported already.
+    let unit = v
+        .get("unit")
+        .and_then(Value::as_str)
+        .and_then(crate::metrics::registry::Unit::parse);
     let on_na = match v.get("on_na").and_then(Value::as_str) {
         Some("fail") => OnNa::Fail,
         Some("pass") => OnNa::Pass,
@@ -272,6 +278,7 @@ fn parse_rule(dcx: &DocCtx, cx: &FileCtx, errors: &mut Vec<Diagnostic>) -> Optio
         message,
         value,
         threshold,
+        unit,
         on_na,
         recommendation,
         evidence,

@@ -118,6 +118,26 @@ pub fn environment() -> Environment<'static> {
     env.set_recursion_limit(16);
     // Texts are plain text: reports escape for their format themselves.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    // `{{ value | plural("lead", "leads") }}` → `1 lead`, `3 leads`; three forms follow
+    // Russian (`plural("заявка", "заявки", "заявок")`): crate::plural.
+    env.add_filter(
+        "plural",
+        |n: f64, forms: minijinja::value::Rest<String>| -> Result<String, minijinja::Error> {
+            let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
+            let word = crate::plural::form(n, &forms).ok_or_else(|| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    "plural takes 2 forms (English: \"lead\", \"leads\") or 3 (Russian: \"заявка\", \"заявки\", \"заявок\")",
+                )
+            })?;
+            let number = if n.fract() == 0.0 && n.abs() < 1e15 {
+                format!("{}", n as i64)
+            } else {
+                format!("{n}")
+            };
+            Ok(format!("{number} {word}"))
+        },
+    );
     env
 }
 
@@ -183,6 +203,17 @@ pub fn check_template(env: &Environment<'static>, source: &str) -> Result<(), Te
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plural_filter_picks_the_form_by_the_forms_given() {
+        let env = environment();
+        let t = "{{ 1 | plural('lead is', 'leads are') }}; {{ 3 | plural('lead is', 'leads are') }}; {{ 244 | plural('строка', 'строки', 'строк') }}; {{ 11 | plural('строка', 'строки', 'строк') }}";
+        assert_eq!(
+            env.render_str(t, ()).unwrap(),
+            "1 lead is; 3 leads are; 244 строки; 11 строк"
+        );
+        assert!(env.render_str("{{ 2 | plural('x') }}", ()).is_err());
+    }
 
     #[test]
     fn falls_back_to_english_then_plain() {
