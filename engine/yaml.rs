@@ -66,12 +66,17 @@ impl Document {
     pub fn char_location(&self, file: &Path, text: &str, pointer: &str, index: usize) -> Location {
         let at = self.positions.values.get(pointer).copied();
         let style = self.positions.styles.get(pointer).copied();
-        let value = self.value.pointer(pointer).and_then(serde_json::Value::as_str);
+        let value = self
+            .value
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_str);
         match (at, style, value) {
-            (Some(start), Some(style), Some(v)) => match scalar::char_position(text, start, style, v, index) {
-                Some((l, c)) => Location::at(file, l, c),
-                None => self.location(file, pointer),
-            },
+            (Some(start), Some(style), Some(v)) => {
+                match scalar::char_position(text, start, style, v, index) {
+                    Some((l, c)) => Location::at(file, l, c),
+                    None => self.location(file, pointer),
+                }
+            }
             _ => self.location(file, pointer),
         }
     }

@@ -398,12 +398,19 @@ const TYPOS: &str = "tests/fixtures/packs/typos";
 /// Each `file:line:col: error[…]: … `name`` line of marqa's stderr: the file's text at that
 /// place must start with the name the message quotes (the position is the typo's own).
 fn assert_positions_point_at_the_names(stderr: &str) {
-    let re = regex::Regex::new(r"(?m)^(\S+):(\d+):(\d+): error\[[A-Z-]+\]: [^`]*`([^`]+)`").unwrap();
+    let re =
+        regex::Regex::new(r"(?m)^(\S+):(\d+):(\d+): error\[[A-Z-]+\]: [^`]*`([^`]+)`").unwrap();
     let mut checked = 0;
     for c in re.captures_iter(stderr) {
         let text = std::fs::read_to_string(&c[1]).unwrap();
-        let line = text.lines().nth(c[2].parse::<usize>().unwrap() - 1).unwrap();
-        let at: String = line.chars().skip(c[3].parse::<usize>().unwrap() - 1).collect();
+        let line = text
+            .lines()
+            .nth(c[2].parse::<usize>().unwrap() - 1)
+            .unwrap();
+        let at: String = line
+            .chars()
+            .skip(c[3].parse::<usize>().unwrap() - 1)
+            .collect();
         assert!(
             at.starts_with(&c[4]),
             "{}:{}:{} reads {at:?}, not `{}`",

@@ -473,7 +473,9 @@ mod tests {
     fn argument_counts_are_checked() {
         assert_eq!(
             problems(Kind::Check, "metric(\"leads\", \"channel\") > 0", &[]),
-            vec!["1:1 `metric` takes 1 or 3 arguments, not 2 / see the script API in docs/rules.md"]
+            vec![
+                "1:1 `metric` takes 1 or 3 arguments, not 2 / see the script API in docs/rules.md"
+            ]
         );
     }
 
@@ -495,7 +497,12 @@ mod tests {
         // A script's own `params` is not the rule's.
         assert!(problems(Kind::Script, "let params = #{a: 1}; params.a", &[]).is_empty());
         // Nested keys and methods are not checked (maps inside params are the user's).
-        assert!(problems(Kind::Check, "params.min.deep > 0 && params.keys().len() > 0", &["min"]).is_empty());
+        assert!(problems(
+            Kind::Check,
+            "params.min.deep > 0 && params.keys().len() > 0",
+            &["min"]
+        )
+        .is_empty());
     }
 
     #[test]

@@ -105,8 +105,8 @@ pub fn compile_check(
         false,
         |ast| calls::check(ast, Kind::Check, params),
         |v| {
-            let hint = names::suggest_metric(v)
-                .or_else(|| did_you_mean(v, CHECK_VARS.iter().copied()));
+            let hint =
+                names::suggest_metric(v).or_else(|| did_you_mean(v, CHECK_VARS.iter().copied()));
             (
                 format!("unknown metric `{v}`"),
                 Some(match hint {
@@ -337,7 +337,9 @@ mod tests {
     use super::*;
 
     fn params(keys: &[&str]) -> BTreeMap<String, Value> {
-        keys.iter().map(|k| (k.to_string(), Value::from(1))).collect()
+        keys.iter()
+            .map(|k| (k.to_string(), Value::from(1)))
+            .collect()
     }
 
     #[test]
@@ -360,8 +362,14 @@ mod tests {
         assert_eq!(p.help.as_deref(), Some("did you mean `ltv_cac`?"));
         assert_eq!((p.line, p.column), (1, 1));
         // Every unknown name of an expression, and what the walk finds, together.
-        let all = compile_check(&e, "ltv_cak >= params.mni && romy > 1 && ltv_cak < 9", &params(&["min"])).unwrap_err();
-        let found: Vec<(usize, &str)> = all.iter().map(|p| (p.column, p.message.as_str())).collect();
+        let all = compile_check(
+            &e,
+            "ltv_cak >= params.mni && romy > 1 && ltv_cak < 9",
+            &params(&["min"]),
+        )
+        .unwrap_err();
+        let found: Vec<(usize, &str)> =
+            all.iter().map(|p| (p.column, p.message.as_str())).collect();
         assert_eq!(
             found,
             vec![

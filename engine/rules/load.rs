@@ -43,7 +43,12 @@ impl DocCtx<'_> {
     /// An expression problem, placed at the offending character inside the YAML scalar
     /// (whatever its style: quoted with escapes, a `|` or `>` block).
     pub fn expr_err(&self, code: &'static str, ptr: &str, p: &ExprProblem) -> Diagnostic {
-        let source = self.doc.value.pointer(ptr).and_then(Value::as_str).unwrap_or("");
+        let source = self
+            .doc
+            .value
+            .pointer(ptr)
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let index = expr::char_index(source, p.line, p.column);
         let loc = self.doc.char_location(self.file, self.text, ptr, index);
         let d = Diagnostic::new(p.code.unwrap_or(code), p.message.clone()).at(loc);
@@ -426,9 +431,8 @@ fn parse_script(
         Err(problems) => {
             // Positions are in the script file itself.
             errors.extend(problems.into_iter().map(|p| {
-                let d = Diagnostic::new(p.code.unwrap_or("E-RULE-SCRIPT"), p.message).at(
-                    Location::at(&file, p.line as u64, p.column as u64),
-                );
+                let d = Diagnostic::new(p.code.unwrap_or("E-RULE-SCRIPT"), p.message)
+                    .at(Location::at(&file, p.line as u64, p.column as u64));
                 match p.help {
                     Some(h) => d.help(h),
                     None => d,

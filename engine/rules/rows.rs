@@ -660,7 +660,11 @@ pub(super) fn parse(
             Ok(e) => Some(e),
             Err(problems) => {
                 let ptr = format!("{base}/where");
-                errors.extend(problems.iter().map(|p| cx.expr_err("E-RULE-WHERE", &ptr, p)));
+                errors.extend(
+                    problems
+                        .iter()
+                        .map(|p| cx.expr_err("E-RULE-WHERE", &ptr, p)),
+                );
                 None
             }
         },

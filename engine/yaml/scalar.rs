@@ -274,7 +274,13 @@ mod tests {
     /// Where `needle` (its first occurrence in the value at `ptr`) is written in `text`.
     fn find(text: &str, ptr: &str, needle: &str) -> Option<(u64, u64)> {
         let doc = parse_single(text, Path::new("t.yaml")).unwrap();
-        let value = doc.value.pointer(ptr).unwrap().as_str().unwrap().to_string();
+        let value = doc
+            .value
+            .pointer(ptr)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string();
         let byte = value.find(needle).expect("needle in value");
         let index = value[..byte].chars().count();
         let l = doc.char_location(Path::new("t.yaml"), text, ptr, index);
@@ -292,7 +298,10 @@ mod tests {
     #[test]
     fn double_quoted_escapes_shift_the_columns() {
         let text = "id: a\ncheck: \"metric(\\\"leads\\\") > 0 && \\\"x\\\" != \\\"y\\\" && lead_typo > 1\"\n";
-        assert_eq!(find(text, "/check", "lead_typo"), Some(mark(text, "lead_typo")));
+        assert_eq!(
+            find(text, "/check", "lead_typo"),
+            Some(mark(text, "lead_typo"))
+        );
         // Escapes that stand for other characters, and non-ASCII text before the typo.
         let text = "check: \"\\u00e9\\t\\x41 ёж && typo\"\n";
         assert_eq!(find(text, "/check", "typo"), Some(mark(text, "typo")));
@@ -333,5 +342,31 @@ mod tests {
         // A value the source does not decode to: no position rather than a wrong one.
         assert_eq!(char_position(text, (1, 8), dq, "b +", 0), None);
         assert_eq!(char_position(text, (9, 1), dq, "a +", 0), None);
+    }
+
+    proptest::proptest! {
+        /// Any value written in any style: every character's position holds that character
+        /// (or the backslash of its escape).
+        #[test]
+        fn every_character_is_found_where_it_is_written(
+            value in "[a-z][a-zA-Z0-9 _.\"'\\\\\t()ёж#:-]{0,40}",
+            style in 0..3usize,
+        ) {
+            let value = value.trim_end().to_string();
+            let text = match style {
+                0 => format!("k: {}\n", serde_json::to_string(&value).unwrap()),
+                1 => format!("k: '{}'\n", value.replace('\'', "''")),
+                _ => format!("k: |-\n  {}\n", value),
+            };
+            let doc = parse_single(&text, Path::new("t.yaml")).unwrap();
+            proptest::prop_assert_eq!(doc.value["k"].as_str(), Some(value.as_str()));
+            let lines: Vec<Vec<char>> = text.lines().map(|l| l.chars().collect()).collect();
+            for (i, ch) in value.chars().enumerate() {
+                let l = doc.char_location(Path::new("t.yaml"), &text, "/k", i);
+                let (line, col) = (l.line.unwrap() as usize, l.column.unwrap() as usize);
+                let at = lines[line - 1][col - 1];
+                proptest::prop_assert!(at == ch || (style == 0 && at == '\\'), "{i}: {at:?} for {ch:?} in {text:?}");
+            }
+        }
     }
 }
