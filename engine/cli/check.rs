@@ -24,7 +24,7 @@ use crate::metrics::Store;
 use crate::report::gist::AuditSummary;
 use crate::report::{self, Format};
 use crate::rules::model::Severity;
-use crate::rules::{self, ResolvedPack};
+use crate::rules::ResolvedPack;
 use crate::snapshot::{LoadOptions, Snapshot};
 
 use super::{CmdResult, Ui};
@@ -204,10 +204,7 @@ pub fn options(cfg: &Resolved, pack: &ResolvedPack) -> Options {
 
 /// The packs of a resolved config, with its overrides applied after the packs' own.
 pub fn resolve_pack(cfg: &Resolved) -> Result<ResolvedPack, Diagnostics> {
-    let pack =
-        rules::pack::resolve_with_overrides(&cfg.packs.value, Path::new("."), &cfg.overrides())?;
-    config::check_suppressions(cfg, &pack)?;
-    Ok(pack)
+    config::resolve_pack(cfg, Path::new("."))
 }
 
 /// What auditing one snapshot gave.
