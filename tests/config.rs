@@ -311,7 +311,11 @@ fn every_mistake_of_every_file_is_reported_in_one_run_relative_to_the_working_di
          suppressions:\n  - {rule: data.orphan-deal, reason: r, owner: o, expires: 2026-13-01}\n\
          template: brand\n",
     );
-    write(t.path(), "clients/brand/report.txt", "{{ summary.score }}\n{{ x y }}\n");
+    write(
+        t.path(),
+        "clients/brand/report.txt",
+        "{{ summary.score }}\n{{ x y }}\n",
+    );
     let out = marqa(t.path())
         .args(["check", "clients/acme/snap"])
         .output()

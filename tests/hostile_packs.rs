@@ -219,14 +219,14 @@ fn a_rule_text_cannot_include_files() {
     // The include is the template's second line, the file's eighth.
     refused(
         dir.path(),
-        "pack/rules/inc.yaml:8: error[E-RULE-TEMPLATE]: rule texts cannot `include` other templates",
+        "pack/rules/inc.yaml:8:3: error[E-RULE-TEMPLATE]: rule texts cannot `include` other templates",
     );
     // On one line, the message's own line and column.
     let text = format!("{RULE}message: \"{{% include '/etc/passwd' %}}\"\n");
     let dir = pack(&[("rules/inc.yaml", &text)]);
     refused(
         dir.path(),
-        "pack/rules/inc.yaml:6:10: error[E-RULE-TEMPLATE]: rule texts cannot `include` other templates",
+        "pack/rules/inc.yaml:6:11: error[E-RULE-TEMPLATE]: rule texts cannot `include` other templates",
     );
 }
 

@@ -95,17 +95,29 @@ pub fn resolve(snapshot_dir: &Path, flags: &Flags, cwd: &Path) -> Result<Resolve
 /// names), else the overrides would be checked against the wrong rules.
 fn pack_errors(resolved: &Resolved, cwd: &Path) -> Vec<Diagnostic> {
     let packs_usable = match &resolved.packs.source {
-        Source::File { .. } => resolved.packs.value.iter().all(|s| match s.strip_prefix("builtin:") {
-            Some(name) => crate::rules::builtin::find(name).is_some(),
-            None => cwd.join(s).exists(),
-        }),
-        Source::Default => !resolved.files.iter().any(|f| f.doc.value.get("packs").is_some()),
+        Source::File { .. } => {
+            resolved
+                .packs
+                .value
+                .iter()
+                .all(|s| match s.strip_prefix("builtin:") {
+                    Some(name) => crate::rules::builtin::find(name).is_some(),
+                    None => cwd.join(s).exists(),
+                })
+        }
+        Source::Default => !resolved
+            .files
+            .iter()
+            .any(|f| f.doc.value.get("packs").is_some()),
         Source::Flag { .. } => true,
     };
     if !packs_usable {
         return Vec::new();
     }
-    resolve_pack(resolved, cwd).err().map(|d| d.0).unwrap_or_default()
+    resolve_pack(resolved, cwd)
+        .err()
+        .map(|d| d.0)
+        .unwrap_or_default()
 }
 
 /// The packs a resolved config names (relative to `cwd`), with its overrides applied after
@@ -518,11 +530,10 @@ mod tests {
         );
         assert!(text.contains("did you mean `fail_on`?"), "{text}");
         // The date in the same run, in file order, and the suppression's unknown rule.
-        let codes: Vec<(&str, Option<u64>)> = e
-            .0
-            .iter()
-            .map(|d| (d.code, d.location.as_ref().and_then(|l| l.line)))
-            .collect();
+        let codes: Vec<(&str, Option<u64>)> =
+            e.0.iter()
+                .map(|d| (d.code, d.location.as_ref().and_then(|l| l.line)))
+                .collect();
         assert_eq!(
             codes,
             vec![

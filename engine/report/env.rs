@@ -380,7 +380,7 @@ pub fn diagnostic_with(source: &Source, e: &Error, context: Option<&Value>) -> D
             "check the `{{ … }}`, `{% … %}` and `{# … #}` tags near this place".to_string(),
         ),
         _ => {
-            let mut msg = format!("{detail} ({})", inner.kind());
+            let mut msg = format!("template {name} failed: {detail} ({})", inner.kind());
             let mut cause = std::error::Error::source(inner);
             while let Some(c) = cause {
                 if c.downcast_ref::<Error>().is_none() {
@@ -416,7 +416,9 @@ fn suggest_path(context: &Value, path: &str) -> Option<String> {
     let (last, prefix) = segs.split_last()?;
     let mut node = Some(context.clone());
     for seg in prefix {
-        node = node.and_then(|n| n.get_attr(seg).ok()).filter(|v| !v.is_undefined());
+        node = node
+            .and_then(|n| n.get_attr(seg).ok())
+            .filter(|v| !v.is_undefined());
     }
     let keys: Vec<String> = match node {
         Some(n) if n.kind() == ValueKind::Map => map_keys(&n),

@@ -329,15 +329,16 @@ pub(super) fn check_text(
             } else {
                 format!("{ptr}/{locale}")
             };
-            let mut d = dcx.err("E-RULE-TEMPLATE", &at, p.message);
-            if let (Some(tl), Some(loc)) = (p.line, d.location.as_mut()) {
-                // Multi-line templates (block scalars, whose position is their first
-                // line): move down to the template's line.
-                if tl > 1 {
-                    loc.line = loc.line.map(|l| l + tl as u64 - 1);
-                    loc.column = None;
+            // At the offending character inside the scalar (whatever its style), else at the
+            // template's line.
+            let loc = match p.offset {
+                Some(off) => {
+                    let index = src[..off.min(src.len())].chars().count();
+                    dcx.doc.char_location(dcx.file, dcx.text, &at, index)
                 }
-            }
+                None => dcx.doc.location(dcx.file, &at),
+            };
+            let mut d = Diagnostic::new("E-RULE-TEMPLATE", p.message).at(loc);
             if let Some(h) = p.help {
                 d = d.help(h);
             }
