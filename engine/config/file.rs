@@ -251,6 +251,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_empty_file_is_an_empty_config() {
+        let t = tempfile::tempdir().unwrap();
+        for text in ["", "# nothing yet\n"] {
+            let p = t.path().join("marqa.yaml");
+            std::fs::write(&p, text).unwrap();
+            let f = read(&p).unwrap();
+            assert_eq!(f.doc.value, serde_json::json!({}));
+        }
+    }
+
+    #[test]
     fn dates_must_exist_and_be_iso() {
         assert_eq!(parse_day("1970-01-02"), Some(1));
         assert_eq!(parse_day("2026-02-30"), None);
