@@ -444,3 +444,145 @@ fn typos_in_expressions_and_scripts_are_load_errors_at_the_typo() {
     assert_positions_point_at_the_names(&outputs[0]);
     insta::assert_snapshot!("typos_in_expressions_and_scripts", outputs[0]);
 }
+
+/// `rules list` and `rules explain` in a client folder use the pack its marqa.yaml names,
+/// with the config's overrides, as `marqa check` there would; `--pack` says so in --help;
+/// `rules explain` on a client's own `check` rule finds an example failure (two metrics
+/// compared, `metric(name, by, group)`), or says why there is none.
+#[test]
+fn rules_commands_honour_the_config_and_explain_user_checks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let client = tmp.path().join("client");
+    marqa().arg("init").arg(&client).assert().success();
+    std::fs::write(
+        client.join("pack/rules/checks.yaml"),
+        r#"id: client.won-share
+step: funnel
+severity: warning
+title: {en: "Channels win leads"}
+params: {min: 0.02}
+per: channel
+check: 'metric("lead_to_won", "channel", group) >= params.min'
+value: 'metric("lead_to_won", "channel", group)'
+threshold: params.min
+message: {en: "{{ group }} wins {{ (value * 100) | round(1) }}% of leads; below {{ (threshold * 100) | round(1) }}%"}
+---
+id: client.more-sql-than-won
+step: funnel
+severity: info
+title: {en: "More SQL than won deals"}
+check: 'won_deals <= sql'
+message: {en: "{{ metrics.won_deals }} won deals but only {{ metrics.sql }} SQL"}
+---
+id: client.enough-leads
+step: funnel
+severity: info
+title: {en: "Enough leads"}
+params: {min: 100}
+check: 'row_count("leads") >= params.min'
+message: {en: "only {{ value }} leads"}
+---
+id: client.tautology
+step: funnel
+severity: info
+title: {en: "Always true"}
+check: 'leads >= 0 || leads < 0'
+"#,
+    )
+    .unwrap();
+    let config = std::fs::read_to_string(client.join("marqa.yaml")).unwrap();
+    std::fs::write(
+        client.join("marqa.yaml"),
+        format!("{config}overrides:\n  client.won-share:\n    params: {{min: 0.05}}\n"),
+    )
+    .unwrap();
+    let here = || {
+        let mut c = Command::cargo_bin("marqa").unwrap();
+        c.current_dir(&client);
+        c
+    };
+    let out = |args: &[&str]| {
+        let o = here().args(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {o:?}");
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let list = out(&["rules", "list"]);
+    assert!(list.starts_with("pack client: "), "{list}");
+    assert!(
+        list.contains("client (pack), extends builtin:b2b-core"),
+        "{list}"
+    );
+    assert!(list.contains("client.leads-have-owner"), "{list}");
+    assert!(
+        list.contains("overridden by client (pack/pack.yaml:11): params.max_share: 0.02 -> 0.05"),
+        "{list}"
+    );
+    assert!(
+        list.contains("overridden by marqa.yaml (marqa.yaml:"),
+        "the config's own overrides: {list}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&out(&["rules", "list", "--format", "json"])).unwrap();
+    assert_eq!(json["pack"], "client");
+    // --pack still wins over marqa.yaml; --no-config reads none.
+    let builtin = out(&["rules", "list", "--no-config"]);
+    assert!(builtin.starts_with("pack b2b-core: "), "{builtin}");
+    assert!(!builtin.contains("client."), "{builtin}");
+    let flag = out(&["rules", "list", "--pack", "builtin:b2b-core", "--no-config"]);
+    assert_eq!(flag, builtin);
+
+    let won = out(&["rules", "explain", "client.won-share"]);
+    assert!(
+        won.contains("overridden by marqa.yaml (marqa.yaml:"),
+        "{won}"
+    );
+    assert!(
+        won.contains(
+            "example failure (illustrative values):\n  yandex_direct wins 2.5% of leads; below 5.0%"
+        ),
+        "{won}"
+    );
+    let two = out(&["rules", "explain", "client.more-sql-than-won"]);
+    assert!(
+        two.contains("example failure (illustrative values):\n  200 won deals but only 1 SQL"),
+        "two metrics, each its own value: {two}"
+    );
+    let data = out(&["rules", "explain", "client.enough-leads"]);
+    assert!(
+        data.contains(
+            "no example failure: the check calls `row_count()`, which reads the snapshot"
+        ),
+        "{data}"
+    );
+    assert!(
+        data.contains("failure message (template):\n  only {{ value }} leads"),
+        "{data}"
+    );
+    let never = out(&["rules", "explain", "client.tautology"]);
+    assert!(
+        never.contains("no example failure: no values of `leads` make the check false"),
+        "{never}"
+    );
+    // A client rule in a parent's config: found from a subfolder too.
+    let sub = client.join("snapshot");
+    std::fs::create_dir_all(&sub).unwrap();
+    let o = Command::cargo_bin("marqa")
+        .unwrap()
+        .current_dir(&sub)
+        .args(["rules", "explain", "client.leads-have-owner"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+
+    for cmd in ["list", "explain"] {
+        let help = out(&["rules", cmd, "--help"]);
+        assert!(
+            help.contains("--pack <PACK>") && help.contains("marqa.yaml in the current folder"),
+            "{cmd} --help documents --pack: {help}"
+        );
+        assert!(
+            help.contains("--config <FILE>") && help.contains("--no-config"),
+            "{help}"
+        );
+    }
+}

@@ -64,6 +64,7 @@ pub fn finish(rule: &Rule, o: Outcome, ctx: &RunCtx) -> Finding {
     Finding {
         fingerprint,
         baseline: None,
+        baseline_change: None,
         rule: rule.id.clone(),
         step: rule.step,
         severity: rule.severity,
@@ -78,6 +79,7 @@ pub fn finish(rule: &Rule, o: Outcome, ctx: &RunCtx) -> Finding {
         recommendation,
         origin: origin(rule),
         suppressed: None,
+        offending_ids: o.offending_ids,
     }
 }
 

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::finding::{is_personal, mask, Evidence, EvidenceRow, Status};
 use super::groups::{self, RowGroups};
 use super::keys::{KeyDigest, RowKeys};
+use super::suppression::{self, OffendingIds};
 use super::values::{cell_json, cell_text, to_dynamic, DynColumn};
 use super::{rule_place, sandbox, Outcome, RunCtx};
 use crate::rules::model::Rule;
@@ -89,6 +90,14 @@ fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Ve
     let mut digests = vec![KeyDigest::default(); n_groups];
     let row_keys = RowKeys::of(table);
     let sample = ctx.options.sample_rows;
+    // Only for a rule with id-scoped suppressions: every offending row's key against the
+    // ids they name (a set look-up per row; nothing kept for rows nobody names).
+    let named = ctx.options.suppression_ids.get(&rule.id);
+    let key_col = named.and_then(|_| suppression::key_column(table, &rule.evidence));
+    let mut ids: Vec<OffendingIds> = match key_col {
+        Some(c) => vec![OffendingIds::new(&c.name); n_groups],
+        None => Vec::new(),
+    };
     for i in 0..table.rows {
         if !population[i] {
             continue;
@@ -100,6 +109,12 @@ fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Ve
             digests[g].add(row_keys.hash(i));
             if samples[g].len() < sample {
                 samples[g].push(i);
+            }
+            if let (Some(col), Some(named)) = (key_col, named) {
+                match col.str(i) {
+                    Some(k) => ids[g].add(Some(k), named),
+                    None => ids[g].add(cell_text(col, i, snap).as_deref(), named),
+                }
             }
         }
     }
@@ -118,6 +133,9 @@ fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Ve
         let mut o = judge(pop[g], off[g], max_count, max_share, spec);
         if o.status != Some(Status::Skipped) {
             o.keys = Some(digests[g].hex());
+            if let Some(found) = ids.get_mut(g) {
+                o.offending_ids = Some(Box::new(std::mem::take(found)));
+            }
             o.evidence = Some(Evidence {
                 counts: [
                     ("offending".to_string(), off[g]),

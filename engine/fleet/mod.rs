@@ -131,7 +131,7 @@ where
         diagnostics: Vec::new(),
         warnings: Vec::new(),
     };
-    let attempt = (|| -> Result<crate::cli::check::CheckRun, Diagnostics> {
+    let attempt = (|| -> Result<crate::audit::AuditRun, Diagnostics> {
         std::fs::create_dir_all(&out).map_err(|e| {
             Diagnostic::new(
                 "E-FLEET-OUT",
@@ -143,7 +143,12 @@ where
         let mut cfg = options_for(client)?;
         // The client's folder layout, whatever its config's outputs say.
         cfg.outputs.value = requests(&out, fleet.formats);
-        crate::cli::check::audit_one(&client.dir, &cfg, None, None)
+        crate::audit::run(&crate::audit::Request {
+            dir: &client.dir,
+            config: &cfg,
+            baseline: None,
+            progress: None,
+        })
     })();
     let rel = |file: &str| format!("{}/{file}", client.name);
     match attempt {

@@ -182,9 +182,14 @@ pub struct FindingCtx {
     pub evidence: Option<EvidenceCtx>,
     pub recommendation: Option<RecommendationCtx>,
     pub origin: OriginCtx,
-    /// With `--baseline`: `new` or `unchanged` (failing findings only), else none.
+    /// With `--baseline`: `new`, `unchanged` or `changed` (failing findings only), else
+    /// none.
     pub baseline: Option<BaselineState>,
+    /// The state in the locale; for `changed`, with what changed (`changed: 12 → 15
+    /// offending rows`).
     pub baseline_label: Option<String>,
+    /// For `changed`: the old and new status, value and offending rows.
+    pub baseline_change: Option<BaselineChangeCtx>,
     /// Set when a marqa.yaml suppression accepted this failure.
     pub suppressed: Option<SuppressedCtx>,
 }
@@ -195,7 +200,24 @@ pub struct BaselineCtx {
     pub file: String,
     pub new: usize,
     pub unchanged: usize,
+    pub changed: usize,
     pub fixed: Vec<FixedCtx>,
+}
+
+/// A problem the baseline held for the same rule and group, with other offending rows or
+/// another status.
+#[derive(Debug, Clone, Serialize)]
+pub struct BaselineChangeCtx {
+    pub old_status: Status,
+    pub new_status: Status,
+    pub old_value_text: Option<String>,
+    pub new_value_text: Option<String>,
+    pub old_offending: Option<i64>,
+    pub new_offending: Option<i64>,
+    /// Worse (fails the run like a new problem) or better (fewer offending rows).
+    pub worse: bool,
+    /// What changed, in the locale: `12 → 15 offending rows`, `fail → error`.
+    pub text: String,
 }
 
 /// A problem of the baseline that does not fail any more.
@@ -280,6 +302,9 @@ pub struct SuppressionCtx {
     pub state_label: String,
     /// Failing findings it matched (an expired one: would have matched).
     pub matched: usize,
+    /// Why an unused id-scoped suppression covers nothing (its ids match none, or only
+    /// some, of the offending rows); none otherwise.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -593,6 +618,10 @@ fn finding_ctx(a: &Audit, index: usize, f: &Finding) -> FindingCtx {
     let locale = a.locale;
     let currency = &a.snapshot.manifest.currency;
     let unit = value_unit(a.pack, &f.rule);
+    let baseline_change = f
+        .baseline_change
+        .as_deref()
+        .map(|c| baseline_change_ctx(c, unit, currency, locale));
     let evidence = f.evidence.as_ref().map(|e| {
         let file = e.file.as_deref().map(|p| relative_file(a.snapshot, p));
         let offending = e.counts.get("offending").copied();
@@ -670,9 +699,14 @@ fn finding_ctx(a: &Audit, index: usize, f: &Finding) -> FindingCtx {
             line: f.origin.line,
         },
         baseline: f.baseline,
-        baseline_label: f
-            .baseline
-            .map(|b| i18n::label(locale, &format!("baseline_{}", b.as_str()))),
+        baseline_label: f.baseline.map(|b| {
+            let state = i18n::label(locale, &format!("baseline_{}", b.as_str()));
+            match &baseline_change {
+                Some(c) => format!("{state}: {}", c.text),
+                None => state,
+            }
+        }),
+        baseline_change,
         suppressed: f.suppressed.as_ref().map(|s| SuppressedCtx {
             reason: s.reason.clone(),
             owner: s.owner.clone(),
@@ -682,11 +716,59 @@ fn finding_ctx(a: &Audit, index: usize, f: &Finding) -> FindingCtx {
     }
 }
 
+fn baseline_change_ctx(
+    c: &crate::eval::finding::BaselineChange,
+    unit: Option<Unit>,
+    currency: &str,
+    locale: &str,
+) -> BaselineChangeCtx {
+    let value = |x: Option<f64>| x.map(|v| format_value(v, unit, currency, locale));
+    let (old_value_text, new_value_text) = (value(c.old_value), value(c.new_value));
+    let mut parts = Vec::new();
+    if c.old_status != c.new_status {
+        parts.push(format!(
+            "{} → {}",
+            i18n::status(locale, c.old_status.as_str()),
+            i18n::status(locale, c.new_status.as_str())
+        ));
+    }
+    let count = |x: Option<i64>| x.map_or_else(|| "?".to_string(), |n| n.to_string());
+    if c.old_offending.is_some() || c.new_offending.is_some() {
+        parts.push(format!(
+            "{} → {} {}",
+            count(c.old_offending),
+            count(c.new_offending),
+            i18n::label(locale, "baseline_rows")
+        ));
+    } else if c.old_value != c.new_value {
+        let na = || i18n::label(locale, "na");
+        parts.push(format!(
+            "{} → {}",
+            old_value_text.clone().unwrap_or_else(na),
+            new_value_text.clone().unwrap_or_else(na)
+        ));
+    }
+    if parts.is_empty() {
+        parts.push(i18n::label(locale, "baseline_other_rows"));
+    }
+    BaselineChangeCtx {
+        old_status: c.old_status,
+        new_status: c.new_status,
+        old_value_text,
+        new_value_text,
+        old_offending: c.old_offending,
+        new_offending: c.new_offending,
+        worse: c.worse,
+        text: parts.join(", "),
+    }
+}
+
 fn baseline_ctx(c: &crate::baseline::Comparison, locale: &str) -> BaselineCtx {
     BaselineCtx {
         file: c.file.clone(),
         new: c.new,
         unchanged: c.unchanged,
+        changed: c.changed,
         fixed: c
             .fixed
             .iter()
@@ -726,6 +808,7 @@ fn suppressions_ctx(a: &Audit) -> SuppressionsCtx {
                 state: e.state.as_str(),
                 state_label: i18n::label(a.locale, &format!("suppression_{}", e.state.as_str())),
                 matched: e.matched,
+                note: e.note.clone(),
             }
         })
         .collect();

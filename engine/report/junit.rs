@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::eval::finding::{BaselineState, Finding, Status};
+use crate::eval::finding::{BaselineChange, BaselineState, Finding, Status};
 use crate::rules::model::Step;
 
 use super::context::relative_file;
@@ -89,24 +89,37 @@ fn failure_body(a: &Audit, f: &Finding) -> String {
     out
 }
 
-/// How a finding shows in JUnit: against a baseline, a problem already in it is skipped
-/// (it does not fail the run), so CI test tabs show only new failures.
+/// How a finding shows in JUnit: against a baseline, a problem already in it (unchanged,
+/// or changed for the better) is skipped (it does not fail the run), so CI test tabs show
+/// only new failures and ones that got worse.
 fn shown(f: &Finding) -> Status {
+    let better = f.baseline_change.as_ref().is_some_and(|c| !c.worse);
     match (f.status, f.baseline) {
         (Status::Fail | Status::Error, Some(BaselineState::Unchanged)) => Status::Skipped,
+        (Status::Fail | Status::Error, Some(BaselineState::Changed)) if better => Status::Skipped,
         (s, _) => s,
     }
 }
 
-/// `<properties>` of a test case: its baseline state, when compared with one.
-fn case_properties(state: Option<BaselineState>) -> String {
-    match state {
-        Some(b) => format!(
-            "\n      <properties>\n        <property name=\"baseline\" value=\"{}\"/>\n      </properties>",
-            b.as_str()
-        ),
-        None => String::new(),
+/// `<properties>` of a test case: its baseline state, when compared with one (and for a
+/// changed problem, what changed).
+fn case_properties(state: Option<BaselineState>, change: Option<&BaselineChange>) -> String {
+    let Some(b) = state else {
+        return String::new();
+    };
+    let mut out = format!(
+        "\n      <properties>\n        <property name=\"baseline\" value=\"{}\"/>",
+        b.as_str()
+    );
+    if let Some(c) = change {
+        let _ = write!(
+            out,
+            "\n        <property name=\"baseline_change\" value=\"{}\"/>",
+            xml(&c.describe())
+        );
     }
+    out.push_str("\n      </properties>");
+    out
 }
 
 pub fn render(a: &Audit) -> String {
@@ -192,7 +205,7 @@ pub fn render(a: &Audit) -> String {
                 xml(&f.origin.file.to_string_lossy()),
                 f.origin.line
             );
-            let props = case_properties(f.baseline);
+            let props = case_properties(f.baseline, f.baseline_change.as_deref());
             let message = xml(f.message.as_deref().unwrap_or(&f.title));
             if let Some(sup) = &f.suppressed {
                 let _ = writeln!(
@@ -220,9 +233,14 @@ pub fn render(a: &Audit) -> String {
                     );
                 }
                 Status::Skipped => {
-                    let message = match f.baseline {
-                        Some(BaselineState::Unchanged) => xml(&format!(
+                    let message = match (f.baseline, f.baseline_change.as_deref()) {
+                        (Some(BaselineState::Unchanged), _) => xml(&format!(
                             "in the baseline: {}",
+                            f.message.as_deref().unwrap_or(&f.title)
+                        )),
+                        (Some(BaselineState::Changed), Some(c)) => xml(&format!(
+                            "in the baseline, better now ({}): {}",
+                            c.describe(),
                             f.message.as_deref().unwrap_or(&f.title)
                         )),
                         _ => message,
@@ -245,7 +263,7 @@ pub fn render(a: &Audit) -> String {
     </testcase>"#,
                 xml(&name),
                 step.as_str(),
-                case_properties(Some(BaselineState::Fixed))
+                case_properties(Some(BaselineState::Fixed), None)
             );
         }
         let _ = writeln!(out, "  </testsuite>");

@@ -13,15 +13,16 @@
 //! - `partialFingerprints` (`marqa/v1` = rule and group) keep a finding's identity stable
 //!   across runs; `fingerprints` (`marqa/v2`) is the full fingerprint (rule, group and the
 //!   business keys of the offending rows).
-//! - With `--baseline`, each result has its native `baselineState` (`new`, `unchanged`), and
-//!   the baseline's problems that are fixed are results with `baselineState: absent`
-//!   (`kind: pass`, level `none`).
+//! - With `--baseline`, each result has its native `baselineState` (`new`, `unchanged`, or
+//!   `updated` for a problem of the same rule and group with other offending rows, its old
+//!   and new counts in the property `baseline_change`), and the baseline's problems that
+//!   are fixed are results with `baselineState: absent` (`kind: pass`, level `none`).
 
 use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use crate::eval::finding::{Finding, Status};
+use crate::eval::finding::{BaselineState, Finding, Status};
 use crate::rules::model::Severity;
 
 use super::Audit;
@@ -131,6 +132,9 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     if let Some(r) = &f.recommendation {
         props.insert("recommendation".into(), json!(r));
     }
+    if let Some(c) = &f.baseline_change {
+        props.insert("baseline_change".into(), json!(c));
+    }
     let mut text = f.message.clone().unwrap_or_else(|| f.title.clone());
     if let Some(t) = f.recommendation.as_ref().and_then(|r| r.text.as_ref()) {
         text = format!("{text} Recommendation: {t}");
@@ -155,7 +159,12 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
         res["ruleIndex"] = json!(i);
     }
     if let Some(b) = f.baseline {
-        res["baselineState"] = json!(b.as_str());
+        // SARIF's word for a result that is in the baseline but differs from it.
+        let state = match b {
+            BaselineState::Changed => "updated",
+            other => other.as_str(),
+        };
+        res["baselineState"] = json!(state);
     }
     // SARIF's own way to say "accepted": viewers hide or mark suppressed results.
     if let Some(sup) = &f.suppressed {
