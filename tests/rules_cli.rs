@@ -313,7 +313,7 @@ fn rules_list_and_explain() {
         ])
         .assert()
         .stdout(predicate::str::contains(
-            "offending when source empty (or a placeholder like `(not set)`)",
+            "offending when the row is counted by the metric `leads_without_source`",
         ))
         .stdout(predicate::str::contains(
             "fails on a share above 0.02 of the rows",

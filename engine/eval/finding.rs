@@ -78,6 +78,10 @@ pub struct EvidenceRow {
     /// The source line of the row (1-based), when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// The row's file when the evidence spans several tables (`future_timestamps`); else
+    /// the evidence's `file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
     /// One value per evidence column (null for an empty cell).
     pub values: Vec<Option<String>>,
 }

@@ -9,6 +9,7 @@
 
 pub mod cases;
 pub mod check;
+pub mod counted;
 pub mod example;
 pub mod finding;
 pub mod groups;

@@ -17,6 +17,8 @@
 //! | `metric_reason(name)`, `metric_reason(name, by, group)` | why it is n/a, or `()` |
 //! | `is_metric(name)` | whether `name` is a metric marqa computes |
 //! | `groups(by)` | the group keys of a breakdown |
+//! | `declared(path)` | whether the manifest as written (defaults aside) sets `path` |
+//! | `attribution()` | `#{model, lookback_days, customers, credit, na}`: new customers per channel under every model |
 //! | `retention()` | the cohort retention table: `#{cohort, customers, shares}` per cohort |
 //! | `plan()` | plan rows with their facts: `#{period, metric, channel, target, fact, attainment, line}` |
 //! | `date(s)` | unix seconds of a `YYYY-MM-DD`'s local midnight |
@@ -40,6 +42,7 @@ use super::values::{cell_text, finite, number, to_dynamic, DynColumn};
 use super::{rule_place, sandbox, Outcome, RunCtx};
 use crate::diag::did_you_mean;
 use crate::metrics::By;
+use crate::rules::manifest_path::ManifestPath;
 use crate::rules::model::{Rule, Script};
 use crate::rules::names;
 use crate::rules::pack::params_json;
@@ -160,6 +163,33 @@ pub fn evaluate(rule: &Rule, script: &Script, ctx: &RunCtx, engine: &Engine) -> 
             o
         })
         .collect()
+}
+
+/// `attribution()`: the model in force and the new customers every model credits to each
+/// channel (metrics.md, Attribution), with `na` saying why channels cannot be told apart.
+fn attribution(ctx: &RunCtx) -> Dynamic {
+    let a = &ctx.store.attribution;
+    let mut credit = Map::new();
+    for m in &a.models {
+        let mut per = Map::new();
+        for ch in &m.channels {
+            per.insert(
+                ch.channel.as_str().into(),
+                Dynamic::from_float(ch.customers),
+            );
+        }
+        credit.insert(m.model.as_str().into(), Dynamic::from_map(per));
+    }
+    let gap = [TableName::Leads, TableName::Touches]
+        .into_iter()
+        .find_map(|t| crate::metrics::compute::gap_reason(&ctx.snapshot, t));
+    let mut out = Map::new();
+    out.insert("model".into(), Dynamic::from(a.model.clone()));
+    out.insert("lookback_days".into(), Dynamic::from_float(a.lookback_days));
+    out.insert("customers".into(), Dynamic::from_int(a.customers as INT));
+    out.insert("credit".into(), Dynamic::from_map(credit));
+    out.insert("na".into(), gap.map_or(Dynamic::UNIT, Dynamic::from));
+    Dynamic::from_map(out)
 }
 
 fn table<'a>(ctx: &'a RunCtx, name: &str) -> Res<&'a Table> {
@@ -459,6 +489,17 @@ fn register(e: &mut Engine, ctx: Arc<RunCtx>) {
             .collect()
     });
     let c = ctx.clone();
+    e.register_fn("declared", move |path: &str| -> Res<bool> {
+        // The manifest as written: a default marqa fills in (`attribution.model: lead`) is
+        // not a decision anybody made.
+        match ManifestPath::parse(path) {
+            Ok(p) => Ok(p.present(&c.snapshot.loaded.document.value)),
+            Err(e) => fail(format!("declared: bad manifest path `{path}`: {e}")),
+        }
+    });
+    let c = ctx.clone();
+    e.register_fn("attribution", move || -> Dynamic { attribution(&c) });
+    let c = ctx.clone();
     e.register_fn("retention", move || -> Array {
         c.store
             .retention
@@ -669,7 +710,11 @@ fn parse_evidence(v: &Dynamic, show_pii: bool) -> Res<Evidence> {
                             })
                         })
                         .collect();
-                    ev.rows.push(EvidenceRow { line: None, values });
+                    ev.rows.push(EvidenceRow {
+                        line: None,
+                        file: None,
+                        values,
+                    });
                 }
             }
             other => {

@@ -487,6 +487,7 @@ mod tests {
                     .iter()
                     .map(|id| EvidenceRow {
                         line: Some(2),
+                        file: None,
                         values: vec![Some(id.to_string()), None],
                     })
                     .collect(),

@@ -631,8 +631,14 @@ fn finding_ctx(a: &Audit, index: usize, f: &Finding) -> FindingCtx {
             .take(MAX_EVIDENCE_ROWS)
             .map(|r| EvidenceRowCtx {
                 line: r.line,
-                place: match (&file, r.line) {
-                    (Some(file), Some(l)) => Some(format!("{file}:{l}")),
+                // A row of evidence that spans tables names its own file.
+                place: match (
+                    r.file.as_deref().map(|p| relative_file(a.snapshot, p)),
+                    &file,
+                    r.line,
+                ) {
+                    (Some(own), _, Some(l)) => Some(format!("{own}:{l}")),
+                    (None, Some(file), Some(l)) => Some(format!("{file}:{l}")),
                     _ => None,
                 },
                 values: r

@@ -66,8 +66,10 @@ fn failure_body(a: &Audit, f: &Finding) -> String {
                     .iter()
                     .map(|v| v.as_deref().unwrap_or("—"))
                     .collect();
+                let own = r.file.as_deref().map(|p| relative_file(a.snapshot, p));
                 match r.line {
                     Some(l) => {
+                        let file = own.as_deref().unwrap_or(&file);
                         let _ = writeln!(out, "{file}:{l}  {}", values.join(" | "));
                     }
                     None => {

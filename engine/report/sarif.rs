@@ -80,8 +80,9 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     let rule_loc = location(&f.origin.file, f.origin.line, None);
     let mut locations: Vec<Value> = Vec::new();
     if let Some(e) = &f.evidence {
-        if let Some(file) = &e.file {
-            for r in &e.rows {
+        for r in &e.rows {
+            // A row of evidence that spans tables names its own file.
+            if let Some(file) = r.file.as_ref().or(e.file.as_ref()) {
                 if let Some(l) = r.line {
                     let values: Vec<String> = e
                         .columns

@@ -134,6 +134,30 @@ pub struct UtmStandard {
     pub sources: Vec<String>,
     #[serde(default)]
     pub mediums: Vec<String>,
+    /// This export's own spellings of "no source" (`Прочее`, `manual`), added to the
+    /// built-in list (`snapshot::normalize::NO_SOURCE_VALUES`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub no_source_values: Vec<String>,
+}
+
+impl UtmStandard {
+    /// Whether an agreed standard is declared (lists or the lowercase rule): a `utm`
+    /// section with only `no_source_values` declares none, so `utm_violations` stays n/a.
+    pub fn declares_standard(&self) -> bool {
+        self.lowercase || !self.sources.is_empty() || !self.mediums.is_empty()
+    }
+}
+
+impl Manifest {
+    /// The values that mean "no source" in this snapshot: the built-in list plus
+    /// `utm.no_source_values`.
+    pub fn no_source(&self) -> crate::snapshot::normalize::NoSource {
+        crate::snapshot::normalize::NoSource::with(
+            self.utm
+                .as_ref()
+                .map_or(&[][..], |u| u.no_source_values.as_slice()),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -55,6 +55,10 @@ pub struct Snapshot {
     pub tables: BTreeMap<TableName, Table>,
     /// Referential facts (orphans, duplicate ids…) found at load; not errors.
     pub facts: Facts,
+    /// Tables with rows the manifest's `channels` map could not place because it reads a
+    /// column the table lacks (leads without `medium` under a map on source and medium),
+    /// with those columns. Their rows' channel is undecidable: metrics by channel are n/a.
+    pub channel_gaps: BTreeMap<TableName, Vec<String>>,
 }
 
 impl Snapshot {
@@ -147,6 +151,7 @@ impl Snapshot {
             clock,
             tables,
             facts: Facts::default(),
+            channel_gaps: BTreeMap::new(),
         };
         derive::derive_channels(&mut snap);
         snap.facts = facts::collect(&snap);
