@@ -72,6 +72,8 @@ pub const API: &[(&str, &[usize])] = &[
     ("date", &[1]),
     ("format_time", &[1]),
     ("format_date", &[1]),
+    ("declared", &[1]),
+    ("attribution", &[0]),
     ("emit", &[1]),
 ];
 

@@ -378,6 +378,32 @@ impl Cx<'_> {
                     }
                 }
             }
+            "declared" => {
+                if let Some((path, pos)) = arg(0) {
+                    let keys = names::manifest_keys();
+                    let problem_of = match super::manifest_path::ManifestPath::parse(path) {
+                        Err(e) => Some((
+                            format!("bad manifest path `{path}`: {e}"),
+                            "write paths like `definitions.mql`, `goals.0.kpis` or `systems[kind=crm]`".to_string(),
+                        )),
+                        Ok(mp) => {
+                            let root = mp.root().unwrap_or_default().to_string();
+                            (!keys.contains(&root)).then(|| {
+                                (
+                                    format!("the manifest has no key `{root}`"),
+                                    match suggest(&root, &keys) {
+                                        Some(s) => format!("did you mean `{s}`?"),
+                                        None => format!("manifest keys: {}", keys.join(", ")),
+                                    },
+                                )
+                            })
+                        }
+                    };
+                    if let Some((message, help)) = problem_of {
+                        out.push(problem(pos, 1, message, help));
+                    }
+                }
+            }
             t if script::TABLE_FUNCTIONS.contains(&t) => {
                 if let Some((table, pos)) = arg(0) {
                     if TableName::parse(table).is_none() {
@@ -507,7 +533,7 @@ mod tests {
 
     #[test]
     fn names_written_as_strings_are_checked() {
-        let src = "metric(\"ltv_cak\") + count(\"leds\") + metric(\"leads\", \"chanel\", \"a\") + date(\"2026-02-30\")";
+        let src = "metric(\"ltv_cak\") + count(\"leds\") + metric(\"leads\", \"chanel\", \"a\") + date(\"2026-02-30\") + declared(\"atribution.model\")";
         assert_eq!(
             problems(Kind::Script, src, &[]),
             vec![
@@ -517,6 +543,10 @@ mod tests {
                 format!(
                     "1:{} `2026-02-30` is not a date / write a day that exists as YYYY-MM-DD, e.g. \"2026-05-31\"",
                     col(src, "2026-02-30")
+                ),
+                format!(
+                    "1:{} the manifest has no key `atribution` / did you mean `attribution`?",
+                    col(src, "atribution")
                 ),
             ]
         );
