@@ -17,7 +17,7 @@ use crate::eval::{self, Options, ProgressHandle};
 use crate::metrics::Store;
 use crate::report;
 use crate::report::gist::AuditSummary;
-use crate::rules::{self, ResolvedPack};
+use crate::rules::ResolvedPack;
 use crate::snapshot::{LoadOptions, Snapshot};
 
 /// What to audit, and how: a plain request.
@@ -71,11 +71,10 @@ pub fn options(cfg: &Resolved, pack: &ResolvedPack) -> Options {
 }
 
 /// The packs of a resolved config, with its overrides applied after the packs' own.
+/// Every problem together: an override of an unknown rule does not hide a suppression of
+/// one (`config::resolve_pack`).
 pub fn resolve_pack(cfg: &Resolved) -> Result<ResolvedPack, Diagnostics> {
-    let pack =
-        rules::pack::resolve_with_overrides(&cfg.packs.value, Path::new("."), &cfg.overrides())?;
-    config::check_suppressions(cfg, &pack)?;
-    Ok(pack)
+    config::resolve_pack(cfg, Path::new("."))
 }
 
 /// What a check reads: the snapshot folder and its table files, every pack folder or rules
