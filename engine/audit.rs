@@ -110,7 +110,9 @@ pub fn run(req: &Request) -> Result<AuditRun, Diagnostics> {
         Some(p) => Some((Baseline::load(p)?, p.to_string_lossy().into_owned())),
         None => None,
     };
-    let pack = resolve_pack(cfg)?;
+    // The pack and the snapshot are both read before either's mistakes are reported, so
+    // a typo in a rule and a broken cell in a table come out in one run.
+    let pack = resolve_pack(cfg);
     let stage = |name: &str| {
         if let Some(p) = &req.progress {
             p.0.stage(name, None);
@@ -122,7 +124,16 @@ pub fn run(req: &Request) -> Result<AuditRun, Diagnostics> {
         LoadOptions {
             lenient: cfg.lenient.value,
         },
-    )?;
+    );
+    let (pack, snap) = match (pack, snap) {
+        (Ok(pack), Ok(snap)) => (pack, snap),
+        (pack, snap) => {
+            let mut all = Vec::new();
+            all.extend(pack.err().into_iter().flat_map(|d| d.0));
+            all.extend(snap.err().into_iter().flat_map(|d| d.0));
+            return Err(Diagnostics(all));
+        }
+    };
     // Before the audit (the slow part): no output may land on what this run reads.
     let mut reads = inputs(&snap, &pack, cfg.template.value.as_deref());
     if let Some((_, file)) = &base {

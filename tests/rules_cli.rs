@@ -588,3 +588,31 @@ check: 'leads >= 0 || leads < 0'
         );
     }
 }
+
+/// A typo in a rule and a broken cell in a table come out in one run of `check`: the pack's
+/// mistakes first, then the snapshot's.
+#[test]
+fn pack_and_snapshot_mistakes_come_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snap");
+    copy_dir(Path::new("tests/fixtures/tiny"), &snap);
+    let leads = std::fs::read_to_string(snap.join("leads.csv")).unwrap();
+    let broken = leads.replacen(
+        "2026-03-02 10:00:00,google",
+        "2026-13-02 10:00:00,google",
+        1,
+    );
+    assert_ne!(leads, broken);
+    std::fs::write(snap.join("leads.csv"), broken).unwrap();
+    let o = marqa()
+        .args(["check", snap.to_str().unwrap(), "--pack", TYPOS])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    let rule = err
+        .find("typos.yaml:7:45: error[E-RULE-PARAM]")
+        .expect(&err);
+    let cell = err.find("leads.csv:3:").expect(&err);
+    assert!(rule < cell, "{err}");
+}
