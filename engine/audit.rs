@@ -17,7 +17,7 @@ use crate::eval::{self, Options, ProgressHandle};
 use crate::metrics::Store;
 use crate::report;
 use crate::report::gist::AuditSummary;
-use crate::rules::{self, ResolvedPack};
+use crate::rules::ResolvedPack;
 use crate::snapshot::{LoadOptions, Snapshot};
 
 /// What to audit, and how: a plain request.
@@ -71,11 +71,10 @@ pub fn options(cfg: &Resolved, pack: &ResolvedPack) -> Options {
 }
 
 /// The packs of a resolved config, with its overrides applied after the packs' own.
+/// Every problem together: an override of an unknown rule does not hide a suppression of
+/// one (`config::resolve_pack`).
 pub fn resolve_pack(cfg: &Resolved) -> Result<ResolvedPack, Diagnostics> {
-    let pack =
-        rules::pack::resolve_with_overrides(&cfg.packs.value, Path::new("."), &cfg.overrides())?;
-    config::check_suppressions(cfg, &pack)?;
-    Ok(pack)
+    config::resolve_pack(cfg, Path::new("."))
 }
 
 /// What a check reads: the snapshot folder and its table files, every pack folder or rules
@@ -111,7 +110,9 @@ pub fn run(req: &Request) -> Result<AuditRun, Diagnostics> {
         Some(p) => Some((Baseline::load(p)?, p.to_string_lossy().into_owned())),
         None => None,
     };
-    let pack = resolve_pack(cfg)?;
+    // The pack and the snapshot are both read before either's mistakes are reported, so
+    // a typo in a rule and a broken cell in a table come out in one run.
+    let pack = resolve_pack(cfg);
     let stage = |name: &str| {
         if let Some(p) = &req.progress {
             p.0.stage(name, None);
@@ -123,7 +124,16 @@ pub fn run(req: &Request) -> Result<AuditRun, Diagnostics> {
         LoadOptions {
             lenient: cfg.lenient.value,
         },
-    )?;
+    );
+    let (pack, snap) = match (pack, snap) {
+        (Ok(pack), Ok(snap)) => (pack, snap),
+        (pack, snap) => {
+            let mut all = Vec::new();
+            all.extend(pack.err().into_iter().flat_map(|d| d.0));
+            all.extend(snap.err().into_iter().flat_map(|d| d.0));
+            return Err(Diagnostics(all));
+        }
+    };
     // Before the audit (the slow part): no output may land on what this run reads.
     let mut reads = inputs(&snap, &pack, cfg.template.value.as_deref());
     if let Some((_, file)) = &base {

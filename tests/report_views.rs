@@ -373,3 +373,38 @@ fn marqa_yaml_outputs_may_be_csv() {
     let csv = std::fs::read_to_string(tmp.path().join("out/findings.csv")).unwrap();
     assert!(csv.starts_with("rule,step,severity,status,"), "{csv}");
 }
+
+/// `marqa check --format json | head -c 16`: the reader closes the pipe early. The command
+/// must not panic ("failed printing to stdout: Broken pipe") and still exits with its own
+/// code (the demo fails rules: 1). Each output is far larger than a pipe's buffer (64 KiB),
+/// so the write does meet the closed pipe.
+#[test]
+fn a_reader_that_stops_early_is_not_a_crash() {
+    use std::io::Read;
+    use std::process::Stdio;
+    for (args, expected) in [
+        (&["check", DEMO, "--format", "json"][..], 1),
+        (&["metrics", DEMO, "--format", "json"][..], 0),
+        (&["schema"][..], 0),
+    ] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("marqa"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(status.code(), Some(expected), "{args:?}: {err}");
+    }
+}

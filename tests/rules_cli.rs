@@ -395,6 +395,58 @@ fn schema_prints_and_writes_every_schema() {
     );
 }
 
+const TYPOS: &str = "tests/fixtures/packs/typos";
+
+/// Each `file:line:col: error[…]: … `name`` line of marqa's stderr: the file's text at that
+/// place must start with the name the message quotes (the position is the typo's own).
+fn assert_positions_point_at_the_names(stderr: &str) {
+    let re =
+        regex::Regex::new(r"(?m)^(\S+):(\d+):(\d+): error\[[A-Z-]+\]: [^`]*`([^`]+)`").unwrap();
+    let mut checked = 0;
+    for c in re.captures_iter(stderr) {
+        let text = std::fs::read_to_string(&c[1]).unwrap();
+        let line = text
+            .lines()
+            .nth(c[2].parse::<usize>().unwrap() - 1)
+            .unwrap();
+        let at: String = line
+            .chars()
+            .skip(c[3].parse::<usize>().unwrap() - 1)
+            .collect();
+        assert!(
+            at.starts_with(&c[4]),
+            "{}:{}:{} reads {at:?}, not `{}`",
+            &c[1],
+            &c[2],
+            &c[3],
+            &c[4]
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "{stderr}");
+}
+
+#[test]
+fn typos_in_expressions_and_scripts_are_load_errors_at_the_typo() {
+    // `check`, `rules test` and `rules list` refuse the pack before anything runs: exit 2,
+    // every mistake at once, each at its file, line and column.
+    let mut outputs = Vec::new();
+    for args in [
+        vec!["check", BROKEN, "--pack", TYPOS],
+        vec!["rules", "test", TYPOS],
+        vec!["rules", "list", "--pack", TYPOS],
+    ] {
+        let o = marqa().args(&args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        outputs.push(String::from_utf8(o.stderr).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[2]);
+    assert_positions_point_at_the_names(&outputs[0]);
+    insta::assert_snapshot!("typos_in_expressions_and_scripts", outputs[0]);
+}
+
 /// `rules list` and `rules explain` in a client folder use the pack its marqa.yaml names,
 /// with the config's overrides, as `marqa check` there would; `--pack` says so in --help;
 /// `rules explain` on a client's own `check` rule finds an example failure (two metrics
@@ -535,4 +587,32 @@ check: 'leads >= 0 || leads < 0'
             "{help}"
         );
     }
+}
+
+/// A typo in a rule and a broken cell in a table come out in one run of `check`: the pack's
+/// mistakes first, then the snapshot's.
+#[test]
+fn pack_and_snapshot_mistakes_come_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snap");
+    copy_dir(Path::new("tests/fixtures/tiny"), &snap);
+    let leads = std::fs::read_to_string(snap.join("leads.csv")).unwrap();
+    let broken = leads.replacen(
+        "2026-03-02 10:00:00,google",
+        "2026-13-02 10:00:00,google",
+        1,
+    );
+    assert_ne!(leads, broken);
+    std::fs::write(snap.join("leads.csv"), broken).unwrap();
+    let o = marqa()
+        .args(["check", snap.to_str().unwrap(), "--pack", TYPOS])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    let rule = err
+        .find("typos.yaml:7:45: error[E-RULE-PARAM]")
+        .expect(&err);
+    let cell = err.find("leads.csv:3:").expect(&err);
+    assert!(rule < cell, "{err}");
 }

@@ -9,6 +9,7 @@
 //! snapshots below it is a folder of clients (`fleet`): each is audited into `--out-dir`
 //! with its own resolved config. `--baseline FILE` marks problems new or unchanged.
 
+use super::stdout::out;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -210,7 +211,7 @@ pub fn run(mut args: Args, ui: &Ui) -> CmdResult {
         }
     }
     if let Some(text) = &run.stdout {
-        print!("{text}");
+        out!("{text}");
     }
     Ok(if run.failed {
         ExitCode::from(1)
@@ -336,6 +337,6 @@ fn run_many(args: &Args, root: &Path, found: fleet::Discovery, ui: &Ui) -> CmdRe
     let index = fleet::summary::index_html(&summary, root_cfg.template.value.as_deref(), locale)?;
     report::output::write_atomic(&out_dir.join("summary.json"), summary.to_json().as_bytes())?;
     report::output::write_atomic(&out_dir.join("index.html"), index.as_bytes())?;
-    print!("{}", fleet::summary::table(&summary, out_dir));
+    out!("{}", fleet::summary::table(&summary, out_dir));
     Ok(ExitCode::from(summary.exit))
 }

@@ -1,6 +1,7 @@
 //! `marqa metrics`: compute every metric once and print it as an aligned table, stable JSON
 //! (documented by `schemas/metrics.schema.json`) or CSV.
 
+use super::stdout::out;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -48,11 +49,11 @@ pub enum Format {
 
 pub fn run(args: Args) -> CmdResult {
     if args.schema {
-        print!("{}", crate::metrics::schema::json_schema_text());
+        out!("{}", crate::metrics::schema::json_schema_text());
         return Ok(ExitCode::SUCCESS);
     }
     if args.list {
-        print!("{}", render_registry(args.format));
+        out!("{}", render_registry(args.format));
         return Ok(ExitCode::SUCCESS);
     }
     let (model, all) = match args.attribution.as_deref() {
@@ -111,7 +112,7 @@ pub fn run(args: Args) -> CmdResult {
             render_table(&snap, &store, args.by, all, md)
         }
     };
-    print!("{out}");
+    out!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -17,6 +17,7 @@ pub mod rules;
 mod rules_doc;
 pub mod schema;
 mod shell;
+mod stdout;
 mod validate;
 
 use std::process::ExitCode;

@@ -2,6 +2,7 @@
 //! and what overrode it), one rule documented, and a pack's test cases run like a test
 //! runner.
 
+use super::stdout::{out, outln};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -140,13 +141,13 @@ fn list(a: ListArgs) -> CmdResult {
                 })
                 .collect();
             let doc = serde_json::json!({"pack": pack.name, "packs": pack.packs, "rules": rows});
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&doc).expect("serializes")
             );
         }
-        ListFormat::Text => print!("{}", render_list(&pack)),
-        ListFormat::Markdown => print!(
+        ListFormat::Text => out!("{}", render_list(&pack)),
+        ListFormat::Markdown => out!(
             "{}",
             super::rules_doc::render_markdown(&pack, &cfg.packs.value)
         ),
@@ -235,7 +236,7 @@ fn explain(a: ExplainArgs) -> CmdResult {
         .as_deref()
         .or(pack.locale.as_deref())
         .unwrap_or("en");
-    print!("{}", render_explain(rule, locale));
+    out!("{}", render_explain(rule, locale));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -540,7 +541,7 @@ fn test(a: TestArgs) -> CmdResult {
         }
     }
     let _ = writeln!(out, "\n{passed} passed, {failed} failed");
-    print!("{out}");
+    out!("{out}");
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {

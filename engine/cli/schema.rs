@@ -2,6 +2,7 @@
 //! mappings, marqa.yaml) for editors and CI. Printed (one by name, or all as one JSON object) or
 //! written to a folder.
 
+use super::stdout::{out, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -45,16 +46,16 @@ pub fn run(args: Args) -> CmdResult {
         Some(dir) => {
             for s in chosen {
                 write_atomic(&dir.join(s.file), s.text.as_bytes())?;
-                println!("wrote {}", dir.join(s.file).display());
+                outln!("wrote {}", dir.join(s.file).display());
             }
         }
-        None if chosen.len() == 1 => print!("{}", chosen[0].text),
+        None if chosen.len() == 1 => out!("{}", chosen[0].text),
         None => {
             let map: serde_json::Map<String, serde_json::Value> = chosen
                 .iter()
                 .map(|s| (s.file.to_string(), s.json()))
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&map).expect("schemas serialize")
             );

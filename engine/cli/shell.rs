@@ -2,7 +2,6 @@
 //! manual pages (clap_mangen), both generated from the one clap definition of the command
 //! line, so they list exactly the subcommands, flags and values this build accepts.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -76,7 +75,7 @@ pub fn man(args: ManArgs) -> CmdResult {
             for (name, page) in pages {
                 let path = dir.join(name);
                 write_atomic(&path, &page?)?;
-                println!("wrote {}", path.display());
+                super::stdout::outln!("wrote {}", path.display());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -102,16 +101,10 @@ fn render(cmd: clap::Command) -> Result<Vec<u8>, Diagnostic> {
     Ok(page)
 }
 
+/// Generated scripts and pages are UTF-8 (clap's help texts are Rust strings).
 fn print_bytes(bytes: &[u8]) -> CmdResult {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        // A closed pipe (`marqa man | head`) is the reader's choice, not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        Err(e) => {
-            Err(Diagnostic::new("E-OUTPUT", format!("cannot write to standard output: {e}")).into())
-        }
-    }
+    super::stdout::emit(&String::from_utf8_lossy(bytes));
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

@@ -50,6 +50,45 @@ use crate::rules::rows::{default_period_column, Filter};
 use crate::snapshot::time::{days_from_date, format_day, format_instant};
 use crate::snapshot::{Column, ColumnData, Table, TableName};
 
+/// The functions [`register`] adds, by name, with the numbers of arguments each takes: the
+/// loader checks calls against this list (and Rhai's standard library) so a misspelt or
+/// misused function is a load error (`rules/calls.rs`). A test keeps it equal to what is
+/// registered.
+pub const API: &[(&str, &[usize])] = &[
+    ("has_table", &[1]),
+    ("row_count", &[1]),
+    ("count", &[1, 2]),
+    ("columns", &[1]),
+    ("column", &[2]),
+    ("group_counts", &[2, 3]),
+    ("sum", &[2, 3]),
+    ("rows", &[4]),
+    ("is_metric", &[1]),
+    ("metric", &[1, 3]),
+    ("metric_reason", &[1, 3]),
+    ("plan", &[0]),
+    ("retention", &[0]),
+    ("groups", &[1]),
+    ("date", &[1]),
+    ("format_time", &[1]),
+    ("format_date", &[1]),
+    ("declared", &[1]),
+    ("attribution", &[0]),
+    ("emit", &[1]),
+];
+
+/// API functions whose first argument is a table name.
+pub const TABLE_FUNCTIONS: &[&str] = &[
+    "has_table",
+    "row_count",
+    "count",
+    "columns",
+    "column",
+    "group_counts",
+    "sum",
+    "rows",
+];
+
 /// Findings one script run may emit.
 pub const MAX_EMITS: usize = 10_000;
 
@@ -688,4 +727,37 @@ fn parse_evidence(v: &Dynamic, show_pii: bool) -> Res<Evidence> {
         }
     }
     Ok(ev)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::{Input, Options};
+    use crate::snapshot::{LoadOptions, Snapshot};
+
+    #[test]
+    fn the_api_list_is_what_is_registered() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny");
+        let snapshot = Snapshot::load(&root, LoadOptions { lenient: false }).unwrap();
+        let input = Input {
+            snapshot: Arc::new(snapshot),
+            store: Arc::new(crate::metrics::Store::default()),
+        };
+        let e = engine(Arc::new(RunCtx::new(&input, &Options::default())));
+        let mut registered: Vec<(String, usize)> = e.collect_fn_metadata(
+            None,
+            |f| Some((f.metadata.name.to_string(), f.metadata.num_params)),
+            false,
+        );
+        registered.sort();
+        let mut listed: Vec<(String, usize)> = API
+            .iter()
+            .flat_map(|(n, arities)| arities.iter().map(|a| (n.to_string(), *a)))
+            .collect();
+        listed.sort();
+        assert_eq!(registered, listed);
+        for t in TABLE_FUNCTIONS {
+            assert!(API.iter().any(|(n, _)| n == t), "{t}");
+        }
+    }
 }

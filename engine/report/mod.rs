@@ -165,8 +165,9 @@ impl<'a> Renderer<'a> {
                     .env
                     .get_template(name)
                     .map_err(|e| env::diagnostic(&self.source, &e))?;
-                tmpl.render(self.template_value())
-                    .map_err(|e| env::diagnostic(&self.source, &e))
+                let value = self.template_value();
+                tmpl.render(&value)
+                    .map_err(|e| env::diagnostic_with(&self.source, &e, Some(&value)))
             }
             None => Ok(match format {
                 Format::Json => json::render(self.audit, &self.context.roadmap),

@@ -295,8 +295,17 @@ pub fn load(path: &Path) -> Result<LoadedManifest, Diagnostics> {
 
 pub fn parse(text: &str, path: &Path) -> Result<LoadedManifest, Diagnostics> {
     let document = yaml::parse_single(text, path)?;
-    let errors = schema::MANIFEST.check(&document, path);
+    let mut errors = schema::MANIFEST.check(&document, path);
     if !errors.is_empty() {
+        // The checks beyond the schema (time zones, dates, the period) in the same run,
+        // when the values are of the right types; not twice at the same place.
+        if let Ok(m) = serde_json::from_value::<Manifest>(document.value.clone()) {
+            if let Err(more) = resolve(&m, &document, path) {
+                let taken: Vec<_> = errors.iter().map(|d| d.location.clone()).collect();
+                errors.extend(more.0.into_iter().filter(|d| !taken.contains(&d.location)));
+                errors.sort_by_key(|d| d.location.as_ref().map(|l| (l.line, l.column)));
+            }
+        }
         return Err(Diagnostics(errors));
     }
     let manifest: Manifest = serde_json::from_value(document.value.clone()).map_err(|e| {
@@ -311,6 +320,39 @@ pub fn parse(text: &str, path: &Path) -> Result<LoadedManifest, Diagnostics> {
         manifest,
         document,
         resolved,
+    })
+}
+
+/// What reading the tables needs from a manifest.
+pub struct TableSettings {
+    pub document: Document,
+    pub tables: BTreeMap<String, TableOverride>,
+    /// The snapshot's zone, or UTC when it is not known (only naive timestamps use it, and
+    /// cell errors do not depend on it).
+    pub tz: TimeZone,
+}
+
+/// The table settings of a manifest that did not load, as far as they can be read: so the
+/// tables' own problems (a missing column, a bad cell) are reported in the same run as the
+/// manifest's. None when the YAML does not parse or its `tables` cannot be read (reading
+/// files with the wrong path, encoding or delimiter would report problems that are not).
+pub fn table_settings(path: &Path) -> Option<TableSettings> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let document = yaml::parse_single(&text, path).ok()?;
+    let tables = match document.value.get("tables") {
+        None => BTreeMap::new(),
+        Some(t) => serde_json::from_value(t.clone()).ok()?,
+    };
+    let tz = document
+        .value
+        .get("timezone")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|z| zone(z).ok())
+        .unwrap_or(TimeZone::UTC);
+    Some(TableSettings {
+        document,
+        tables,
+        tz,
     })
 }
 

@@ -106,37 +106,25 @@ impl Snapshot {
                 .help("pass the snapshot folder (the one holding snapshot.yaml), e.g. `marqa validate examples/demo`")
                 .into());
         }
-        let loaded = manifest::load(&manifest_path)?;
-        let clock = LocalClock::new(loaded.resolved.tz.clone());
-        let planned = plan_tables(&root, &loaded)?;
-        // Tables load in parallel: each is independent until references are checked.
-        let results: Vec<(TableName, Result<Table, Diagnostics>)> = planned
-            .par_iter()
-            .map(|p| {
-                let src = TableSource {
-                    table: p.name,
-                    path: p.path.clone(),
-                    jsonl: p.jsonl,
-                    encoding: p.encoding,
-                    delimiter: p.delimiter,
-                    clock: p.clock.as_ref().unwrap_or(&clock),
-                };
-                (p.name, load::load_table(&src, opts))
-            })
-            .collect();
-        let mut tables = BTreeMap::new();
-        let mut errors = Vec::new();
-        for (name, r) in results {
-            match r {
-                Ok(t) => {
-                    tables.insert(name, t);
+        let loaded = match manifest::load(&manifest_path) {
+            Ok(l) => l,
+            Err(mut e) => {
+                // The tables are still read (as far as the manifest can be understood), so
+                // a missing column is reported in the same run as the manifest's mistakes.
+                if let Some(settings) = manifest::table_settings(&manifest_path) {
+                    let clock = LocalClock::new(settings.tz.clone());
+                    let problems = plan_tables(&root, &settings.tables, &settings.document)
+                        .and_then(|planned| load_tables(&planned, &clock, opts));
+                    if let Err(more) = problems {
+                        e.0.extend(more.0);
+                    }
                 }
-                Err(e) => errors.extend(e.0),
+                return Err(e);
             }
-        }
-        if !errors.is_empty() {
-            return Err(Diagnostics(errors));
-        }
+        };
+        let clock = LocalClock::new(loaded.resolved.tz.clone());
+        let planned = plan_tables(&root, &loaded.manifest.tables, &loaded.document)?;
+        let mut tables = load_tables(&planned, &clock, opts)?;
         if !tables.contains_key(&TableName::Leads) && !require_leads {
             tables.insert(
                 TableName::Leads,
@@ -182,15 +170,57 @@ struct PlannedTable {
     clock: Option<LocalClock>,
 }
 
+/// Read the planned tables, in parallel (each is independent until references are
+/// checked); every table's problems together.
+fn load_tables(
+    planned: &[PlannedTable],
+    clock: &LocalClock,
+    opts: LoadOptions,
+) -> Result<BTreeMap<TableName, Table>, Diagnostics> {
+    let results: Vec<(TableName, Result<Table, Diagnostics>)> = planned
+        .par_iter()
+        .map(|p| {
+            let src = TableSource {
+                table: p.name,
+                path: p.path.clone(),
+                jsonl: p.jsonl,
+                encoding: p.encoding,
+                delimiter: p.delimiter,
+                clock: p.clock.as_ref().unwrap_or(clock),
+            };
+            (p.name, load::load_table(&src, opts))
+        })
+        .collect();
+    let mut tables = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (name, r) in results {
+        match r {
+            Ok(t) => {
+                tables.insert(name, t);
+            }
+            Err(e) => errors.extend(e.0),
+        }
+    }
+    if errors.is_empty() {
+        Ok(tables)
+    } else {
+        Err(Diagnostics(errors))
+    }
+}
+
 /// Which tables exist and how to read them: `NAME.csv`, `NAME.tsv` or `NAME.jsonl` in the
-/// folder, or `tables.NAME.path`. Paths must stay inside the snapshot folder.
-fn plan_tables(root: &Path, loaded: &LoadedManifest) -> Result<Vec<PlannedTable>, Diagnostics> {
-    let m = &loaded.manifest;
+/// folder, or `tables.NAME.path` of the manifest's `tables` (whose `document` places errors).
+/// Paths must stay inside the snapshot folder.
+fn plan_tables(
+    root: &Path,
+    overrides: &BTreeMap<String, manifest::TableOverride>,
+    document: &crate::yaml::Document,
+) -> Result<Vec<PlannedTable>, Diagnostics> {
     let manifest_path = root.join(MANIFEST_FILE);
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for name in TableName::ALL {
-        let o = m.tables.get(name.as_str()).cloned().unwrap_or_default();
+        let o = overrides.get(name.as_str()).cloned().unwrap_or_default();
         let path = match &o.path {
             Some(p) => {
                 let full = root.join(p);
@@ -200,9 +230,7 @@ fn plan_tables(root: &Path, loaded: &LoadedManifest) -> Result<Vec<PlannedTable>
                             "E-TABLE-PATH",
                             format!("`tables.{name}.path` leaves the snapshot folder: {p}"),
                         )
-                        .at(loaded
-                            .document
-                            .location(&manifest_path, &format!("/tables/{name}/path")))
+                        .at(document.location(&manifest_path, &format!("/tables/{name}/path")))
                         .help(
                             "copy the file into the snapshot folder and give a path relative to it",
                         ),
@@ -215,9 +243,7 @@ fn plan_tables(root: &Path, loaded: &LoadedManifest) -> Result<Vec<PlannedTable>
                             "E-TABLE-PATH",
                             format!("`tables.{name}.path` names a file that does not exist: {p}"),
                         )
-                        .at(loaded
-                            .document
-                            .location(&manifest_path, &format!("/tables/{name}/path")))
+                        .at(document.location(&manifest_path, &format!("/tables/{name}/path")))
                         .help("fix the path (it is relative to the snapshot folder)"),
                     );
                     continue;
