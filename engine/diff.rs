@@ -283,10 +283,10 @@ fn metric_moves(
                 relative,
                 relative_text: match relative {
                     Some(r) => {
-                        let pct = crate::report::numbers::percent(
+                        let pct = crate::numbers::percent(
                             r.abs(),
                             1,
-                            crate::report::numbers::NumberStyle::of(locale),
+                            crate::numbers::NumberStyle::of(locale),
                         );
                         format!("{}{pct}", if r > 0.0 { "+" } else { "−" })
                     }

@@ -126,7 +126,7 @@ impl ExprWorld {
         ExprWorld {
             ctx,
             engine,
-            templates: crate::rules::texts::environment(),
+            templates: crate::rules::texts::environment("en", ""),
             limit,
         }
     }
@@ -204,7 +204,8 @@ impl TemplateWorld {
             store: run.store,
             pack,
             findings: run.findings,
-            templates: crate::rules::texts::environment(),
+            // Russian with a currency: the number filters write their widest forms.
+            templates: crate::rules::texts::environment("ru", "RUB"),
         }
     }
 }

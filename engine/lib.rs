@@ -22,6 +22,7 @@ pub mod fuzzing;
 pub mod generate;
 pub mod import;
 pub mod metrics;
+pub mod numbers;
 pub mod plural;
 pub mod report;
 pub mod rules;

@@ -61,14 +61,15 @@ fn example_group(by: By) -> &'static str {
 /// The rule's title rendered with its params (titles say thresholds: "LTV/CAC is at
 /// least {{ params.min }}"); the template as written when it reads more than the params.
 pub fn title(rule: &Rule, locale: &str) -> String {
-    let src = rule.title.get(locale);
+    // No snapshot, so no currency: money is written without one.
+    let envs = texts::Environments::new("");
+    let (src, env) = envs.pick(&rule.title, locale);
     let ctx = json!({
         "params": params_json(&rule.params),
         "rule": rule.id,
         "by": rule.per.map(|b| b.as_str()),
     });
-    texts::environment()
-        .render_str(src, minijinja::value::Serde(&ctx))
+    env.render_str(src, minijinja::value::Serde(&ctx))
         .unwrap_or_else(|_| src.to_string())
 }
 
@@ -76,7 +77,7 @@ pub fn title(rule: &Rule, locale: &str) -> String {
 /// script, a check that reads the tables or the manifest, a message that does not render).
 pub fn failure(rule: &Rule, locale: &str) -> Result<String, String> {
     let group = rule.per.map(example_group);
-    let env = texts::environment();
+    let envs = texts::Environments::new("");
     let render = |value: Option<f64>,
                   threshold: Option<f64>,
                   evidence: Value,
@@ -97,9 +98,13 @@ pub fn failure(rule: &Rule, locale: &str) -> Result<String, String> {
             "rule": rule.id,
         });
         match &rule.message {
-            Some(m) => env
-                .render_str(m.get(locale), minijinja::value::Serde(&ctx))
-                .map_err(|e| format!("its message does not render with illustrative values: {e}")),
+            Some(m) => {
+                let (src, env) = envs.pick(m, locale);
+                env.render_str(src, minijinja::value::Serde(&ctx))
+                    .map_err(|e| {
+                        format!("its message does not render with illustrative values: {e}")
+                    })
+            }
             None => Ok(match (value, threshold) {
                 (Some(v), Some(t)) => {
                     format!("value {} against threshold {}", fmt_num(v), fmt_num(t))

@@ -116,8 +116,9 @@ pub struct RunCtx {
     pub manifest: Value,
     pub manifest_dyn: Dynamic,
     pub period_dyn: Dynamic,
-    /// The sandboxed template environment for rule texts.
-    pub templates: minijinja::Environment<'static>,
+    /// The sandboxed template environments for rule texts (one per language, with the
+    /// snapshot's currency).
+    pub templates: crate::rules::texts::Environments,
 }
 
 impl RunCtx {
@@ -144,7 +145,7 @@ impl RunCtx {
             manifest,
             manifest_dyn,
             period_dyn: period.into(),
-            templates: crate::rules::texts::environment(),
+            templates: crate::rules::texts::Environments::new(&snap.manifest.currency),
         }
     }
 }

@@ -97,9 +97,8 @@ pub fn finish(rule: &Rule, o: Outcome, ctx: &RunCtx) -> Finding {
 }
 
 fn render_text(ctx: &RunCtx, t: &Text, tctx: &Value) -> Result<String, String> {
-    let src = t.get(&ctx.options.locale);
-    let mut s = ctx
-        .templates
+    let (src, env) = ctx.templates.pick(t, &ctx.options.locale);
+    let mut s = env
         .render_str(src, Serde(tctx))
         .map_err(|e| match e.detail() {
             Some(d) => format!("{d} ({})", e.kind()),

@@ -19,7 +19,7 @@ use crate::metrics::{By, MetricValue, Store};
 
 use super::context::{plan_good, Context};
 use super::i18n;
-use super::numbers::{self, NumberStyle};
+use crate::numbers::{self, NumberStyle};
 
 /// One drawn chart.
 #[derive(Debug, Clone, Serialize)]

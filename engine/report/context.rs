@@ -22,9 +22,9 @@ use crate::snapshot::Snapshot;
 
 use super::charts::{self, Chart};
 use super::i18n;
-use super::numbers;
 use super::roadmap::{self, Roadmap};
 use super::Audit;
+use crate::numbers;
 
 /// Offending rows shown per finding (the rule engine keeps a few; scripts may emit more).
 pub const MAX_EVIDENCE_ROWS: usize = 20;

@@ -16,9 +16,6 @@ use minijinja::value::{Value, ValueKind};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
 use crate::diag::{Diagnostic, Location};
-use crate::metrics::registry::Unit;
-
-use super::numbers::{self, NumberStyle};
 
 /// The built-in templates: `(name, source)`. A test checks this matches `templates/`.
 pub static EMBEDDED: &[(&str, &str)] = &[
@@ -205,42 +202,6 @@ fn pad(s: &str, width: usize, left: bool) -> String {
     }
 }
 
-fn unit_of(name: &str) -> Result<Unit, Error> {
-    Unit::parse(name).ok_or_else(|| {
-        let names: Vec<&str> = Unit::ALL.iter().map(|u| u.as_str()).collect();
-        Error::new(
-            ErrorKind::InvalidOperation,
-            format!("unknown unit `{name}` ({})", names.join(", ")),
-        )
-    })
-}
-
-/// `n` and the word that follows it: `plural("rules")` names a word of `i18n::PLURALS`;
-/// `plural("row", "rows")` (English) or `plural("строка", "строки", "строк")` (Russian)
-/// give the forms.
-fn plural(locale: &str, n: f64, forms: &[String]) -> Result<String, Error> {
-    let bad = |what: String| Error::new(ErrorKind::InvalidOperation, what);
-    match forms {
-        [key] => super::i18n::count(locale, n, key).ok_or_else(|| {
-            let keys: Vec<&str> = super::i18n::PLURALS.iter().map(|p| p.0).collect();
-            bad(format!(
-                "plural(\"{key}\"): no such word ({}), or give the forms: plural(\"one\", \"other\")",
-                keys.join(", ")
-            ))
-        }),
-        _ => {
-            let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
-            let word = crate::plural::form(n, &forms).ok_or_else(|| {
-                bad("plural takes a word of the report, or 2 (English) or 3 (Russian) forms".into())
-            })?;
-            Ok(format!(
-                "{} {word}",
-                numbers::number_auto(n, 2, NumberStyle::of(locale))
-            ))
-        }
-    }
-}
-
 /// The environment for one run.
 pub fn environment(source: Source, locale: &str, currency: &str) -> Environment<'static> {
     let mut env = Environment::new();
@@ -284,33 +245,8 @@ pub fn environment(source: Source, locale: &str, currency: &str) -> Environment<
             .load(name)
             .map_err(|m| Error::new(ErrorKind::InvalidOperation, m))
     });
-    let style = NumberStyle::of(locale);
-    let (loc, cur) = (locale.to_string(), currency.to_string());
-    env.add_filter(
-        "number",
-        move |x: f64, decimals: Option<usize>| match decimals {
-            Some(d) => numbers::number(x, d.min(10), style),
-            None => numbers::number_auto(x, 2, style),
-        },
-    );
-    env.add_filter("percent", move |x: f64, decimals: Option<usize>| {
-        numbers::percent(x, decimals.unwrap_or(1).min(10), style)
-    });
-    let c = cur.clone();
-    env.add_filter("money", move |x: f64| numbers::money(x, &c, style));
-    env.add_filter(
-        "metric",
-        move |x: f64, unit: &str| -> Result<String, Error> {
-            Ok(numbers::by_unit(x, unit_of(unit)?, &cur, &loc))
-        },
-    );
-    let l = locale.to_string();
-    env.add_filter(
-        "plural",
-        move |n: f64, forms: minijinja::value::Rest<String>| -> Result<String, Error> {
-            plural(&l, n, &forms)
-        },
-    );
+    // number, percent, money, metric, days…, plural: the same filters as rule texts.
+    crate::numbers::filters::register(&mut env, locale, currency, super::i18n::PLURALS);
     env.add_filter("ljust", |s: &str, width: usize| {
         pad(s, width.min(500), true)
     });

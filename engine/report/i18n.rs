@@ -1,5 +1,6 @@
 //! The words of the reports in English and Russian: headings, statuses, severities,
-//! priorities, owner roles, audit steps and their deliverables, metric names and units.
+//! priorities, owner roles, audit steps and their deliverables, metric names (the units'
+//! names live with the number formatting, `numbers::units`, and join `labels`).
 //!
 //! One table, so a test can check that every key has both languages and every metric of the
 //! registry has a name. Templates see the chosen language as the `labels` map
@@ -245,11 +246,6 @@ pub static LABELS: &[(&str, &str, &str)] = &[
     ("family_customer_value", "Customer value", "Ценность клиента"),
     ("family_data_quality", "Data quality", "Качество данных"),
     ("family_kpis", "Traffic and events", "Трафик и мероприятия"),
-    // Units (suffixes).
-    ("unit_days", "d", "дн."),
-    ("unit_minutes", "min", "мин"),
-    ("unit_hours", "h", "ч"),
-    ("unit_months", "mo", "мес."),
     // Effect phrases.
     ("effect_missing", "missing", "нет"),
     ("effect_filled", "filled in", "заполнено"),
@@ -326,7 +322,8 @@ pub static LABELS: &[(&str, &str, &str)] = &[
 ];
 
 /// Words that follow a number: `(key, en "one|other", ru "one|few|many")` (`crate::plural`
-/// picks the form). Templates write `{{ n | plural("rules") }}` → `72 rules` / `72 правила`.
+/// picks the form). Templates write `{{ n | plural("rules") }}` → `72 rules` / `72 правила`
+/// (`numbers::filters::plural`; the unit words, `days`…, are `numbers::units::WORDS`).
 pub static PLURALS: &[(&str, &str, &str)] = &[
     ("rules", "rule|rules", "правило|правила|правил"),
     ("packs", "pack|packs", "набор|набора|наборов"),
@@ -342,36 +339,26 @@ pub static PLURALS: &[(&str, &str, &str)] = &[
         "suppressed|suppressed",
         "подавлен|подавлено|подавлено",
     ),
-    ("days", "day|days", "день|дня|дней"),
 ];
 
 /// The reports' languages; anything else falls back to English.
 pub const LOCALES: &[&str] = &["en", "ru"];
 
-/// The labels of one language, for the template context.
+/// The labels of one language, for the template context; the units' suffixes
+/// (`unit_days`…, `numbers::units::SUFFIXES`) among them.
 pub fn labels(locale: &str) -> BTreeMap<&'static str, &'static str> {
     LABELS
         .iter()
+        .chain(crate::numbers::units::SUFFIXES)
         .map(|(k, en, ru)| (*k, if locale == "ru" { *ru } else { *en }))
         .collect()
-}
-
-/// `n` and the word that follows it in the locale (`72 правила`), the number written as
-/// the locale writes numbers; None when `key` is not in [`PLURALS`].
-pub fn count(locale: &str, n: f64, key: &str) -> Option<String> {
-    let (_, en, ru) = PLURALS.iter().find(|(k, _, _)| *k == key)?;
-    let forms: Vec<&str> = (if locale == "ru" { *ru } else { *en })
-        .split('|')
-        .collect();
-    let word = crate::plural::form(n, &forms)?;
-    let number = super::numbers::number_auto(n, 2, super::numbers::NumberStyle::of(locale));
-    Some(format!("{number} {word}"))
 }
 
 /// One label; the key itself when there is none (an owner role nobody translated).
 pub fn label(locale: &str, key: &str) -> String {
     LABELS
         .iter()
+        .chain(crate::numbers::units::SUFFIXES)
         .find(|(k, _, _)| *k == key)
         .map(|(_, en, ru)| if locale == "ru" { *ru } else { *en })
         .unwrap_or(key)
@@ -486,7 +473,7 @@ mod tests {
     #[test]
     fn every_key_is_unique_and_translated() {
         let mut seen = std::collections::BTreeSet::new();
-        for (k, en, ru) in LABELS {
+        for (k, en, ru) in LABELS.iter().chain(crate::numbers::units::SUFFIXES) {
             assert!(seen.insert(*k), "duplicate label key {k}");
             assert!(!en.is_empty() && !ru.is_empty(), "{k} lacks a language");
         }

@@ -15,7 +15,6 @@ pub mod gist;
 pub mod i18n;
 pub mod json;
 pub mod junit;
-pub mod numbers;
 pub mod output;
 pub mod roadmap;
 pub mod sarif;

@@ -139,7 +139,7 @@ impl Resolver {
     fn new() -> Self {
         Resolver {
             engine: sandbox::engine(&sandbox::Limits::default()),
-            templates: texts::environment(),
+            templates: texts::environment("en", ""),
             stack: Vec::new(),
             seen: HashSet::new(),
             packs: Vec::new(),

@@ -109,36 +109,64 @@ impl Text {
     }
 }
 
-/// The sandboxed template environment: strict undefined, fuel, no loader, only the
-/// built-in filters (no clock, no randomness: reports stay reproducible).
-pub fn environment() -> Environment<'static> {
+/// The sandboxed template environment of texts written in `locale`: strict undefined,
+/// fuel, no loader, only the built-in filters and the number filters (no clock, no
+/// randomness: reports stay reproducible). The number filters are the reports' own
+/// (`numbers::filters`): `{{ value | percent }}` is `4.5%` in an English text and `4,5 %` in
+/// a Russian one, `{{ value | money }}` carries `currency` (the snapshot's; empty without
+/// one, as when a pack loads or `rules explain` illustrates a text), and `plural` writes
+/// the number the locale's way (`{{ n | plural("lead", "leads") }}` → `12,345 leads`).
+pub fn environment(locale: &str, currency: &str) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_fuel(Some(TEMPLATE_FUEL));
     env.set_recursion_limit(16);
     // Texts are plain text: reports escape for their format themselves.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    // `{{ value | plural("lead", "leads") }}` → `1 lead`, `3 leads`; three forms follow
-    // Russian (`plural("заявка", "заявки", "заявок")`): crate::plural.
-    env.add_filter(
-        "plural",
-        |n: f64, forms: minijinja::value::Rest<String>| -> Result<String, minijinja::Error> {
-            let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
-            let word = crate::plural::form(n, &forms).ok_or_else(|| {
-                minijinja::Error::new(
-                    minijinja::ErrorKind::InvalidOperation,
-                    "plural takes 2 forms (English: \"lead\", \"leads\") or 3 (Russian: \"заявка\", \"заявки\", \"заявок\")",
-                )
-            })?;
-            let number = if n.fract() == 0.0 && n.abs() < 1e15 {
-                format!("{}", n as i64)
-            } else {
-                format!("{n}")
-            };
-            Ok(format!("{number} {word}"))
-        },
-    );
+    crate::numbers::filters::register(&mut env, locale, currency, &[]);
     env
+}
+
+/// One text environment per language a text may be written in, for one snapshot's
+/// currency: a text is rendered with the numbers of the language it is written in (an
+/// English fallback text in a Russian report writes English numbers, like its words).
+pub struct Environments {
+    by_locale: Vec<(&'static str, Environment<'static>)>,
+}
+
+impl Environments {
+    pub fn new(currency: &str) -> Environments {
+        Environments {
+            by_locale: LOCALES
+                .iter()
+                .map(|l| (*l, environment(l, currency)))
+                .collect(),
+        }
+    }
+
+    /// The environment of a locale (`en` for one marqa does not write).
+    pub fn get(&self, locale: &str) -> &Environment<'static> {
+        self.by_locale
+            .iter()
+            .find(|(l, _)| *l == locale)
+            .or_else(|| self.by_locale.iter().find(|(l, _)| *l == FALLBACK_LOCALE))
+            .map(|(_, e)| e)
+            .expect("the fallback locale has an environment")
+    }
+
+    /// The template of `text` for a run in `locale` and the environment to render it in:
+    /// that of the language the template is written in (a plain string: the run's).
+    pub fn pick<'a>(
+        &'a self,
+        text: &'a Text,
+        locale: &'a str,
+    ) -> (&'a str, &'a Environment<'static>) {
+        let written = match text.resolved_locale(locale) {
+            "*" => locale,
+            l => l,
+        };
+        (text.get(locale), self.get(written))
+    }
 }
 
 /// A problem with one template: the message, and where inside the template source.
@@ -241,7 +269,7 @@ mod tests {
 
     #[test]
     fn plural_filter_picks_the_form_by_the_forms_given() {
-        let env = environment();
+        let env = environment("en", "RUB");
         let t = "{{ 1 | plural('lead is', 'leads are') }}; {{ 3 | plural('lead is', 'leads are') }}; {{ 244 | plural('строка', 'строки', 'строк') }}; {{ 11 | plural('строка', 'строки', 'строк') }}";
         assert_eq!(
             env.render_str(t, ()).unwrap(),
@@ -274,7 +302,7 @@ mod tests {
 
     #[test]
     fn templates_are_checked_for_unknown_variables() {
-        let env = environment();
+        let env = environment("en", "");
         assert!(check_template(&env, "{{ value | round(2) }} for {{ group }}").is_ok());
         let e = check_template(&env, "{{ valeu }}").unwrap_err();
         assert_eq!(e.message, "template reads unknown variable `valeu`");

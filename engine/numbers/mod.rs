@@ -2,10 +2,18 @@
 //! `1 234 567,8` in Russian (a narrow no-break space groups thousands), shares as percents,
 //! money with its currency, durations with their unit. Pure functions of the value and the
 //! locale, so every report is reproducible.
+//!
+//! One implementation for every text marqa writes: the reports (`report::context`, the
+//! charts, the report templates' filters) and the rule texts (titles and messages rendered
+//! by `eval`, Rhai scripts' `format_*` functions). It sits beside `plural` at the top of the
+//! crate because both stages use it and an earlier stage (eval) may not import a later one
+//! (report). [`filters`] registers the same functions as minijinja filters in both template
+//! environments.
+
+pub mod filters;
+pub mod units;
 
 use crate::metrics::registry::Unit;
-
-use super::i18n;
 
 /// How a locale writes numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +96,16 @@ pub fn percent(x: f64, decimals: usize, style: NumberStyle) -> String {
     )
 }
 
+/// A share as a percent with as many decimals as it needs, up to `max`: `0.1` → `10%`,
+/// `0.005` → `0.5%` (a threshold reads as written; a measured value keeps its digits).
+pub fn percent_auto(x: f64, max: usize, style: NumberStyle) -> String {
+    format!(
+        "{}{}%",
+        number_auto(x * 100.0, max, style),
+        style.percent_gap
+    )
+}
+
 /// Money in the snapshot's currency: whole units from 100 up, cents below.
 pub fn money(x: f64, currency: &str, style: NumberStyle) -> String {
     let decimals = if x.abs() >= 100.0 || x == x.trunc() {
@@ -106,17 +124,40 @@ pub fn money(x: f64, currency: &str, style: NumberStyle) -> String {
 /// A value in its unit, as the metric tables show it.
 pub fn by_unit(x: f64, unit: Unit, currency: &str, locale: &str) -> String {
     let style = NumberStyle::of(locale);
-    let suffix = |key: &str| format!("\u{00A0}{}", i18n::label(locale, key));
-    match unit {
+    let n = match unit {
         Unit::Count => number_auto(x, 1, style),
         Unit::Share => percent(x, 1, style),
         Unit::Money => money(x, currency, style),
         Unit::Ratio => number_auto(x, 2, style),
-        Unit::Days => number_auto(x, 1, style) + suffix("unit_days").as_str(),
-        Unit::Minutes => number_auto(x, 1, style) + suffix("unit_minutes").as_str(),
-        Unit::Months => number_auto(x, 1, style) + suffix("unit_months").as_str(),
+        Unit::Days | Unit::Minutes | Unit::Months => number_auto(x, 1, style),
         Unit::Score => number_auto(x, 0, style),
+    };
+    match units::suffix_of(unit) {
+        Some(key) => format!("{n}\u{00A0}{}", units::suffix(locale, key)),
+        None => n,
     }
+}
+
+/// A duration in words: `92.5 days` / `92,5 дня`, `1 month` / `1 месяц`; the number with
+/// up to `max` decimals, the word in its plural form (`crate::plural`). `unit` is a word of
+/// [`units::WORDS`] (`days`, `hours`, `minutes`, `months`).
+pub fn with_word(x: f64, max: usize, unit: &str, locale: &str) -> Option<String> {
+    let style = NumberStyle::of(locale);
+    let n = number_auto(x, max, style);
+    Some(format!(
+        "{n} {}",
+        units::word(locale, unit, shown(&n, style, x))?
+    ))
+}
+
+/// The number a formatted `n` shows, so a word agrees with what the reader sees (1.04 days
+/// written `1` is `1 day`, not `1 days`); `fallback` when it does not parse (`∞`).
+pub fn shown(n: &str, style: NumberStyle, fallback: f64) -> f64 {
+    n.replace(style.group, "")
+        .replace(style.decimal, ".")
+        .replace('−', "-")
+        .parse()
+        .unwrap_or(fallback)
 }
 
 /// A value without a known unit: integers plainly, others with up to 2 decimals.
