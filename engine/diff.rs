@@ -20,7 +20,8 @@ use serde::Serialize;
 use crate::baseline::report::{FindingIn, ReportIn};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::eval::finding::Status;
-use crate::report::context::{display_unit, format_value, Tool};
+use crate::metrics::registry::display_unit;
+use crate::report::context::{format_value, Tool};
 use crate::report::{env, i18n};
 use crate::rules::model::Severity;
 

@@ -9,6 +9,7 @@ use super::finding::{Finding, RecommendationOut, Status};
 use super::values::finite;
 use super::{origin, rule_place, Outcome, RunCtx};
 use crate::metrics::MetricValue;
+use crate::numbers::{self, NumberStyle};
 use crate::rules::model::{Rule, Shape};
 use crate::rules::pack::params_json;
 use crate::rules::texts::{Text, MAX_TEXT_CHARS};
@@ -39,15 +40,7 @@ pub fn finish(rule: &Rule, o: Outcome, ctx: &RunCtx) -> Finding {
     let mut message = match status {
         Status::Fail => reason()
             .or_else(|| rule.message.as_ref().and_then(|m| render(m, "message")))
-            .or_else(|| {
-                Some(default_message(
-                    rule,
-                    &o,
-                    value,
-                    threshold,
-                    &ctx.options.locale,
-                ))
-            }),
+            .or_else(|| Some(default_message(rule, &o, value, threshold, ctx))),
         Status::Pass | Status::Skipped => reason(),
         Status::Error => o.message.clone(),
     };
@@ -168,19 +161,23 @@ fn number(x: Option<f64>) -> Value {
     }
 }
 
-/// A failure message for rules without a `message` template.
-/// The message of a failure whose rule has none, in English or Russian.
+/// The message of a failure whose rule has none, in English or Russian, its numbers as
+/// the locale writes them and in the unit of the rule's value (`Rule::value_unit`).
 fn default_message(
     rule: &Rule,
     o: &Outcome,
     value: Option<f64>,
     threshold: Option<f64>,
-    locale: &str,
+    ctx: &RunCtx,
 ) -> String {
+    let locale = ctx.options.locale.as_str();
     let ru = locale == "ru";
-    let num = |x: Option<f64>| {
-        x.map(fmt_num)
-            .unwrap_or_else(|| if ru { "н/д" } else { "n/a" }.to_string())
+    let style = NumberStyle::of(locale);
+    let currency = &ctx.snapshot.manifest.currency;
+    let num = |x: Option<f64>| match (x, rule.value_unit()) {
+        (Some(x), Some(unit)) => numbers::by_unit(x, unit, currency, locale),
+        (Some(x), None) => numbers::plain(x, locale),
+        (None, _) => if ru { "н/д" } else { "n/a" }.to_string(),
     };
     match &rule.shape {
         Shape::Rows(spec) => {
@@ -188,23 +185,24 @@ fn default_message(
             let get = |k: &str| counts.and_then(|c| c.get(k)).copied().unwrap_or(0);
             let (off, pop) = (get("offending"), get("population"));
             let share = if pop > 0 {
-                off as f64 / pop as f64 * 100.0
+                off as f64 / pop as f64
             } else {
                 0.0
             };
-            let allowed = if rule.params.contains_key("max_share") {
-                format!("{:.1}%", threshold.unwrap_or(0.0) * 100.0)
-            } else {
-                num(threshold)
-            };
+            let share = numbers::percent(share, 1, style);
+            let (off, pop) = (
+                numbers::number(off as f64, 0, style),
+                numbers::number(pop as f64, 0, style),
+            );
+            let allowed = num(threshold);
             if ru {
                 format!(
-                    "{off} из {pop} строк {} ({share:.1}%) не проходят проверку; допустимо: {allowed}",
+                    "{off} из {pop} строк {} ({share}) не проходят проверку; допустимо: {allowed}",
                     spec.table
                 )
             } else {
                 format!(
-                    "{off} of {pop} {} rows ({share:.1}%) fail the check; allowed: {allowed}",
+                    "{off} of {pop} {} rows ({share}) fail the check; allowed: {allowed}",
                     spec.table
                 )
             }

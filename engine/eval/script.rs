@@ -23,6 +23,7 @@
 //! | `plan()` | plan rows with their facts: `#{period, metric, channel, target, fact, attainment, line}` |
 //! | `date(s)` | unix seconds of a `YYYY-MM-DD`'s local midnight |
 //! | `format_time(ts)`, `format_date(ts)` | an instant as text in the snapshot's zone |
+//! | `format_number(x, locale[, decimals])`, `format_percent(x, locale[, decimals])`, `format_money(x, locale)`, `format_metric(x, metric_or_unit, locale)`, `format_plural(n, locale, forms)` | a number as the locale writes it (`crate::numbers`, as the text filters) |
 //! | `emit(#{status, group, value, threshold, message, evidence})` | a finding |
 //!
 //! A filter is a map of column to value (or array of values; `()` matches empty cells),
@@ -72,6 +73,11 @@ pub const API: &[(&str, &[usize])] = &[
     ("date", &[1]),
     ("format_time", &[1]),
     ("format_date", &[1]),
+    ("format_number", &[2, 3]),
+    ("format_percent", &[2, 3]),
+    ("format_money", &[2]),
+    ("format_metric", &[3]),
+    ("format_plural", &[3]),
     ("declared", &[1]),
     ("attribution", &[0]),
     ("emit", &[1]),
@@ -99,6 +105,131 @@ fn fail<T>(msg: impl Into<String>) -> Res<T> {
         Dynamic::from(msg.into()),
         Position::NONE,
     )))
+}
+
+/// The locale a `format_*` call names, refused when marqa does not write it (a typo
+/// would silently give English numbers in a Russian text).
+fn format_locale(locale: &str) -> Res<&str> {
+    if crate::rules::texts::LOCALES.contains(&locale) {
+        Ok(locale)
+    } else {
+        fail(format!(
+            "unknown locale `{locale}` ({})",
+            crate::rules::texts::LOCALES.join(", ")
+        ))
+    }
+}
+
+/// `format_number`, `format_percent`, `format_money`, `format_metric` and
+/// `format_plural`: numbers in a script's messages as
+/// the rule texts' filters write them (`crate::numbers`), for the locale each text is in
+/// (`#{en: `${format_percent(x, "en")}`, ru: `${format_percent(x, "ru")}`}`). Without
+/// `decimals`: up to 2 (a number) or 1 (a percent), trailing zeros dropped; `decimals` is
+/// capped like the filters'.
+fn register_number_formats(e: &mut Engine, currency: &str) {
+    use crate::numbers::{self, filters::MAX_DECIMALS, NumberStyle};
+    fn style(locale: &str) -> Res<NumberStyle> {
+        format_locale(locale).map(NumberStyle::of)
+    }
+    fn places(d: INT) -> usize {
+        usize::try_from(d.max(0)).unwrap_or(0).min(MAX_DECIMALS)
+    }
+    let number = |x: f64, l: &str| Ok(numbers::number_auto(x, 2, style(l)?));
+    let number_d = |x: f64, l: &str, d: INT| Ok(numbers::number(x, places(d), style(l)?));
+    let percent = |x: f64, l: &str| Ok(numbers::percent_auto(x, 1, style(l)?));
+    let percent_d = |x: f64, l: &str, d: INT| Ok(numbers::percent(x, places(d), style(l)?));
+    e.register_fn("format_number", move |x: f64, l: &str| -> Res<String> {
+        number(x, l)
+    });
+    e.register_fn("format_number", move |x: INT, l: &str| -> Res<String> {
+        number(x as f64, l)
+    });
+    e.register_fn(
+        "format_number",
+        move |x: f64, l: &str, d: INT| -> Res<String> { number_d(x, l, d) },
+    );
+    e.register_fn(
+        "format_number",
+        move |x: INT, l: &str, d: INT| -> Res<String> { number_d(x as f64, l, d) },
+    );
+    e.register_fn("format_percent", move |x: f64, l: &str| -> Res<String> {
+        percent(x, l)
+    });
+    e.register_fn("format_percent", move |x: INT, l: &str| -> Res<String> {
+        percent(x as f64, l)
+    });
+    e.register_fn(
+        "format_percent",
+        move |x: f64, l: &str, d: INT| -> Res<String> { percent_d(x, l, d) },
+    );
+    e.register_fn(
+        "format_percent",
+        move |x: INT, l: &str, d: INT| -> Res<String> { percent_d(x as f64, l, d) },
+    );
+    let cur = currency.to_string();
+    e.register_fn("format_money", move |x: f64, l: &str| -> Res<String> {
+        Ok(numbers::money(x, &cur, style(l)?))
+    });
+    let cur = currency.to_string();
+    e.register_fn("format_money", move |x: INT, l: &str| -> Res<String> {
+        Ok(numbers::money(x as f64, &cur, style(l)?))
+    });
+    // As a metric is shown (`romi` as a percent, `revenue` as money), or in a unit.
+    let cur = currency.to_string();
+    let metric = move |x: f64, name: &str, l: &str| -> Res<String> {
+        let l = format_locale(l)?;
+        let unit = crate::metrics::registry::display_unit(name)
+            .or_else(|| crate::metrics::registry::Unit::parse(name));
+        match unit {
+            Some(u) => Ok(numbers::by_unit(x, u, &cur, l)),
+            None => fail(format!(
+                "`{name}` is neither a metric nor a unit ({})",
+                crate::metrics::registry::Unit::ALL
+                    .iter()
+                    .map(|u| u.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    };
+    // `format_plural(3, "ru", ["месяц", "месяца", "месяцев"])` → `3 месяца`; a unit word
+    // alone names its forms (`format_plural(3, "ru", "months")`).
+    let plural = |n: f64, l: &str, forms: Vec<String>| -> Res<String> {
+        crate::numbers::filters::plural(format_locale(l)?, &[], n, &forms)
+            .map_err(|e| e.detail().unwrap_or("plural failed").to_string().into())
+    };
+    let forms_of = |forms: Dynamic| -> Res<Vec<String>> {
+        if forms.is_string() {
+            return Ok(vec![forms.into_string().unwrap_or_default()]);
+        }
+        match forms.try_cast::<Array>() {
+            Some(a) if a.iter().all(Dynamic::is_string) => Ok(a
+                .into_iter()
+                .map(|f| f.into_string().unwrap_or_default())
+                .collect()),
+            _ => fail("`format_plural` takes a word (\"days\") or an array of forms"),
+        }
+    };
+    let p = plural;
+    e.register_fn(
+        "format_plural",
+        move |n: f64, l: &str, forms: Dynamic| -> Res<String> { p(n, l, forms_of(forms)?) },
+    );
+    e.register_fn(
+        "format_plural",
+        move |n: INT, l: &str, forms: Dynamic| -> Res<String> {
+            plural(n as f64, l, forms_of(forms)?)
+        },
+    );
+    let m = metric.clone();
+    e.register_fn(
+        "format_metric",
+        move |x: f64, name: &str, l: &str| -> Res<String> { m(x, name, l) },
+    );
+    e.register_fn(
+        "format_metric",
+        move |x: INT, name: &str, l: &str| -> Res<String> { metric(x as f64, name, l) },
+    );
 }
 
 /// One `emit` call, checked.
@@ -549,6 +680,7 @@ fn register(e: &mut Engine, ctx: Arc<RunCtx>) {
     e.register_fn("format_date", move |ts: INT| -> String {
         format_day(c.snapshot.clock.local_day(ts))
     });
+    register_number_formats(e, &ctx.snapshot.manifest.currency);
     let c = ctx;
     e.register_fn("emit", move |m: Map| -> Res<()> {
         let em = parse_emit(&m, c.options.show_pii, &c.options.locale)?;

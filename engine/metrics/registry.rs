@@ -233,6 +233,15 @@ pub fn def(name: &str) -> Option<&'static MetricDef> {
     REGISTRY.iter().find(|d| d.name == name)
 }
 
+/// How a metric is shown: its unit, except that returns on spend (ROMI) read as percents,
+/// as marketers quote them.
+pub fn display_unit(metric: &str) -> Option<Unit> {
+    match metric {
+        "romi" | "romi_revenue" => Some(Unit::Share),
+        _ => def(metric).map(|d| d.unit),
+    }
+}
+
 /// Whether `name` is a metric the store computes (for rule-expression validation).
 pub fn is_metric(name: &str) -> bool {
     def(name).is_some()

@@ -14,9 +14,9 @@ use serde::Serialize;
 
 use crate::eval::finding::{BaselineState, Finding, Status};
 use crate::eval::render::fmt_num;
-use crate::metrics::registry::{self, Family, Unit, REGISTRY};
+use crate::metrics::registry::{self, display_unit, Family, Unit, REGISTRY};
 use crate::metrics::{By, MetricValue, Store};
-use crate::rules::model::{Level, Severity, Shape, Step};
+use crate::rules::model::{Level, Severity, Step};
 use crate::rules::ResolvedPack;
 use crate::snapshot::Snapshot;
 
@@ -529,33 +529,9 @@ pub fn score<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Option<f64>
     (den > 0.0).then(|| 100.0 * num / den)
 }
 
-/// How a metric is shown: its registry unit, except that returns on spend (ROMI) read as
-/// percents, as marketers quote them.
-pub fn display_unit(metric: &str) -> Option<Unit> {
-    match metric {
-        "romi" | "romi_revenue" => Some(Unit::Share),
-        _ => registry::def(metric).map(|d| d.unit),
-    }
-}
-
-/// The unit a rule's measured value (and threshold) is in, so every report formats both
-/// alike: a share for row checks with `max_share`, a count for other row checks and
-/// `require`; else the rule's `unit:`; else, when the `value` is a metric's name, that
-/// metric's unit (`display_unit`); else unknown, and the numbers are shown plainly.
-/// docs/rules.md asks every `check` or `script` rule whose value is not a metric for a
-/// `unit:`; the built-in pack's test holds it to that.
+/// The unit of a rule's findings' value and threshold (`Rule::value_unit`).
 pub fn value_unit(pack: &ResolvedPack, rule_id: &str) -> Option<Unit> {
-    let rule = pack.rule(rule_id)?;
-    match &rule.shape {
-        Shape::Rows(_) if rule.params.contains_key("max_share") => return Some(Unit::Share),
-        Shape::Rows(_) | Shape::Require(_) => return Some(Unit::Count),
-        _ => {}
-    }
-    rule.unit.or_else(|| {
-        rule.value
-            .as_ref()
-            .and_then(|e| display_unit(e.source.trim()))
-    })
+    pack.rule(rule_id)?.value_unit()
 }
 
 /// A value formatted in a unit, or plainly when the unit is unknown.
@@ -1224,6 +1200,7 @@ pub fn ltv_cac_min(pack: &ResolvedPack) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::model::Shape;
 
     fn finding(rule: &str, severity: Severity, status: Status) -> Finding {
         Finding::for_test(rule, Step::Funnel, severity, status)

@@ -280,7 +280,7 @@ pub struct Rule {
     pub value: Option<Expr>,
     pub threshold: Option<Expr>,
     /// The unit of the finding's value and threshold when the value is not a metric
-    /// (`unit: days`); reports format both by it (report::context::value_unit).
+    /// (`unit: days`); reports format both by it ([`Rule::value_unit`]).
     pub unit: Option<crate::metrics::registry::Unit>,
     pub on_na: OnNa,
     pub recommendation: Option<Recommendation>,
@@ -293,6 +293,26 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The unit its findings' value (and threshold) is in, so every report and the default
+    /// message format both alike: a share for row checks with `max_share`, a count for
+    /// other row checks and `require`; else the rule's `unit:`; else, when the `value` is
+    /// a metric's name, that metric's unit (`registry::display_unit`); else unknown, and
+    /// the numbers are shown plainly. docs/rules.md asks every `check` or `script` rule
+    /// whose value is not a metric for a `unit:`; the built-in pack's test holds it to that.
+    pub fn value_unit(&self) -> Option<crate::metrics::registry::Unit> {
+        use crate::metrics::registry::{display_unit, Unit};
+        match &self.shape {
+            Shape::Rows(_) if self.params.contains_key("max_share") => return Some(Unit::Share),
+            Shape::Rows(_) | Shape::Require(_) => return Some(Unit::Count),
+            _ => {}
+        }
+        self.unit.or_else(|| {
+            self.value
+                .as_ref()
+                .and_then(|e| display_unit(e.source.trim()))
+        })
+    }
+
     /// Every table the rule cannot run without: `needs`, plus the tables a rows check reads.
     pub fn required_tables(&self) -> Vec<TableName> {
         let mut out = self.needs.clone();
