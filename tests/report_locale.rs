@@ -336,3 +336,152 @@ fn the_checker_tells_prose_from_identifiers() {
         "{found:?}"
     );
 }
+
+/// One title or message of a finding: its rule, whether it is the message, whether the
+/// finding failed, the text.
+struct RuleText {
+    rule: String,
+    message: bool,
+    failed: bool,
+    text: String,
+}
+
+/// The titles and messages of every finding of the demo in `locale` (from the JSON report),
+/// with the rules whose value is money.
+fn rule_texts(locale: &str) -> (Vec<RuleText>, BTreeSet<String>) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let o = marqa(Path::new(root))
+        .args(["check", DEMO, "--locale", locale, "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let money: BTreeSet<String> = json["resolved_pack"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["unit"] == "money")
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut texts = Vec::new();
+    for f in json["findings"].as_array().unwrap() {
+        for key in ["title", "message"] {
+            if let Some(t) = f[key].as_str() {
+                texts.push(RuleText {
+                    rule: f["rule"].as_str().unwrap().to_string(),
+                    message: key == "message",
+                    failed: f["status"] == "fail",
+                    text: t.to_string(),
+                });
+            }
+        }
+    }
+    (texts, money)
+}
+
+/// A message as the Markdown report escapes it (`report::env::md_escape`).
+fn md_escaped(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if "\\`*_[]<>|#~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Numbers inside rule texts are written as the language writes them (issue 16, items 5
+/// and 6, for the texts of the rules): in Russian no decimal point (`4,5 %`, not `4.5%`), in
+/// both languages thousands grouped (`706 270`, `706,270`; four-digit numbers stay whole,
+/// as the reports write them) and money with the snapshot's currency. The text view (with
+/// passed checks) and the Markdown report show these very texts.
+#[test]
+fn numbers_in_rule_texts_follow_the_locale() {
+    let decimal_point = Regex::new(r"\d\.\d").unwrap();
+    let decimal_comma = Regex::new(r"\d,\d{1,2}(?:\D|$)").unwrap();
+    let percent_glued = Regex::new(r"\d%").unwrap();
+    let ungrouped = Regex::new(r"\d{5,}").unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    for locale in ["ru", "en"] {
+        let (texts, money) = rule_texts(locale);
+        assert!(texts.len() > 100, "{locale}: few texts");
+        let mut problems = Vec::new();
+        let mut money_messages = 0;
+        for RuleText {
+            rule,
+            message,
+            text: t,
+            ..
+        } in &texts
+        {
+            let mut problem = |what: &str| problems.push(format!("{what} in {rule}: {t}"));
+            if ungrouped.is_match(t) {
+                problem("ungrouped thousands");
+            }
+            if locale == "ru" && decimal_point.is_match(t) {
+                problem("a decimal point");
+            }
+            // `4,5 %` with a narrow no-break space, never `4,5%`.
+            if locale == "ru" && percent_glued.is_match(t) {
+                problem("a percent sign without its space");
+            }
+            if locale == "en" && decimal_comma.is_match(t) {
+                problem("a decimal comma");
+            }
+            if *message && money.contains(rule) {
+                money_messages += 1;
+                if !t.contains("\u{a0}RUB") {
+                    problem("money without its currency");
+                }
+            }
+        }
+        assert!(
+            money_messages >= 2,
+            "{locale}: the demo's money findings have messages"
+        );
+        assert!(
+            problems.is_empty(),
+            "{locale}: {} problems:\n{}",
+            problems.len(),
+            problems.join("\n")
+        );
+        let run = |format: &str| {
+            let o = marqa(Path::new(root))
+                .args([
+                    "check",
+                    DEMO,
+                    "--locale",
+                    locale,
+                    "--show-passed",
+                    "--format",
+                    format,
+                ])
+                .output()
+                .unwrap();
+            String::from_utf8(o.stdout).unwrap()
+        };
+        let (text, md) = (run("text"), run("markdown"));
+        // Both show every title, and the message of every failure.
+        for t in texts.iter().filter(|t| !t.message || t.failed) {
+            let (rule, t) = (&t.rule, &t.text);
+            assert!(
+                text.contains(t.as_str()),
+                "{locale} text view lacks {rule}: {t}"
+            );
+            assert!(
+                md.contains(&md_escaped(t)),
+                "{locale} Markdown lacks {rule}: {t}"
+            );
+        }
+    }
+    let has = |locale: &str, want: &str| {
+        let (texts, _) = rule_texts(locale);
+        assert!(
+            texts.iter().any(|t| t.text.contains(want)),
+            "{locale}: no {want:?}"
+        );
+    };
+    has("en", "about 706,270\u{a0}RUB of lost revenue");
+    has("ru", "около 706\u{202f}270\u{a0}RUB упущенной выручки");
+    has("en", "about 16,281,434\u{a0}RUB of pipeline");
+}

@@ -205,7 +205,7 @@ fn text_output_is_grouped_by_step_and_localized() {
             "\n2. Where the data lives [data_sources]\n",
         ))
         .stdout(predicate::str::contains(
-            "2 of 10 leads (20.0%) have no source; at most 2.0% is acceptable.",
+            "2 of 10 leads (20.0%) have no source; at most 2% is acceptable.",
         ))
         .stdout(predicate::str::contains("leads.csv:4  L3"))
         // The counts follow the built-in pack's content; the shape and "no rule broke" do not.
@@ -320,7 +320,8 @@ fn rules_list_and_explain() {
         .stdout(predicate::str::contains(
             "fails on a share above 0.02 of the rows",
         ));
-    // A Russian title with a computed param: 0.1 * 100 = 10.
+    // A Russian title with a param written as a Russian percent: 0.1 → `10 %` (a narrow
+    // no-break space before the sign).
     marqa()
         .args([
             "rules",
@@ -332,7 +333,7 @@ fn rules_list_and_explain() {
         .assert()
         .code(0)
         .stdout(predicate::str::starts_with(
-            "funnel.slow-first-response — Не более 10% заявок получают первый ответ позже SLA или не получают его\n",
+            "funnel.slow-first-response — Не более 10\u{202f}% заявок получают первый ответ позже SLA или не получают его\n",
         ))
         .stdout(predicate::str::contains(
             "offending when the row is counted by the metric `sla_breaches`",

@@ -127,9 +127,10 @@ check: "nps > 0"
     let f = run(rules, "tiny", s);
     let romi = one(&f, "unit.romi");
     assert_eq!(sv(romi), (Fail, Some(-0.25)));
+    // The default message writes the value in the metric's unit (ROMI as a percent).
     assert_eq!(
         romi.message.as_deref(),
-        Some("`romi > 0` is false (value -0.25)")
+        Some("`romi > 0` is false (value −25.0%)")
     );
     assert_eq!(one(&f, "unit.romi-ok").status, Pass);
     let cac = one(&f, "unit.cac");

@@ -134,101 +134,96 @@ fn register_number_formats(e: &mut Engine, currency: &str) {
     fn places(d: INT) -> usize {
         usize::try_from(d.max(0)).unwrap_or(0).min(MAX_DECIMALS)
     }
-    let number = |x: f64, l: &str| Ok(numbers::number_auto(x, 2, style(l)?));
-    let number_d = |x: f64, l: &str, d: INT| Ok(numbers::number(x, places(d), style(l)?));
-    let percent = |x: f64, l: &str| Ok(numbers::percent_auto(x, 1, style(l)?));
-    let percent_d = |x: f64, l: &str, d: INT| Ok(numbers::percent(x, places(d), style(l)?));
-    e.register_fn("format_number", move |x: f64, l: &str| -> Res<String> {
-        number(x, l)
-    });
-    e.register_fn("format_number", move |x: INT, l: &str| -> Res<String> {
-        number(x as f64, l)
+    // An integer or a float; `()` (a metric that is n/a) and the rest are refused.
+    fn num(f: &str, x: &Dynamic) -> Res<f64> {
+        match number(x) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => fail(format!("`{f}` got `()` (n/a), not a number")),
+            Err(t) => fail(format!("`{f}` takes a number, not {t}")),
+        }
+    }
+    e.register_fn("format_number", |x: Dynamic, l: &str| -> Res<String> {
+        Ok(numbers::number_auto(
+            num("format_number", &x)?,
+            2,
+            style(l)?,
+        ))
     });
     e.register_fn(
         "format_number",
-        move |x: f64, l: &str, d: INT| -> Res<String> { number_d(x, l, d) },
+        |x: Dynamic, l: &str, d: INT| -> Res<String> {
+            Ok(numbers::number(
+                num("format_number", &x)?,
+                places(d),
+                style(l)?,
+            ))
+        },
     );
-    e.register_fn(
-        "format_number",
-        move |x: INT, l: &str, d: INT| -> Res<String> { number_d(x as f64, l, d) },
-    );
-    e.register_fn("format_percent", move |x: f64, l: &str| -> Res<String> {
-        percent(x, l)
-    });
-    e.register_fn("format_percent", move |x: INT, l: &str| -> Res<String> {
-        percent(x as f64, l)
+    e.register_fn("format_percent", |x: Dynamic, l: &str| -> Res<String> {
+        Ok(numbers::percent_auto(
+            num("format_percent", &x)?,
+            1,
+            style(l)?,
+        ))
     });
     e.register_fn(
         "format_percent",
-        move |x: f64, l: &str, d: INT| -> Res<String> { percent_d(x, l, d) },
-    );
-    e.register_fn(
-        "format_percent",
-        move |x: INT, l: &str, d: INT| -> Res<String> { percent_d(x as f64, l, d) },
+        |x: Dynamic, l: &str, d: INT| -> Res<String> {
+            Ok(numbers::percent(
+                num("format_percent", &x)?,
+                places(d),
+                style(l)?,
+            ))
+        },
     );
     let cur = currency.to_string();
-    e.register_fn("format_money", move |x: f64, l: &str| -> Res<String> {
-        Ok(numbers::money(x, &cur, style(l)?))
-    });
-    let cur = currency.to_string();
-    e.register_fn("format_money", move |x: INT, l: &str| -> Res<String> {
-        Ok(numbers::money(x as f64, &cur, style(l)?))
+    e.register_fn("format_money", move |x: Dynamic, l: &str| -> Res<String> {
+        Ok(numbers::money(num("format_money", &x)?, &cur, style(l)?))
     });
     // As a metric is shown (`romi` as a percent, `revenue` as money), or in a unit.
     let cur = currency.to_string();
-    let metric = move |x: f64, name: &str, l: &str| -> Res<String> {
-        let l = format_locale(l)?;
-        let unit = crate::metrics::registry::display_unit(name)
-            .or_else(|| crate::metrics::registry::Unit::parse(name));
-        match unit {
-            Some(u) => Ok(numbers::by_unit(x, u, &cur, l)),
-            None => fail(format!(
-                "`{name}` is neither a metric nor a unit ({})",
-                crate::metrics::registry::Unit::ALL
-                    .iter()
-                    .map(|u| u.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        }
-    };
-    // `format_plural(3, "ru", ["месяц", "месяца", "месяцев"])` → `3 месяца`; a unit word
-    // alone names its forms (`format_plural(3, "ru", "months")`).
-    let plural = |n: f64, l: &str, forms: Vec<String>| -> Res<String> {
-        crate::numbers::filters::plural(format_locale(l)?, &[], n, &forms)
-            .map_err(|e| e.detail().unwrap_or("plural failed").to_string().into())
-    };
-    let forms_of = |forms: Dynamic| -> Res<Vec<String>> {
-        if forms.is_string() {
-            return Ok(vec![forms.into_string().unwrap_or_default()]);
-        }
-        match forms.try_cast::<Array>() {
-            Some(a) if a.iter().all(Dynamic::is_string) => Ok(a
-                .into_iter()
-                .map(|f| f.into_string().unwrap_or_default())
-                .collect()),
-            _ => fail("`format_plural` takes a word (\"days\") or an array of forms"),
-        }
-    };
-    let p = plural;
     e.register_fn(
-        "format_plural",
-        move |n: f64, l: &str, forms: Dynamic| -> Res<String> { p(n, l, forms_of(forms)?) },
-    );
-    e.register_fn(
-        "format_plural",
-        move |n: INT, l: &str, forms: Dynamic| -> Res<String> {
-            plural(n as f64, l, forms_of(forms)?)
+        "format_metric",
+        move |x: Dynamic, name: &str, l: &str| -> Res<String> {
+            let x = num("format_metric", &x)?;
+            let l = format_locale(l)?;
+            let unit = crate::metrics::registry::display_unit(name)
+                .or_else(|| crate::metrics::registry::Unit::parse(name));
+            match unit {
+                Some(u) => Ok(numbers::by_unit(x, u, &cur, l)),
+                None => fail(format!(
+                    "`{name}` is neither a metric nor a unit ({})",
+                    crate::metrics::registry::Unit::ALL
+                        .iter()
+                        .map(|u| u.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            }
         },
     );
-    let m = metric.clone();
+    // `format_plural(3, "ru", ["месяц", "месяца", "месяцев"])` → `3 месяца`; a unit word
+    // alone names its forms (`format_plural(3, "ru", "months")`).
     e.register_fn(
-        "format_metric",
-        move |x: f64, name: &str, l: &str| -> Res<String> { m(x, name, l) },
-    );
-    e.register_fn(
-        "format_metric",
-        move |x: INT, name: &str, l: &str| -> Res<String> { metric(x as f64, name, l) },
+        "format_plural",
+        |n: Dynamic, l: &str, forms: Dynamic| -> Res<String> {
+            let n = num("format_plural", &n)?;
+            let forms: Vec<String> = if forms.is_string() {
+                vec![forms.into_string().unwrap_or_default()]
+            } else {
+                match forms.try_cast::<Array>() {
+                    Some(a) if a.iter().all(Dynamic::is_string) => a
+                        .into_iter()
+                        .map(|f| f.into_string().unwrap_or_default())
+                        .collect(),
+                    _ => {
+                        return fail("`format_plural` takes a word (\"days\") or an array of forms")
+                    }
+                }
+            };
+            crate::numbers::filters::plural(format_locale(l)?, &[], n, &forms)
+                .or_else(|e| fail(e.detail().unwrap_or("plural failed").to_string()))
+        },
     );
 }
 
@@ -866,6 +861,85 @@ mod tests {
     use super::*;
     use crate::eval::{Input, Options};
     use crate::snapshot::{LoadOptions, Snapshot};
+
+    fn tiny_engine() -> Engine {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny");
+        let snapshot = Snapshot::load(&root, LoadOptions { lenient: false }).unwrap();
+        let input = Input {
+            snapshot: Arc::new(snapshot),
+            store: Arc::new(crate::metrics::Store::default()),
+        };
+        engine(Arc::new(RunCtx::new(&input, &Options::default())))
+    }
+
+    #[test]
+    fn scripts_format_numbers_as_the_text_filters_do() {
+        let e = tiny_engine();
+        let run = |src: &str| e.eval::<String>(src).map_err(|err| err.to_string());
+        let cases = [
+            ("format_number(706270, L)", "706,270", "706\u{202f}270"),
+            ("format_number(-1.376, L)", "−1.38", "−1,38"),
+            ("format_number(2.5, L, 2)", "2.50", "2,50"),
+            ("format_percent(0.0912, L)", "9.1%", "9,1\u{202f}%"),
+            ("format_percent(0.79, L, 0)", "79%", "79\u{202f}%"),
+            (
+                "format_money(706270.4, L)",
+                "706,270\u{a0}RUB",
+                "706\u{202f}270\u{a0}RUB",
+            ),
+            (
+                "format_metric(4.15, \"months\", L)",
+                "4.2\u{a0}mo",
+                "4,2\u{a0}мес.",
+            ),
+            (
+                "format_metric(0.451, \"romi\", L)",
+                "45.1%",
+                "45,1\u{202f}%",
+            ),
+            (
+                "format_metric(12345, \"revenue\", L)",
+                "12,345\u{a0}RUB",
+                "12\u{202f}345\u{a0}RUB",
+            ),
+            ("format_plural(3, L, \"months\")", "3 months", "3 месяца"),
+            (
+                "format_plural(21, L, [\"lead\", \"leads\"])",
+                "21 leads",
+                "21 leads",
+            ),
+            (
+                "format_plural(21, L, [\"заявка\", \"заявки\", \"заявок\"])",
+                "21 заявка",
+                "21 заявка",
+            ),
+        ];
+        for (src, en, ru) in cases {
+            assert_eq!(run(&src.replace('L', "\"en\"")).as_deref(), Ok(en), "{src}");
+            assert_eq!(run(&src.replace('L', "\"ru\"")).as_deref(), Ok(ru), "{src}");
+        }
+        // Mistakes are errors that say what is wrong, not English numbers by accident.
+        for (src, want) in [
+            ("format_number(1, \"de\")", "unknown locale `de` (en, ru)"),
+            ("format_number((), \"en\")", "got `()`"),
+            ("format_number(\"1\", \"en\")", "takes a number"),
+            (
+                "format_metric(1, \"furlongs\", \"en\")",
+                "neither a metric nor a unit",
+            ),
+            ("format_plural(1, \"en\", 5)", "a word"),
+        ] {
+            let err = run(src).unwrap_err();
+            assert!(err.contains(want), "{src}: {err}");
+        }
+        // A hostile decimals argument is capped.
+        assert!(
+            run("format_number(1.0e300, \"en\", 1000000000)")
+                .unwrap()
+                .len()
+                < 450
+        );
+    }
 
     #[test]
     fn the_api_list_is_what_is_registered() {
