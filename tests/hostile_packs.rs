@@ -230,6 +230,60 @@ fn a_rule_text_cannot_include_files() {
     );
 }
 
+/// The number filters of rule texts cannot make one call write without bound (a decimals
+/// argument is capped), and a loop of calls runs out of fuel: the finding is an `error`
+/// naming the rule, the run ends within the bounds, the other rules still run.
+#[test]
+fn number_filters_in_rule_texts_are_bounded() {
+    let huge = "4000000000";
+    let big = format!(
+        "id: h.big\nstep: goals\nseverity: info\ntitle: t\ncheck: \"leads < 0\"\n\
+         message: \"{{{{ 1e300 | number({huge}) }}}} {{{{ 1e300 | percent({huge}) }}}} \
+         {{{{ 7 | days({huge}) }}}} {{{{ 1e300 | money }}}} {{{{ 1e300 | plural('x', 'xs') }}}}\"\n"
+    );
+    let looped = "id: h.loop\nstep: goals\nseverity: info\ntitle: t\ncheck: \"leads < 0\"\n\
+         message: \"{% for i in range(10000) %}{% for j in range(10000) %}{{ 1e300 | number(10) }}{% endfor %}{% endfor %}\"\n";
+    let script = "emit(#{status: \"fail\", message: format_number(1.0e300, \"ru\", 4000000000)});\n";
+    let dir = pack(&[
+        ("rules/ok.yaml", RULE),
+        ("rules/big.yaml", &big),
+        ("rules/loop.yaml", looped),
+        (
+            "rules/script.yaml",
+            "id: h.script\nstep: goals\nseverity: info\ntitle: t\nscript: scripts/s.rhai\n",
+        ),
+        ("scripts/s.rhai", script),
+    ]);
+    let o = check(dir.path(), &["--format", "json", "--locale", "ru"]);
+    assert!(o.took < hostile_support::WALL, "took {:?}", o.took);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    let find = |id: &str| {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == id)
+            .unwrap_or_else(|| panic!("no {id}"))
+            .clone()
+    };
+    assert_eq!(find("h.ok")["status"], "pass");
+    let big = find("h.big");
+    assert_eq!(big["status"], "fail", "{big}");
+    let msg = big["message"].as_str().unwrap();
+    // Five numbers of at most ~420 characters each (301 digits of 1e300, its groups, at
+    // most 10 decimals), not gigabytes.
+    assert!(msg.chars().count() < 2200, "{} chars", msg.chars().count());
+    assert!(msg.contains(" 7 дней "), "{msg}");
+    let looped = find("h.loop");
+    assert_eq!(looped["status"], "error", "{looped}");
+    let m = looped["message"].as_str().unwrap();
+    assert!(m.starts_with("rule `h.loop` (pack/rules/loop.yaml:1): message template failed"), "{m}");
+    assert!(m.contains("fuel"), "{m}");
+    let script = find("h.script");
+    assert!(script["message"].as_str().unwrap().chars().count() < 450, "{script}");
+}
+
 /// A script rule plus an ordinary one: the script becomes an `error` finding naming its
 /// rule, file and script; the ordinary rule still passes; exit 1 (an error counts as
 /// severity error).

@@ -53,6 +53,11 @@ fn values_show_in_their_units_and_counts_in_their_plural() {
         // Money in the roadmap.
         "706,270\u{a0}RUB → ≤ 0\u{a0}RUB",
         "9 timestamps are later than the export moment",
+        // Inside rule texts too: money with the currency and thousands grouped, durations
+        // in words.
+        "about 706,270\u{a0}RUB of lost revenue",
+        "was last refreshed 92.5 days before the export; it should be refreshed every 31 days.",
+        "The 90th percentile of the sales cycle is 82 days, 3.9× the median of 21 days.",
     ] {
         assert!(en.contains(want), "missing {want:?}");
     }
@@ -79,6 +84,11 @@ fn values_show_in_their_units_and_counts_in_their_plural() {
         "(92,5\u{a0}дн. при пороге 62\u{a0}дн.)",
         "(244 строки расходов за период)",
         "… 43 строки не показаны",
+        // Inside rule texts too.
+        "(4,5\u{202f}%) повторяют email",
+        "около 706\u{202f}270\u{a0}RUB упущенной выручки",
+        "обновлялся 92,5 дня назад; период обновления — 31 день.",
+        "90-й перцентиль цикла сделки — 82 дня, в 3,9 раза больше медианы (21 день).",
     ] {
         assert!(ru.contains(want), "missing {want:?}");
     }
@@ -102,7 +112,9 @@ fn values_show_in_their_units_and_counts_in_their_plural() {
         pack.path().join("rules/cpl.yaml"),
         "id: t.cpl\nstep: channels\nseverity: warning\ntitle: CPL stays within the target\n\
          per: channel\nparams: {max: 12186.1152}\ncheck: \"cpl <= params.max\"\n\
-         value: cpl\nthreshold: params.max\n",
+         value: cpl\nthreshold: params.max\n\
+         message: {en: \"{{ group }}: a lead costs {{ value | money }}, above {{ threshold | money }}.\", \
+         ru: \"{{ group }}: заявка стоит {{ value | money }}, дороже {{ threshold | money }}.\"}\n",
     )
     .unwrap();
     // One lead, not "1 leads": the demo has one lead created after the export.
@@ -124,8 +136,17 @@ fn values_show_in_their_units_and_counts_in_their_plural() {
         text.contains("1 lead is created after the export."),
         "{text}"
     );
+    // A user's texts get the filters too, with the snapshot's currency.
+    assert!(
+        text.contains(": a lead costs 53,234\u{a0}RUB, above 12,186\u{a0}RUB."),
+        "{text}"
+    );
     let ru = stdout(&["check", DEMO, "--pack", p, "--locale", "ru"]);
     assert!(ru.contains("1 заявка создана после выгрузки."), "{ru}");
+    assert!(
+        ru.contains(": заявка стоит 53\u{202f}234\u{a0}RUB, дороже 12\u{202f}186\u{a0}RUB."),
+        "{ru}"
+    );
 }
 
 #[test]

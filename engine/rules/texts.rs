@@ -278,6 +278,33 @@ mod tests {
         assert!(env.render_str("{{ 2 | plural('x') }}", ()).is_err());
     }
 
+    /// A text renders with the numbers of the language it is written in: a Russian text
+    /// the Russian way, an English fallback in a Russian run the English way (like its
+    /// words), a plain string the run's way.
+    #[test]
+    fn a_text_writes_the_numbers_of_its_language() {
+        let envs = Environments::new("RUB");
+        let t = "{{ 0.045 | percent }} {{ 706270 | money }} {{ 92.5 | days }}";
+        let render = |text: &Text, locale: &str| {
+            let (src, env) = envs.pick(text, locale);
+            env.render_str(src, ()).unwrap()
+        };
+        let both = Text::from_json(&serde_json::json!({"en": t, "ru": t})).unwrap();
+        let only_en = Text::from_json(&serde_json::json!({"en": t})).unwrap();
+        let plain = Text::plain(t);
+        let ru = "4,5\u{202f}% 706\u{202f}270\u{a0}RUB 92,5 дня";
+        let en = "4.5% 706,270\u{a0}RUB 92.5 days";
+        assert_eq!(render(&both, "ru"), ru);
+        assert_eq!(render(&both, "en"), en);
+        assert_eq!(render(&only_en, "ru"), en);
+        assert_eq!(render(&plain, "ru"), ru);
+        assert_eq!(render(&plain, "en"), en);
+        // Without a snapshot (a pack loading, `rules explain`), money has no currency.
+        let bare = Environments::new("");
+        let (src, env) = bare.pick(&plain, "en");
+        assert_eq!(env.render_str(src, ()).unwrap(), "4.5% 706,270 92.5 days");
+    }
+
     #[test]
     fn falls_back_to_english_then_plain() {
         let t = Text::from_json(&serde_json::json!({"en": "hello", "ru": "привет"})).unwrap();
