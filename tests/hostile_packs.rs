@@ -243,7 +243,8 @@ fn number_filters_in_rule_texts_are_bounded() {
     );
     let looped = "id: h.loop\nstep: goals\nseverity: info\ntitle: t\ncheck: \"leads < 0\"\n\
          message: \"{% for i in range(10000) %}{% for j in range(10000) %}{{ 1e300 | number(10) }}{% endfor %}{% endfor %}\"\n";
-    let script = "emit(#{status: \"fail\", message: format_number(1.0e300, \"ru\", 4000000000)});\n";
+    let script =
+        "emit(#{status: \"fail\", message: format_number(1.0e300, \"ru\", 4000000000)});\n";
     let dir = pack(&[
         ("rules/ok.yaml", RULE),
         ("rules/big.yaml", &big),
@@ -278,10 +279,16 @@ fn number_filters_in_rule_texts_are_bounded() {
     let looped = find("h.loop");
     assert_eq!(looped["status"], "error", "{looped}");
     let m = looped["message"].as_str().unwrap();
-    assert!(m.starts_with("rule `h.loop` (pack/rules/loop.yaml:1): message template failed"), "{m}");
+    assert!(
+        m.starts_with("rule `h.loop` (pack/rules/loop.yaml:1): message template failed"),
+        "{m}"
+    );
     assert!(m.contains("fuel"), "{m}");
     let script = find("h.script");
-    assert!(script["message"].as_str().unwrap().chars().count() < 450, "{script}");
+    assert!(
+        script["message"].as_str().unwrap().chars().count() < 450,
+        "{script}"
+    );
 }
 
 /// A script rule plus an ordinary one: the script becomes an `error` finding naming its
