@@ -23,5 +23,6 @@ pub mod metrics;
 pub mod report;
 pub mod rules;
 pub mod schema;
+pub mod secrets;
 pub mod snapshot;
 pub mod yaml;

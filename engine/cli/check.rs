@@ -251,11 +251,12 @@ pub fn audit_one(
         }
     };
     stage("loading snapshot");
-    let snap = Snapshot::load(
+    let snap = Snapshot::load_with(
         dir,
         LoadOptions {
             lenient: cfg.lenient.value,
         },
+        &super::connections(),
     )?;
     // Before the audit (the slow part): no output may land on what this run reads.
     let mut reads = inputs(&snap, &pack, cfg.template.value.as_deref());

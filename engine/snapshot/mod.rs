@@ -11,6 +11,7 @@ pub mod load;
 pub mod manifest;
 pub mod normalize;
 pub mod records;
+pub mod source;
 pub mod spec;
 pub mod summary;
 pub mod table;
@@ -25,6 +26,7 @@ use rayon::prelude::*;
 pub use column::{Column, ColumnData};
 pub use facts::Facts;
 pub use load::LoadOptions;
+pub use source::Connections;
 pub use manifest::{LoadedManifest, Manifest};
 pub use spec::{ColType, TableName};
 pub use table::Table;
@@ -74,18 +76,29 @@ impl Snapshot {
 
     /// Load a snapshot folder (or the folder of a given `snapshot.yaml`).
     pub fn load(path: &Path, opts: LoadOptions) -> Result<Snapshot, Diagnostics> {
-        Self::load_impl(path, opts, true)
+        Self::load_impl(path, opts, &Connections::default(), true)
+    }
+
+    /// `load` with the database URLs that the manifest's `url_env` names (the CLI reads
+    /// them from the environment; the library does not).
+    pub fn load_with(
+        path: &Path,
+        opts: LoadOptions,
+        conns: &Connections,
+    ) -> Result<Snapshot, Diagnostics> {
+        Self::load_impl(path, opts, conns, true)
     }
 
     /// Like `load`, but a missing leads table is an empty one instead of an error. For
     /// rule test cases, which hold a manifest plus only the tables their rules need.
     pub fn load_partial(path: &Path, opts: LoadOptions) -> Result<Snapshot, Diagnostics> {
-        Self::load_impl(path, opts, false)
+        Self::load_impl(path, opts, &Connections::default(), false)
     }
 
     fn load_impl(
         path: &Path,
         opts: LoadOptions,
+        conns: &Connections,
         require_leads: bool,
     ) -> Result<Snapshot, Diagnostics> {
         let (root, manifest_path) = if path.is_dir() {
@@ -105,21 +118,65 @@ impl Snapshot {
         let loaded = manifest::load(&manifest_path)?;
         let clock = LocalClock::new(loaded.resolved.tz.clone());
         let planned = plan_tables(&root, &loaded)?;
-        // Tables load in parallel: each is independent until references are checked.
-        let results: Vec<(TableName, Result<Table, Diagnostics>)> = planned
+        let r = &loaded.resolved;
+        let from = time::days_from_date(r.period_from);
+        let to = time::days_from_date(r.period_to);
+        let mut params = source::Params {
+            period_from: r.period_from,
+            period_to: r.period_to,
+            period_start: clock.day_start(from),
+            period_end: clock.day_start(to + 1),
+            as_of: r.as_of,
+            touches_from: None,
+        };
+        let load_one = |p: &PlannedTable, params: &source::Params| {
+            let clock = p.clock.as_ref().unwrap_or(&clock);
+            let r = match &p.from {
+                From::Database(db) => {
+                    source::load_database(p.name, db, conns, params, clock, opts)
+                }
+                _ => {
+                    let src = TableSource {
+                        table: p.name,
+                        path: p.path.clone(),
+                        jsonl: p.jsonl,
+                        encoding: p.encoding,
+                        delimiter: p.delimiter,
+                        clock,
+                    };
+                    match p.from {
+                        From::Parquet => source::load_parquet(&src, opts),
+                        _ => load::load_table(&src, opts),
+                    }
+                }
+            };
+            (p.name, r)
+        };
+        // Tables load in parallel: each is independent until references are checked. A
+        // touches table from a database waits for the leads: its window starts at the
+        // earliest lead's attribution look-back (`source::sql::window`).
+        let later = |p: &PlannedTable| {
+            p.name == TableName::Touches && matches!(p.from, From::Database(_))
+        };
+        let mut results: Vec<(TableName, Result<Table, Diagnostics>)> = planned
             .par_iter()
-            .map(|p| {
-                let src = TableSource {
-                    table: p.name,
-                    path: p.path.clone(),
-                    jsonl: p.jsonl,
-                    encoding: p.encoding,
-                    delimiter: p.delimiter,
-                    clock: p.clock.as_ref().unwrap_or(&clock),
-                };
-                (p.name, load::load_table(&src, opts))
-            })
+            .filter(|p| !later(p))
+            .map(|p| load_one(p, &params))
             .collect();
+        if let Some(p) = planned.iter().find(|p| later(p)) {
+            let leads = results
+                .iter()
+                .find(|(n, _)| *n == TableName::Leads)
+                .and_then(|(_, t)| t.as_ref().ok());
+            let earliest = leads
+                .and_then(|t| t.column("created_at"))
+                .and_then(Column::times)
+                .and_then(|v| v.iter().copied().filter(|&x| x != column::NULL_I64).min())
+                .unwrap_or(params.period_start);
+            let lookback = (loaded.manifest.attribution.lookback_days * 86_400.0).round() as i64;
+            params.touches_from = Some(earliest - lookback.max(0));
+            results.push(load_one(p, &params));
+        }
         let mut tables = BTreeMap::new();
         let mut errors = Vec::new();
         for (name, r) in results {
@@ -145,9 +202,6 @@ impl Snapshot {
                 .help("a snapshot needs leads.csv (or leads.jsonl, or `tables.leads.path` in snapshot.yaml)")
                 .into());
         }
-        let r = &loaded.resolved;
-        let from = time::days_from_date(r.period_from);
-        let to = time::days_from_date(r.period_to);
         let mut snap = Snapshot {
             root,
             manifest: loaded.manifest.clone(),
@@ -166,10 +220,11 @@ impl Snapshot {
     }
 }
 
-/// A table file to read, and the zone for its naive timestamps when it differs from the
+/// A table to read, and the zone for its naive timestamps when it differs from the
 /// snapshot's (`tables.NAME.timezone`).
 struct PlannedTable {
     name: TableName,
+    from: From,
     path: PathBuf,
     jsonl: bool,
     encoding: Option<Encoding>,
@@ -186,6 +241,23 @@ fn plan_tables(root: &Path, loaded: &LoadedManifest) -> Result<Vec<PlannedTable>
     let mut errors = Vec::new();
     for name in TableName::ALL {
         let o = m.tables.get(name.as_str()).cloned().unwrap_or_default();
+        let clock = o
+            .timezone
+            .as_deref()
+            .and_then(|z| manifest::zone(z).ok())
+            .map(LocalClock::new);
+        if let Some(db) = source::Database::from_override(&o) {
+            out.push(PlannedTable {
+                name,
+                path: db.descriptor(name),
+                from: From::Database(db),
+                jsonl: false,
+                encoding: None,
+                delimiter: None,
+                clock,
+            });
+            continue;
+        }
         let path = match &o.path {
             Some(p) => {
                 let full = root.join(p);
@@ -220,7 +292,7 @@ fn plan_tables(root: &Path, loaded: &LoadedManifest) -> Result<Vec<PlannedTable>
                 full
             }
             None => {
-                let candidates: Vec<PathBuf> = ["csv", "tsv", "jsonl"]
+                let candidates: Vec<PathBuf> = ["csv", "tsv", "jsonl", "parquet"]
                     .iter()
                     .map(|ext| root.join(format!("{name}.{ext}")))
                     .filter(|p| p.is_file())
@@ -249,13 +321,13 @@ fn plan_tables(root: &Path, loaded: &LoadedManifest) -> Result<Vec<PlannedTable>
             .is_some_and(|e| e == "jsonl" || e == "ndjson");
         let encoding = o.encoding.as_deref().and_then(Encoding::parse);
         let delimiter = o.delimiter.as_deref().and_then(dialect::parse_delimiter);
-        let clock = o
-            .timezone
-            .as_deref()
-            .and_then(|z| manifest::zone(z).ok())
-            .map(LocalClock::new);
+        let parquet = o.source.as_deref() == Some("parquet")
+            || path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
         out.push(PlannedTable {
             name,
+            from: if parquet { From::Parquet } else { From::File },
             path,
             jsonl,
             encoding,
@@ -268,6 +340,13 @@ fn plan_tables(root: &Path, loaded: &LoadedManifest) -> Result<Vec<PlannedTable>
     } else {
         Err(Diagnostics(errors))
     }
+}
+
+/// Where a planned table's rows come from.
+enum From {
+    File,
+    Parquet,
+    Database(source::Database),
 }
 
 fn inside(root: &Path, path: &Path) -> bool {
