@@ -602,8 +602,10 @@ pub fn load_csv_stream(
                     Err(e) => break Err(e),
                 }
             };
+            // A stream is not read again once it ended (a database client's reader may
+            // fail when polled past its end); a closed channel is the end for the receiver.
+            let last = n < block.len() || r.is_err();
             block.truncate(n);
-            let last = n == 0 || r.is_err();
             let msg = match r {
                 Ok(()) => Ok(block),
                 Err(e) => Err(e),

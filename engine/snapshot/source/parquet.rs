@@ -22,7 +22,6 @@ use parquet::column::reader::ColumnReader;
 use parquet::data_type::{ByteArray, Int96};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::ColumnDescriptor;
-use rayon::prelude::*;
 
 use super::source_error;
 use crate::diag::Diagnostics;
@@ -62,36 +61,45 @@ pub fn load(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
     }
     header.push(b'\n');
     let groups = reader.num_row_groups();
-    let reader = Arc::new(reader);
-    let (tx, rx) = mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
-    let _ = tx.send(Ok(header));
+    // Decoders are plain threads, not rayon tasks: this runs inside a rayon task (tables
+    // load in parallel), which blocks on the stream while the loader's own parallel typing
+    // needs the pool. Group g is decoded by decoder g % n and read back in order.
+    let n = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(groups.max(1));
+    let (txs, rxs): (Vec<_>, Vec<_>) = (0..n)
+        .map(|_| mpsc::sync_channel::<std::io::Result<Vec<u8>>>(1))
+        .unzip();
     std::thread::scope(|scope| {
-        let kinds = &kinds;
-        let reader = &reader;
-        scope.spawn(move || {
-            // Row groups a round at a time, in parallel, sent in file order.
-            let step = rayon::current_num_threads().max(1);
-            for first in (0..groups).step_by(step) {
-                let texts: Vec<std::io::Result<Vec<u8>>> = (first..groups.min(first + step))
-                    .into_par_iter()
-                    .map(|g| render_group(reader, g, kinds))
-                    .collect();
-                for t in texts {
-                    let failed = t.is_err();
-                    if tx.send(t).is_err() || failed {
+        let (kinds, reader) = (&kinds, &reader);
+        for (k, tx) in txs.into_iter().enumerate() {
+            scope.spawn(move || {
+                for g in (k..groups).step_by(n) {
+                    let text = render_group(reader, g, kinds);
+                    let failed = text.is_err();
+                    if tx.send(text).is_err() || failed {
                         return;
                     }
                 }
-            }
-        });
-        let mut stream = Chan { rx, buf: Vec::new(), at: 0 };
+            });
+        }
+        let mut stream = Chan {
+            rxs,
+            next: 0,
+            groups,
+            buf: header,
+            at: 0,
+        };
         load_csv_stream(src, opts, &mut stream, SourceFormat::Parquet)
     })
 }
 
 /// Blocks from a channel as one stream.
 struct Chan {
-    rx: mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    rxs: Vec<mpsc::Receiver<std::io::Result<Vec<u8>>>>,
+    /// The next row group to read, and how many there are.
+    next: usize,
+    groups: usize,
     buf: Vec<u8>,
     at: usize,
 }
@@ -99,13 +107,17 @@ struct Chan {
 impl Read for Chan {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         while self.at == self.buf.len() {
-            match self.rx.recv() {
+            if self.next == self.groups {
+                return Ok(0);
+            }
+            match self.rxs[self.next % self.rxs.len()].recv() {
                 Ok(Ok(b)) => {
                     self.buf = b;
                     self.at = 0;
+                    self.next += 1;
                 }
                 Ok(Err(e)) => return Err(e),
-                Err(_) => return Ok(0),
+                Err(_) => return Err(std::io::Error::other("a Parquet decoder stopped")),
             }
         }
         let n = out.len().min(self.buf.len() - self.at);

@@ -196,20 +196,21 @@ pub fn select_table(
             )
         })
         .collect();
-    let mut q = format!(
-        "SELECT {} FROM {}",
-        if list.is_empty() {
-            "1 AS marqa_no_columns".to_string()
-        } else {
-            list.join(", ")
+    let list = if list.is_empty() {
+        "1 AS marqa_no_columns".to_string()
+    } else {
+        list.join(", ")
+    };
+    let from = ident(table, dialect);
+    Ok(match window(name, &wanted, probed, dialect, p) {
+        None => format!("SELECT {list} FROM {from}"),
+        Some(w) => match dialect {
+            Dialect::Postgres => format!("SELECT {list} FROM {from} WHERE {w}"),
+            // In ClickHouse a SELECT alias shadows the column of the same name in WHERE
+            // (`… AS at WHERE at >= …` would compare the text): filter in a subquery.
+            Dialect::Clickhouse => format!("SELECT {list} FROM (SELECT * FROM {from} WHERE {w})"),
         },
-        ident(table, dialect)
-    );
-    if let Some(w) = window(name, &wanted, probed, dialect, p) {
-        q.push_str(" WHERE ");
-        q.push_str(&w);
-    }
-    Ok(q)
+    })
 }
 
 /// The rows of a table that the audit can read, as a condition; None for every row.
