@@ -72,12 +72,18 @@ pub fn url_with_password(s: &str) -> bool {
     let Some((scheme, rest)) = s.trim().split_once("://") else {
         return false;
     };
-    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
+    if scheme.is_empty()
+        || !scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
         return false;
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     match authority.rsplit_once('@') {
-        Some((userinfo, _)) => userinfo.split_once(':').is_some_and(|(_, pw)| !pw.is_empty()),
+        Some((userinfo, _)) => userinfo
+            .split_once(':')
+            .is_some_and(|(_, pw)| !pw.is_empty()),
         None => false,
     }
 }

@@ -8,15 +8,17 @@
 
 #[allow(dead_code)]
 mod common;
+#[path = "common/db_load.rs"]
+mod db_load;
 #[path = "common/servers.rs"]
 mod servers;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use marqa::snapshot::column::{ColumnData, NULL_DATE, NULL_I64};
-use marqa::snapshot::load::{load_table, LoadOptions, TableSource};
-use marqa::snapshot::{manifest, LocalClock, Table, TableName};
+use db_load::{cell, csv_of, load_into_clickhouse, load_into_postgres, raw_tables};
+use marqa::snapshot::load::{LoadOptions, TableSource};
+use marqa::snapshot::{LocalClock, Table, TableName};
 use serde_json::Value;
 
 fn demo() -> PathBuf {
@@ -27,174 +29,16 @@ fn marqa() -> Command {
     Command::new(env!("CARGO_BIN_EXE_marqa"))
 }
 
-/// The demo's tables as read from their files, without derived values (what an export
-/// into a database holds).
-fn raw_tables(dir: &Path) -> Vec<Table> {
-    let m = manifest::load(&dir.join("snapshot.yaml")).unwrap();
-    let zone = LocalClock::new(m.resolved.tz.clone());
-    let mut out = Vec::new();
-    for name in TableName::ALL {
-        let o = m.manifest.tables.get(name.as_str()).cloned().unwrap_or_default();
-        let path = match &o.path {
-            Some(p) => dir.join(p),
-            None => match ["csv", "tsv", "jsonl"]
-                .iter()
-                .map(|e| dir.join(format!("{name}.{e}")))
-                .find(|p| p.is_file())
-            {
-                Some(p) => p,
-                None => continue,
-            },
-        };
-        let clock = o
-            .timezone
-            .as_deref()
-            .map(|z| LocalClock::new(manifest::zone(z).unwrap()));
-        let src = TableSource {
-            table: name,
-            jsonl: path.extension().is_some_and(|e| e == "jsonl"),
-            path,
-            encoding: o.encoding.as_deref().and_then(marqa::snapshot::dialect::Encoding::parse),
-            delimiter: o.delimiter.as_deref().and_then(marqa::snapshot::dialect::parse_delimiter),
-            clock: clock.as_ref().unwrap_or(&zone),
-        };
-        out.push(load_table(&src, LoadOptions::default()).unwrap());
-    }
-    out
-}
-
-/// A cell as text: instants in UTC (`…Z` or, for ClickHouse, `YYYY-MM-DD HH:MM:SS`), money
-/// with four decimals; None for null.
-fn cell(t: &Table, c: usize, r: usize, clickhouse: bool) -> Option<String> {
-    let col = &t.columns[c];
-    if col.is_null(r) {
-        return None;
-    }
-    Some(match &col.data {
-        ColumnData::Str(_) | ColumnData::Cat(_) => col.str(r).unwrap().to_string(),
-        ColumnData::Time(v) => {
-            let ts = jiff::Timestamp::from_second(v[r]).unwrap();
-            if clickhouse {
-                ts.strftime("%Y-%m-%d %H:%M:%S").to_string()
-            } else {
-                ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-            }
-        }
-        ColumnData::Date(v) => {
-            assert_ne!(v[r], NULL_DATE);
-            marqa::snapshot::time::date_from_days(v[r]).to_string()
-        }
-        ColumnData::Money(v) => {
-            assert_ne!(v[r], NULL_I64);
-            let (sign, a) = if v[r] < 0 { ("-", -v[r]) } else { ("", v[r]) };
-            format!("{sign}{}.{:04}", a / 10_000, a % 10_000)
-        }
-        ColumnData::Int(v) => v[r].to_string(),
-        ColumnData::Num(v) => format!("{}", v[r]),
-        ColumnData::Bool(v) => if v[r] == 1 { "true" } else { "false" }.to_string(),
-    })
-}
-
-/// The table as CSV with a header; nulls are `null` (unquoted), text always quoted.
-fn csv_of(t: &Table, clickhouse: bool, null: &str) -> Vec<u8> {
-    let mut out = String::new();
-    let names: Vec<String> = t.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
-    out.push_str(&names.join(","));
-    out.push('\n');
-    for r in 0..t.rows {
-        for c in 0..t.columns.len() {
-            if c > 0 {
-                out.push(',');
-            }
-            match cell(t, c, r, clickhouse) {
-                // Text columns are not Nullable in ClickHouse: an empty cell.
-                None if matches!(t.columns[c].data, ColumnData::Str(_) | ColumnData::Cat(_)) => {}
-                None => out.push_str(null),
-                Some(s) => {
-                    out.push('"');
-                    out.push_str(&s.replace('"', "\"\""));
-                    out.push('"');
-                }
-            }
-        }
-        out.push('\n');
-    }
-    out.into_bytes()
-}
-
-fn pg_type(d: &ColumnData) -> &'static str {
-    match d {
-        ColumnData::Str(_) | ColumnData::Cat(_) => "text",
-        ColumnData::Time(_) => "timestamptz",
-        ColumnData::Date(_) => "date",
-        ColumnData::Money(_) => "numeric(18,4)",
-        ColumnData::Int(_) => "bigint",
-        ColumnData::Num(_) => "double precision",
-        ColumnData::Bool(_) => "boolean",
-    }
-}
-
-fn ch_type(d: &ColumnData) -> &'static str {
-    match d {
-        ColumnData::Str(_) | ColumnData::Cat(_) => "String",
-        ColumnData::Time(_) => "Nullable(DateTime)",
-        ColumnData::Date(_) => "Nullable(Date)",
-        ColumnData::Money(_) => "Nullable(String)",
-        ColumnData::Int(_) => "Nullable(Int64)",
-        ColumnData::Num(_) => "Nullable(Float64)",
-        ColumnData::Bool(_) => "Nullable(UInt8)",
-    }
-}
-
-/// The demo's tables in schema `demo` of PostgreSQL; `leads.created_at` is named
-/// `created` there (the manifest maps it back).
-fn load_into_postgres(client: &mut postgres::Client, tables: &[Table]) {
-    client.batch_execute("CREATE SCHEMA demo").unwrap();
-    for t in tables {
-        let cols: Vec<String> = t
-            .columns
-            .iter()
-            .map(|c| {
-                let name = if t.name == TableName::Leads && c.name == "created_at" { "created" } else { &c.name };
-                format!("\"{name}\" {}", pg_type(&c.data))
-            })
-            .collect();
-        client
-            .batch_execute(&format!("CREATE TABLE demo.{} ({})", t.name, cols.join(", ")))
-            .unwrap();
-        let mut w = client
-            .copy_in(&format!("COPY demo.{} FROM STDIN (FORMAT csv, HEADER)", t.name))
-            .unwrap();
-        std::io::Write::write_all(&mut w, &csv_of(t, false, "")).unwrap();
-        w.finish().unwrap();
-    }
-}
-
-/// The demo's tables in database `demo` of ClickHouse (TinyLog: rows keep their order).
-fn load_into_clickhouse(ch: &servers::Server, tables: &[Table]) {
-    ch.clickhouse("CREATE DATABASE demo", b"");
-    for t in tables {
-        let cols: Vec<String> = t
-            .columns
-            .iter()
-            .map(|c| format!("`{}` {}", c.name, ch_type(&c.data)))
-            .collect();
-        ch.clickhouse(&format!("CREATE TABLE demo.{} ({}) ENGINE = TinyLog", t.name, cols.join(", ")), b"");
-        let mut body = csv_of(t, true, "\\N");
-        // Booleans are UInt8 there.
-        if t.columns.iter().any(|c| matches!(c.data, ColumnData::Bool(_))) {
-            body = String::from_utf8(body).unwrap().replace("\"true\"", "1").replace("\"false\"", "0").into_bytes();
-        }
-        ch.clickhouse(&format!("INSERT INTO demo.{} FORMAT CSVWithNames", t.name), &body);
-    }
-}
-
 /// A copy of the demo's manifest whose `tables:` is replaced by `tables` (YAML lines).
 fn snapshot_with(dir: &Path, tables: &str) {
     std::fs::create_dir_all(dir).unwrap();
     let text = std::fs::read_to_string(demo().join("snapshot.yaml")).unwrap();
     let head = &text[..text.find("\ntables:").unwrap()];
-    std::fs::write(dir.join("snapshot.yaml"), format!("{head}\ntables:\n{tables}")).unwrap();
+    std::fs::write(
+        dir.join("snapshot.yaml"),
+        format!("{head}\ntables:\n{tables}"),
+    )
+    .unwrap();
 }
 
 /// `tables:` entries reading every demo table from a database, the touches with `window`.
@@ -202,7 +46,9 @@ fn database_tables(kind: &str, var: &str, tables: &[Table]) -> String {
     let mut out = String::new();
     for t in tables {
         let name = t.name.as_str();
-        out.push_str(&format!("  {name}:\n    source: {kind}\n    url_env: {var}\n"));
+        out.push_str(&format!(
+            "  {name}:\n    source: {kind}\n    url_env: {var}\n"
+        ));
         match t.name {
             TableName::Leads if kind == "postgres" => {
                 out.push_str("    table: demo.leads\n    columns: {created_at: created}\n")
@@ -224,7 +70,10 @@ fn check(dir: &Path, env: &[(&str, &str)]) -> (i32, Option<Value>, String) {
     let out = dir.with_extension("report.json");
     let _ = std::fs::remove_file(&out);
     let mut cmd = marqa();
-    cmd.arg("check").arg(dir).args(["--format", "json", "--out"]).arg(&out);
+    cmd.arg("check")
+        .arg(dir)
+        .args(["--format", "json", "--out"])
+        .arg(&out);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -258,7 +107,10 @@ fn csv_report() -> (i32, Value) {
     let dir = tmp.path().join("csv");
     copy_dir(&demo(), &dir);
     let (code, report, err) = check(&dir, &[]);
-    (code, report.unwrap_or_else(|| panic!("no CSV report: {err}")))
+    (
+        code,
+        report.unwrap_or_else(|| panic!("no CSV report: {err}")),
+    )
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -292,12 +144,26 @@ fn assert_same(name: &str, got: &Value, want: &Value, ordered: bool) {
     };
     let (g, w) = (strip(got), strip(want));
     if g["metrics"] != w["metrics"] {
-        let (gm, wm) = (g["metrics"].as_object().unwrap(), w["metrics"].as_object().unwrap());
+        let (gm, wm) = (
+            g["metrics"].as_object().unwrap(),
+            w["metrics"].as_object().unwrap(),
+        );
         for (k, v) in wm {
             if gm.get(k) != Some(v) {
-                let (a, b) = (gm.get(k).map(Value::to_string).unwrap_or_default(), v.to_string());
-                let at = a.bytes().zip(b.bytes()).position(|(x, y)| x != y).unwrap_or(0);
-                panic!("{name}: metric {k} differs at {at}:\n{}\n{}", &a[at.saturating_sub(200)..(at + 200).min(a.len())], &b[at.saturating_sub(200)..(at + 200).min(b.len())]);
+                let (a, b) = (
+                    gm.get(k).map(Value::to_string).unwrap_or_default(),
+                    v.to_string(),
+                );
+                let at = a
+                    .bytes()
+                    .zip(b.bytes())
+                    .position(|(x, y)| x != y)
+                    .unwrap_or(0);
+                panic!(
+                    "{name}: metric {k} differs at {at}:\n{}\n{}",
+                    &a[at.saturating_sub(200)..(at + 200).min(a.len())],
+                    &b[at.saturating_sub(200)..(at + 200).min(b.len())]
+                );
             }
         }
     }
@@ -323,7 +189,10 @@ fn assert_fails(dir: &Path, env: &[(&str, &str)], code: &str, names: &[&str]) {
     for n in names {
         assert!(err.contains(n), "expected `{n}` in:\n{err}");
     }
-    assert!(!err.contains(servers::PASSWORD), "the password leaked:\n{err}");
+    assert!(
+        !err.contains(servers::PASSWORD),
+        "the password leaked:\n{err}"
+    );
 }
 
 #[test]
@@ -335,7 +204,7 @@ fn postgres_source_equals_csv_and_fails_cleanly() {
     let url = pg.postgres_url(servers::PASSWORD);
     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let tables = raw_tables(&demo());
-    load_into_postgres(&mut client, &tables);
+    load_into_postgres(&mut client, &tables, "demo");
 
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("pg");
@@ -359,21 +228,48 @@ fn postgres_source_equals_csv_and_fails_cleanly() {
 
     // Bad input, each exit 2 naming the source and nothing written.
     let env = [("DEMO_PG_URL", url.as_str())];
-    let refused = format!("postgresql://marqa:{}@127.0.0.1:{}/postgres", servers::PASSWORD, servers::free_port());
-    assert_fails(&dir, &[("DEMO_PG_URL", &refused)], "E-SOURCE-CONNECT", &["postgres $DEMO_PG_URL"]);
-    assert_fails(&dir, &[("DEMO_PG_URL", &pg.postgres_url("wrong"))], "E-SOURCE-AUTH", &["postgres $DEMO_PG_URL", "password"]);
+    let refused = format!(
+        "postgresql://marqa:{}@127.0.0.1:{}/postgres",
+        servers::PASSWORD,
+        servers::free_port()
+    );
+    assert_fails(
+        &dir,
+        &[("DEMO_PG_URL", &refused)],
+        "E-SOURCE-CONNECT",
+        &["postgres $DEMO_PG_URL"],
+    );
+    assert_fails(
+        &dir,
+        &[("DEMO_PG_URL", &pg.postgres_url("wrong"))],
+        "E-SOURCE-AUTH",
+        &["postgres $DEMO_PG_URL", "password"],
+    );
     assert_fails(&dir, &[], "E-SOURCE-URL", &["DEMO_PG_URL is not set"]);
 
     let bad = tmp.path().join("bad");
     snapshot_with(&bad, "  leads:\n    source: postgres\n    url_env: DEMO_PG_URL\n    query: SELECT * FROM demo.no_such_table\n");
-    assert_fails(&bad, &env, "E-SOURCE-QUERY", &["postgres $DEMO_PG_URL: leads query", "no_such_table"]);
+    assert_fails(
+        &bad,
+        &env,
+        "E-SOURCE-QUERY",
+        &["postgres $DEMO_PG_URL: leads query", "no_such_table"],
+    );
 
     // A column of the wrong type: created_at holds numbers. Row 3 of the result is line 4.
     client
         .batch_execute("CREATE TABLE demo.bad_leads AS SELECT lead_id, (extract(epoch FROM created))::bigint AS created_at FROM demo.leads")
         .unwrap();
-    snapshot_with(&bad, "  leads: {source: postgres, url_env: DEMO_PG_URL, table: demo.bad_leads}\n");
-    assert_fails(&bad, &env, "E-CELL", &["postgres $DEMO_PG_URL: demo.bad_leads:2:2", "`created_at`"]);
+    snapshot_with(
+        &bad,
+        "  leads: {source: postgres, url_env: DEMO_PG_URL, table: demo.bad_leads}\n",
+    );
+    assert_fails(
+        &bad,
+        &env,
+        "E-CELL",
+        &["postgres $DEMO_PG_URL: demo.bad_leads:2:2", "`created_at`"],
+    );
 
     // A mapping naming a column the table lacks.
     snapshot_with(&bad, "  leads: {source: postgres, url_env: DEMO_PG_URL, table: demo.leads, columns: {created_at: creatd}}\n");
@@ -384,14 +280,31 @@ fn postgres_source_equals_csv_and_fails_cleanly() {
         .batch_execute("CREATE TABLE demo.many AS SELECT 'L' || g AS lead_id, now() AS created_at FROM generate_series(1, 200000) g")
         .unwrap();
     let cut = servers::cutting_proxy(pg.port, 64 * 1024);
-    let cut_url = format!("postgresql://marqa:{}@127.0.0.1:{cut}/postgres", servers::PASSWORD);
-    snapshot_with(&bad, "  leads: {source: postgres, url_env: DEMO_PG_URL, table: demo.many}\n");
-    assert_fails(&bad, &[("DEMO_PG_URL", &cut_url)], "E-SOURCE-READ", &["postgres $DEMO_PG_URL: demo.many"]);
+    let cut_url = format!(
+        "postgresql://marqa:{}@127.0.0.1:{cut}/postgres",
+        servers::PASSWORD
+    );
+    snapshot_with(
+        &bad,
+        "  leads: {source: postgres, url_env: DEMO_PG_URL, table: demo.many}\n",
+    );
+    assert_fails(
+        &bad,
+        &[("DEMO_PG_URL", &cut_url)],
+        "E-SOURCE-READ",
+        &["postgres $DEMO_PG_URL: demo.many"],
+    );
 
     // Many clients: one database down gets status 2, the other is audited.
     let clients = tmp.path().join("clients");
-    snapshot_with(&clients.join("up"), &database_tables("postgres", "UP_PG_URL", &tables));
-    snapshot_with(&clients.join("down"), &database_tables("postgres", "DOWN_PG_URL", &tables));
+    snapshot_with(
+        &clients.join("up"),
+        &database_tables("postgres", "UP_PG_URL", &tables),
+    );
+    snapshot_with(
+        &clients.join("down"),
+        &database_tables("postgres", "DOWN_PG_URL", &tables),
+    );
     let run = marqa()
         .arg("check")
         .arg(&clients)
@@ -404,7 +317,13 @@ fn postgres_source_equals_csv_and_fails_cleanly() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert_eq!(run.status.code(), Some(2), "{stdout}");
-    let line = |c: &str| stdout.lines().find(|l| l.contains(c)).unwrap_or("").to_string();
+    let line = |c: &str| {
+        stdout
+            .lines()
+            .find(|l| l.contains(c))
+            .unwrap_or("")
+            .to_string()
+    };
     assert!(line("down").contains('2'), "{stdout}");
     assert!(line("up").contains(&want_code.to_string()), "{stdout}");
     assert!(tmp.path().join("fleet-out/up").is_dir(), "{stdout}");
@@ -412,9 +331,14 @@ fn postgres_source_equals_csv_and_fails_cleanly() {
 
 /// The `tables:` block of docs/sources.md for a source kind (between the markers).
 fn docs_example(kind: &str) -> String {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sources.md")).unwrap();
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sources.md"))
+            .unwrap();
     let start = format!("<!-- example: {kind} -->");
-    let from = doc.find(&start).unwrap_or_else(|| panic!("docs/sources.md has no {start}")) + start.len();
+    let from = doc
+        .find(&start)
+        .unwrap_or_else(|| panic!("docs/sources.md has no {start}"))
+        + start.len();
     let block = &doc[from..];
     let block = &block[block.find("```yaml\n").unwrap() + 8..];
     block[..block.find("```").unwrap()].to_string()
@@ -428,7 +352,13 @@ fn clickhouse_source_equals_csv_and_fails_cleanly() {
     let ch = servers::start_clickhouse(&bin);
     let url = ch.clickhouse_url(servers::PASSWORD);
     let tables = raw_tables(&demo());
-    load_into_clickhouse(&ch, &tables);
+    load_into_clickhouse(
+        &|q, b| {
+            ch.clickhouse(q, b);
+        },
+        &tables,
+        "demo",
+    );
 
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ch");
@@ -442,14 +372,31 @@ fn clickhouse_source_equals_csv_and_fails_cleanly() {
     // (docs/sources.md). Each lead gets a ClientID; its touches become its visits.
     ch.clickhouse("CREATE DATABASE metrica", b"");
     ch.clickhouse("CREATE TABLE metrica.visits (VisitID UInt64, ClientID UInt64, DateTime DateTime, UTMSource String, UTMMedium String, UTMCampaign String, TrafficSource String) ENGINE = MergeTree ORDER BY (ClientID, DateTime, VisitID)", b"");
-    ch.clickhouse("CREATE TABLE metrica.crm_clients (lead_id String, ClientID UInt64) ENGINE = Log", b"");
-    let touches = tables.iter().find(|t| t.name == TableName::Touches).unwrap();
+    ch.clickhouse(
+        "CREATE TABLE metrica.crm_clients (lead_id String, ClientID UInt64) ENGINE = Log",
+        b"",
+    );
+    let touches = tables
+        .iter()
+        .find(|t| t.name == TableName::Touches)
+        .unwrap();
     let leads = tables.iter().find(|t| t.name == TableName::Leads).unwrap();
-    let client_id = |lead: &str| 1_000_000_000u64 + lead.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64)) % 1_000_000_000;
-    let mut visits = String::from("VisitID,ClientID,DateTime,UTMSource,UTMMedium,UTMCampaign,TrafficSource\n");
+    let client_id = |lead: &str| {
+        1_000_000_000u64
+            + lead
+                .bytes()
+                .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64))
+                % 1_000_000_000
+    };
+    let mut visits =
+        String::from("VisitID,ClientID,DateTime,UTMSource,UTMMedium,UTMCampaign,TrafficSource\n");
     let col = |n: &str| touches.column_index(n).unwrap();
     for r in 0..touches.rows {
-        let s = |n: &str| cell(touches, col(n), r, true).unwrap_or_default().replace('"', "\"\"");
+        let s = |n: &str| {
+            cell(touches, col(n), r, true)
+                .unwrap_or_default()
+                .replace('"', "\"\"")
+        };
         visits.push_str(&format!(
             "{},{},\"{}\",\"{}\",\"{}\",\"{}\",\"{}\"\n",
             r + 1,
@@ -461,46 +408,104 @@ fn clickhouse_source_equals_csv_and_fails_cleanly() {
             s("kind")
         ));
     }
-    ch.clickhouse("INSERT INTO metrica.visits FORMAT CSVWithNames", visits.as_bytes());
+    ch.clickhouse(
+        "INSERT INTO metrica.visits FORMAT CSVWithNames",
+        visits.as_bytes(),
+    );
     let mut crm = String::from("lead_id,ClientID\n");
     for r in 0..leads.rows {
-        let id = leads.columns[leads.column_index("lead_id").unwrap()].str(r).unwrap();
+        let id = leads.columns[leads.column_index("lead_id").unwrap()]
+            .str(r)
+            .unwrap();
         crm.push_str(&format!("\"{id}\",{}\n", client_id(id)));
     }
-    ch.clickhouse("INSERT INTO metrica.crm_clients FORMAT CSVWithNames", crm.as_bytes());
+    ch.clickhouse(
+        "INSERT INTO metrica.crm_clients FORMAT CSVWithNames",
+        crm.as_bytes(),
+    );
     let docs = tmp.path().join("metrica");
     copy_dir(&demo(), &docs);
     std::fs::remove_file(docs.join("touches.csv")).unwrap();
     let text = std::fs::read_to_string(docs.join("snapshot.yaml")).unwrap();
-    std::fs::write(docs.join("snapshot.yaml"), format!("{text}{}", docs_example("clickhouse"))).unwrap();
+    std::fs::write(
+        docs.join("snapshot.yaml"),
+        format!("{text}{}", docs_example("clickhouse")),
+    )
+    .unwrap();
     let (code, got, err) = check(&docs, &[("ACME_METRICA_URL", &url)]);
     assert_eq!(code, want_code, "{err}");
     let got = got.unwrap();
     // Visits come in ClickHouse's order, not the file's: the same numbers and verdicts.
     assert_eq!(got["metrics"], want["metrics"], "metrica: metrics differ");
     let verdicts = |r: &Value| -> Vec<(Value, Value, Value, Value)> {
-        r["findings"].as_array().unwrap().iter().map(|f| (f["rule"].clone(), f["group"].clone(), f["status"].clone(), f["value"].clone())).collect()
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].clone(),
+                    f["group"].clone(),
+                    f["status"].clone(),
+                    f["value"].clone(),
+                )
+            })
+            .collect()
     };
     assert_eq!(verdicts(&got), verdicts(&want), "metrica: findings differ");
 
     // Bad input.
     let env = [("DEMO_CH_URL", url.as_str())];
-    let refused = format!("http://marqa:{}@127.0.0.1:{}/", servers::PASSWORD, servers::free_port());
-    assert_fails(&dir, &[("DEMO_CH_URL", &refused)], "E-SOURCE-CONNECT", &["clickhouse $DEMO_CH_URL"]);
-    assert_fails(&dir, &[("DEMO_CH_URL", &ch.clickhouse_url("wrong"))], "E-SOURCE-AUTH", &["clickhouse $DEMO_CH_URL", "Wrong password"]);
+    let refused = format!(
+        "http://marqa:{}@127.0.0.1:{}/",
+        servers::PASSWORD,
+        servers::free_port()
+    );
+    assert_fails(
+        &dir,
+        &[("DEMO_CH_URL", &refused)],
+        "E-SOURCE-CONNECT",
+        &["clickhouse $DEMO_CH_URL"],
+    );
+    assert_fails(
+        &dir,
+        &[("DEMO_CH_URL", &ch.clickhouse_url("wrong"))],
+        "E-SOURCE-AUTH",
+        &["clickhouse $DEMO_CH_URL", "Wrong password"],
+    );
     let bad = tmp.path().join("bad");
     snapshot_with(&bad, "  leads:\n    source: clickhouse\n    url_env: DEMO_CH_URL\n    query: SELECT * FROM demo.no_such_table\n");
-    assert_fails(&bad, &env, "E-SOURCE-QUERY", &["clickhouse $DEMO_CH_URL: leads query", "no_such_table"]);
+    assert_fails(
+        &bad,
+        &env,
+        "E-SOURCE-QUERY",
+        &["clickhouse $DEMO_CH_URL: leads query", "no_such_table"],
+    );
     snapshot_with(&bad, "  leads:\n    source: clickhouse\n    url_env: DEMO_CH_URL\n    query: SELECT lead_id, toUnixTimestamp(created_at) AS created_at FROM demo.leads\n");
-    assert_fails(&bad, &env, "E-CELL", &["clickhouse $DEMO_CH_URL: leads query:2:2", "`created_at`"]);
+    assert_fails(
+        &bad,
+        &env,
+        "E-CELL",
+        &["clickhouse $DEMO_CH_URL: leads query:2:2", "`created_at`"],
+    );
     // An exception after the rows began (a division by zero at row 150 000).
     snapshot_with(&bad, "  leads:\n    source: clickhouse\n    url_env: DEMO_CH_URL\n    query: SELECT concat('L', toString(number)) AS lead_id, toString(intDiv(1, number - 150000) + now()) AS created_at FROM system.numbers LIMIT 300000\n");
-    assert_fails(&bad, &env, "E-SOURCE-", &["clickhouse $DEMO_CH_URL: leads query"]);
+    assert_fails(
+        &bad,
+        &env,
+        "E-SOURCE-",
+        &["clickhouse $DEMO_CH_URL: leads query"],
+    );
     // The connection lost mid-stream.
     let cut = servers::cutting_proxy(ch.port, 64 * 1024);
     let cut_url = format!("http://marqa:{}@127.0.0.1:{cut}/", servers::PASSWORD);
     snapshot_with(&bad, "  leads:\n    source: clickhouse\n    url_env: DEMO_CH_URL\n    query: SELECT concat('L', toString(number)) AS lead_id, now() AS created_at FROM system.numbers LIMIT 200000\n");
-    assert_fails(&bad, &[("DEMO_CH_URL", &cut_url)], "E-SOURCE-READ", &["clickhouse $DEMO_CH_URL: leads query"]);
+    assert_fails(
+        &bad,
+        &[("DEMO_CH_URL", &cut_url)],
+        "E-SOURCE-READ",
+        &["clickhouse $DEMO_CH_URL: leads query"],
+    );
 }
 
 #[cfg(feature = "parquet")]
@@ -512,7 +517,12 @@ fn parquet_source_equals_csv() {
     let tables = raw_tables(&demo());
     for t in &tables {
         // Small row groups: a table spans several, decoded in parallel.
-        marqa::snapshot::source::parquet::write_table(t, &dir.join(format!("{}.parquet", t.name)), 500).unwrap();
+        marqa::snapshot::source::parquet::write_table(
+            t,
+            &dir.join(format!("{}.parquet", t.name)),
+            500,
+        )
+        .unwrap();
     }
     // The example of docs/sources.md names two of them by path; the rest are found by name.
     snapshot_with(&dir, &docs_example("parquet"));
@@ -533,7 +543,10 @@ fn written_passwords_and_bad_source_keys_are_refused() {
     snapshot_with(&dir, "  leads:\n    source: postgres\n    url: postgresql://crm:hunter2@db/crm\n    table: crm.leads\n");
     let (code, report, err) = check(&dir, &[]);
     assert_eq!((code, report.is_none()), (2, true), "{err}");
-    assert!(err.contains("E-SECRET") && err.contains("url_env: LEADS_PG_URL"), "{err}");
+    assert!(
+        err.contains("E-SECRET") && err.contains("url_env: LEADS_PG_URL"),
+        "{err}"
+    );
     assert!(!err.contains("hunter2"), "{err}");
     snapshot_with(&dir, "  leads:\n    source: postgres\n    url_env: \"postgresql://crm:hunter2@db/crm\"\n    table: crm.leads\n");
     let (code, _, err) = check(&dir, &[]);
@@ -542,11 +555,17 @@ fn written_passwords_and_bad_source_keys_are_refused() {
     snapshot_with(&dir, "  leads: {source: clickhouse, url_env: X_URL}\n");
     let (code, _, err) = check(&dir, &[]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("E-SOURCE-SPEC") && err.contains("either `table`"), "{err}");
+    assert!(
+        err.contains("E-SOURCE-SPEC") && err.contains("either `table`"),
+        "{err}"
+    );
     snapshot_with(&dir, "  leads: {source: postgres, url_env: X_URL, query: \"SELECT * FROM t WHERE d > {period_start} AND d < {periodend}\"}\n");
     let (code, _, err) = check(&dir, &[]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("E-SOURCE-PARAM") && err.contains("{periodend}"), "{err}");
+    assert!(
+        err.contains("E-SOURCE-PARAM") && err.contains("{periodend}"),
+        "{err}"
+    );
 }
 
 /// The stream front end gives the rows of the file loader, in order, for every demo table
@@ -584,7 +603,13 @@ fn streamed_tables_equal_file_tables() {
             assert_eq!(got.rows, t.rows, "{}", t.name);
             for (c, col) in t.columns.iter().enumerate() {
                 for r in 0..t.rows {
-                    assert_eq!(cell(&got, c, r, false), cell(&t, c, r, false), "{} {} row {r}", t.name, col.name);
+                    assert_eq!(
+                        cell(&got, c, r, false),
+                        cell(&t, c, r, false),
+                        "{} {} row {r}",
+                        t.name,
+                        col.name
+                    );
                 }
             }
         }

@@ -26,8 +26,8 @@ use rayon::prelude::*;
 pub use column::{Column, ColumnData};
 pub use facts::Facts;
 pub use load::LoadOptions;
-pub use source::Connections;
 pub use manifest::{LoadedManifest, Manifest};
+pub use source::Connections;
 pub use spec::{ColType, TableName};
 pub use table::Table;
 pub use time::LocalClock;
@@ -132,9 +132,7 @@ impl Snapshot {
         let load_one = |p: &PlannedTable, params: &source::Params| {
             let clock = p.clock.as_ref().unwrap_or(&clock);
             let r = match &p.from {
-                From::Database(db) => {
-                    source::load_database(p.name, db, conns, params, clock, opts)
-                }
+                From::Database(db) => source::load_database(p.name, db, conns, params, clock, opts),
                 _ => {
                     let src = TableSource {
                         table: p.name,
@@ -155,9 +153,8 @@ impl Snapshot {
         // Tables load in parallel: each is independent until references are checked. A
         // touches table from a database waits for the leads: its window starts at the
         // earliest lead's attribution look-back (`source::sql::window`).
-        let later = |p: &PlannedTable| {
-            p.name == TableName::Touches && matches!(p.from, From::Database(_))
-        };
+        let later =
+            |p: &PlannedTable| p.name == TableName::Touches && matches!(p.from, From::Database(_));
         let mut results: Vec<(TableName, Result<Table, Diagnostics>)> = planned
             .par_iter()
             .filter(|p| !later(p))

@@ -132,7 +132,13 @@ pub fn start_postgres(bin: &Path) -> Server {
     let out = as_server_user(&bin.join("initdb"))
         .arg("-D")
         .arg(&data)
-        .args(["-U", "marqa", "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C"])
+        .args([
+            "-U",
+            "marqa",
+            "--auth=scram-sha-256",
+            "--encoding=UTF8",
+            "--locale=C",
+        ])
         .arg(format!("--pwfile={}", dir.path().join("pw").display()))
         .output()
         .unwrap();
@@ -147,7 +153,14 @@ pub fn start_postgres(bin: &Path) -> Server {
         .arg("-D")
         .arg(&data)
         .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
-        .args(["-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off"])
+        .args([
+            "-c",
+            "fsync=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "synchronous_commit=off",
+        ])
         .arg("-k")
         .arg(dir.path())
         .stdin(Stdio::null())

@@ -50,7 +50,12 @@ pub fn load(
     let inner = match (&db.table, &db.query) {
         (Some(t), _) => format!("SELECT * FROM {}", sql::ident(t, Dialect::Clickhouse)),
         (None, Some(q)) => sql::fill(q, Dialect::Clickhouse, params).map_err(|e| {
-            source_error("E-SOURCE-PARAM", src, e, "see docs/sources.md for the parameters")
+            source_error(
+                "E-SOURCE-PARAM",
+                src,
+                e,
+                "see docs/sources.md for the parameters",
+            )
         })?,
         (None, None) => unreachable!("checked with the manifest"),
     };
@@ -73,13 +78,31 @@ pub fn load(
         })
         .collect();
     let select = match &db.table {
-        Some(t) => sql::select_table(src.table, t, &probed, &db.columns, Dialect::Clickhouse, params)
-            .map_err(|e| {
-                source_error("E-SOURCE-COLUMN", src, e, "fix `columns` in snapshot.yaml: marqa column: database column")
-            })?,
+        Some(t) => sql::select_table(
+            src.table,
+            t,
+            &probed,
+            &db.columns,
+            Dialect::Clickhouse,
+            params,
+        )
+        .map_err(|e| {
+            source_error(
+                "E-SOURCE-COLUMN",
+                src,
+                e,
+                "fix `columns` in snapshot.yaml: marqa column: database column",
+            )
+        })?,
         None => sql::select_query(&inner, &probed, Dialect::Clickhouse),
     };
-    let body = send(&agent, &ep, &format!("{select} FORMAT CSVWithNames"), src, db)?;
+    let body = send(
+        &agent,
+        &ep,
+        &format!("{select} FORMAT CSVWithNames"),
+        src,
+        db,
+    )?;
     let mut stream = Tail::new(body);
     let result = load_csv_stream(src, opts, &mut stream, SourceFormat::Clickhouse);
     // An exception after the first rows: whatever the loader made of its text, the
@@ -126,7 +149,9 @@ fn send(
     let mut text = String::new();
     let _ = body.by_ref().take(64 * 1024).read_to_string(&mut text);
     let text = exception_text(&text);
-    let auth = [192, 193, 194, 516].iter().any(|c| text.starts_with(&format!("Code: {c},")))
+    let auth = [192, 193, 194, 516]
+        .iter()
+        .any(|c| text.starts_with(&format!("Code: {c},")))
         || status == 401
         || status == 403;
     Err(if auth {
@@ -150,7 +175,10 @@ fn send(
 fn exception_text(body: &str) -> String {
     let t = body.trim();
     let t = t.split(", e.what() =").next().unwrap_or(t);
-    t.replace("e.displayText() = ", "").chars().take(600).collect()
+    t.replace("e.displayText() = ", "")
+        .chars()
+        .take(600)
+        .collect()
 }
 
 fn read_error(src: &TableSource, e: &std::io::Error) -> Diagnostics {
@@ -187,7 +215,12 @@ fn endpoint(url: &str) -> Result<Endpoint, String> {
     if !database.is_empty() {
         query.push(format!("database={database}"));
     }
-    query.extend(settings.split('&').filter(|s| !s.is_empty()).map(str::to_string));
+    query.extend(
+        settings
+            .split('&')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+    );
     let auth = userinfo.map(|u| {
         let (user, password) = u.split_once(':').unwrap_or((u, ""));
         let pair = format!("{}:{}", percent_decode(user), percent_decode(password));
@@ -222,7 +255,9 @@ fn base64(data: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for c in data.chunks(3) {
-        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
         for k in 0..4 {
             if k <= c.len() {
                 out.push(ABC[(n >> (18 - 6 * k) & 63) as usize] as char);
@@ -305,7 +340,10 @@ mod tests {
     #[test]
     fn urls_become_an_endpoint_and_basic_credentials() {
         let ep = endpoint("http://marqa:p%40ss@127.0.0.1:8123/metrica?max_threads=2").unwrap();
-        assert_eq!(ep.url, "http://127.0.0.1:8123/?database=metrica&max_threads=2");
+        assert_eq!(
+            ep.url,
+            "http://127.0.0.1:8123/?database=metrica&max_threads=2"
+        );
         assert_eq!(ep.auth.unwrap(), format!("Basic {}", base64(b"marqa:p@ss")));
         assert_eq!(base64(b"ab"), "YWI=");
         assert_eq!(base64(b"abc"), "YWJj");
@@ -319,7 +357,10 @@ mod tests {
         let body = b"\"a\",\"b\"\n1,2\nCode: 241, e.displayText() = DB::Exception: Memory limit exceeded, e.what() = DB::Exception\n";
         let mut t = Tail::new(&body[..]);
         std::io::copy(&mut t, &mut std::io::sink()).unwrap();
-        assert_eq!(t.exception().unwrap(), "Code: 241, DB::Exception: Memory limit exceeded");
+        assert_eq!(
+            t.exception().unwrap(),
+            "Code: 241, DB::Exception: Memory limit exceeded"
+        );
         let mut t = Tail::new(&b"\"a\"\n\"x\"\n"[..]);
         std::io::copy(&mut t, &mut std::io::sink()).unwrap();
         assert!(t.exception().is_none());

@@ -199,13 +199,20 @@ pub fn load_parquet(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagn
             "this marqa was built without Parquet support",
         )
         .in_file(&src.path)
-        .help("build with the default features (`cargo build --release`), or export the table as CSV")
+        .help(
+            "build with the default features (`cargo build --release`), or export the table as CSV",
+        )
         .into())
     }
 }
 
 /// Checks of one `tables.NAME` entry's source keys that the schema cannot express.
-pub fn check_override(name: &str, o: &TableOverride, doc: &Document, path: &Path) -> Vec<Diagnostic> {
+pub fn check_override(
+    name: &str,
+    o: &TableOverride,
+    doc: &Document,
+    path: &Path,
+) -> Vec<Diagnostic> {
     let at = |key: &str| doc.location(path, &format!("/tables/{name}/{key}"));
     let mut out = Vec::new();
     let kind = Kind::of(o);
@@ -244,9 +251,12 @@ pub fn check_override(name: &str, o: &TableOverride, doc: &Document, path: &Path
         }
         if o.query.is_some() && !o.columns.is_empty() {
             out.push(
-                Diagnostic::new("E-SOURCE-SPEC", format!("`columns` of table {name} applies to `table`, not to a `query`"))
-                    .at(at("columns"))
-                    .help("name the columns in the query instead: SELECT created AS created_at …"),
+                Diagnostic::new(
+                    "E-SOURCE-SPEC",
+                    format!("`columns` of table {name} applies to `table`, not to a `query`"),
+                )
+                .at(at("columns"))
+                .help("name the columns in the query instead: SELECT created AS created_at …"),
             );
         }
         if let Some(q) = &o.query {
@@ -266,9 +276,14 @@ pub fn check_override(name: &str, o: &TableOverride, doc: &Document, path: &Path
             };
             if set {
                 out.push(
-                    Diagnostic::new("E-SOURCE-SPEC", format!("`{key}` of table {name} is for files, not a {k} source"))
-                        .at(at(key))
-                        .help(format!("remove `{key}`, or drop `source: {k}` to read a file")),
+                    Diagnostic::new(
+                        "E-SOURCE-SPEC",
+                        format!("`{key}` of table {name} is for files, not a {k} source"),
+                    )
+                    .at(at(key))
+                    .help(format!(
+                        "remove `{key}`, or drop `source: {k}` to read a file"
+                    )),
                 );
             }
         }
@@ -281,17 +296,23 @@ pub fn check_override(name: &str, o: &TableOverride, doc: &Document, path: &Path
         ] {
             if set {
                 out.push(
-                    Diagnostic::new("E-SOURCE-SPEC", format!("`{key}` of table {name} is for a database source"))
-                        .at(at(key))
-                        .help("add `source: postgres` or `source: clickhouse`, or remove the key"),
+                    Diagnostic::new(
+                        "E-SOURCE-SPEC",
+                        format!("`{key}` of table {name} is for a database source"),
+                    )
+                    .at(at(key))
+                    .help("add `source: postgres` or `source: clickhouse`, or remove the key"),
                 );
             }
         }
         if kind == Kind::Parquet && (o.delimiter.is_some() || o.encoding.is_some()) {
             out.push(
-                Diagnostic::new("E-SOURCE-SPEC", format!("table {name} is Parquet: `delimiter` and `encoding` do not apply"))
-                    .at(at("source"))
-                    .help("remove them"),
+                Diagnostic::new(
+                    "E-SOURCE-SPEC",
+                    format!("table {name} is Parquet: `delimiter` and `encoding` do not apply"),
+                )
+                .at(at("source"))
+                .help("remove them"),
             );
         }
     }

@@ -197,46 +197,104 @@ fn render_group(
         let values = match rg.get_column_reader(c).map_err(io)? {
             ColumnReader::BoolColumnReader(mut r) => {
                 let mut v = Vec::new();
-                read_all(&mut |d, v| r.read_records(rows, Some(d), None, v), &mut defs, &mut v, rows).map_err(io)?;
+                read_all(
+                    &mut |d, v| r.read_records(rows, Some(d), None, v),
+                    &mut defs,
+                    &mut v,
+                    rows,
+                )
+                .map_err(io)?;
                 Values::Bool(v)
             }
             ColumnReader::Int32ColumnReader(mut r) => {
                 let mut v = Vec::new();
-                read_all(&mut |d, v| r.read_records(rows, Some(d), None, v), &mut defs, &mut v, rows).map_err(io)?;
+                read_all(
+                    &mut |d, v| r.read_records(rows, Some(d), None, v),
+                    &mut defs,
+                    &mut v,
+                    rows,
+                )
+                .map_err(io)?;
                 Values::I64(v.into_iter().map(i64::from).collect())
             }
             ColumnReader::Int64ColumnReader(mut r) => {
                 let mut v = Vec::new();
-                read_all(&mut |d, v| r.read_records(rows, Some(d), None, v), &mut defs, &mut v, rows).map_err(io)?;
+                read_all(
+                    &mut |d, v| r.read_records(rows, Some(d), None, v),
+                    &mut defs,
+                    &mut v,
+                    rows,
+                )
+                .map_err(io)?;
                 Values::I64(v)
             }
             ColumnReader::Int96ColumnReader(mut r) => {
                 let mut v: Vec<Int96> = Vec::new();
-                read_all(&mut |d, v| r.read_records(rows, Some(d), None, v), &mut defs, &mut v, rows).map_err(io)?;
+                read_all(
+                    &mut |d, v| r.read_records(rows, Some(d), None, v),
+                    &mut defs,
+                    &mut v,
+                    rows,
+                )
+                .map_err(io)?;
                 Values::I64(v.iter().map(Int96::to_seconds).collect())
             }
             ColumnReader::FloatColumnReader(mut r) => {
                 let mut v = Vec::new();
-                read_all(&mut |d, v| r.read_records(rows, Some(d), None, v), &mut defs, &mut v, rows).map_err(io)?;
+                read_all(
+                    &mut |d, v| r.read_records(rows, Some(d), None, v),
+                    &mut defs,
+                    &mut v,
+                    rows,
+                )
+                .map_err(io)?;
                 Values::F64(v.into_iter().map(f64::from).collect())
             }
             ColumnReader::DoubleColumnReader(mut r) => {
                 let mut v = Vec::new();
-                read_all(&mut |d, v| r.read_records(rows, Some(d), None, v), &mut defs, &mut v, rows).map_err(io)?;
+                read_all(
+                    &mut |d, v| r.read_records(rows, Some(d), None, v),
+                    &mut defs,
+                    &mut v,
+                    rows,
+                )
+                .map_err(io)?;
                 Values::F64(v)
             }
             ColumnReader::ByteArrayColumnReader(mut r) => {
                 let mut v: Vec<ByteArray> = Vec::new();
-                read_all(&mut |d, v| r.read_records(rows, Some(d), None, v), &mut defs, &mut v, rows).map_err(io)?;
+                read_all(
+                    &mut |d, v| r.read_records(rows, Some(d), None, v),
+                    &mut defs,
+                    &mut v,
+                    rows,
+                )
+                .map_err(io)?;
                 Values::Bytes(v)
             }
             ColumnReader::FixedLenByteArrayColumnReader(mut r) => {
                 let mut v = Vec::new();
-                read_all(&mut |d, v| r.read_records(rows, Some(d), None, v), &mut defs, &mut v, rows).map_err(io)?;
-                Values::Bytes(v.into_iter().map(|f| ByteArray::from(f.data().to_vec())).collect())
+                read_all(
+                    &mut |d, v| r.read_records(rows, Some(d), None, v),
+                    &mut defs,
+                    &mut v,
+                    rows,
+                )
+                .map_err(io)?;
+                Values::Bytes(
+                    v.into_iter()
+                        .map(|f| ByteArray::from(f.data().to_vec()))
+                        .collect(),
+                )
             }
         };
-        cols.push(Cells { kind, max_def, defs, values, next: 0 });
+        cols.push(Cells {
+            kind,
+            max_def,
+            defs,
+            values,
+            next: 0,
+        });
     }
     let mut out = Vec::with_capacity(rows * 16 * kinds.len().max(1));
     for r in 0..rows {
@@ -253,7 +311,10 @@ fn render_group(
 
 /// Read a column chunk's `rows` records into `defs` and `values`.
 fn read_all<T>(
-    read: &mut dyn FnMut(&mut Vec<i16>, &mut Vec<T>) -> parquet::errors::Result<(usize, usize, usize)>,
+    read: &mut dyn FnMut(
+        &mut Vec<i16>,
+        &mut Vec<T>,
+    ) -> parquet::errors::Result<(usize, usize, usize)>,
     defs: &mut Vec<i16>,
     values: &mut Vec<T>,
     rows: usize,
@@ -310,7 +371,11 @@ impl Cells {
             (Values::Bytes(v), Render::Decimal(scale)) => {
                 let b = v[i].data();
                 // Big-endian two's complement, up to 16 bytes.
-                let mut n: i128 = if b.first().is_some_and(|&x| x & 0x80 != 0) { -1 } else { 0 };
+                let mut n: i128 = if b.first().is_some_and(|&x| x & 0x80 != 0) {
+                    -1
+                } else {
+                    0
+                };
                 for &x in b.iter().take(16) {
                     n = (n << 8) | x as i128;
                 }
@@ -395,10 +460,26 @@ pub fn write_table(table: &Table, path: &Path, group_rows: usize) -> Result<(), 
     let mut fields = Vec::new();
     for c in &table.columns {
         let (phys, conv, logical) = match &c.data {
-            ColumnData::Str(_) | ColumnData::Cat(_) => (Physical::BYTE_ARRAY, ConvertedType::UTF8, Some(LogicalType::String)),
-            ColumnData::Time(_) => (Physical::INT64, ConvertedType::NONE, Some(LogicalType::timestamp(true, TimeUnit::MILLIS))),
-            ColumnData::Date(_) => (Physical::INT32, ConvertedType::DATE, Some(LogicalType::Date)),
-            ColumnData::Money(_) => (Physical::INT64, ConvertedType::DECIMAL, Some(LogicalType::decimal(4, 18))),
+            ColumnData::Str(_) | ColumnData::Cat(_) => (
+                Physical::BYTE_ARRAY,
+                ConvertedType::UTF8,
+                Some(LogicalType::String),
+            ),
+            ColumnData::Time(_) => (
+                Physical::INT64,
+                ConvertedType::NONE,
+                Some(LogicalType::timestamp(true, TimeUnit::MILLIS)),
+            ),
+            ColumnData::Date(_) => (
+                Physical::INT32,
+                ConvertedType::DATE,
+                Some(LogicalType::Date),
+            ),
+            ColumnData::Money(_) => (
+                Physical::INT64,
+                ConvertedType::DECIMAL,
+                Some(LogicalType::decimal(4, 18)),
+            ),
             ColumnData::Int(_) => (Physical::INT64, ConvertedType::NONE, None),
             ColumnData::Num(_) => (Physical::DOUBLE, ConvertedType::NONE, None),
             ColumnData::Bool(_) => (Physical::BOOLEAN, ConvertedType::NONE, None),
@@ -435,33 +516,70 @@ pub fn write_table(table: &Table, path: &Path, group_rows: usize) -> Result<(), 
             let defs: Vec<i16> = range.clone().map(|i| i16::from(!c.is_null(i))).collect();
             match &c.data {
                 ColumnData::Str(_) | ColumnData::Cat(_) => {
-                    let v: Vec<ByteArray> = range.filter_map(|i| c.str(i)).map(|s| ByteArray::from(s.as_bytes().to_vec())).collect();
-                    col.typed::<ByteArrayType>().write_batch(&v, Some(&defs), None).map_err(err)?;
+                    let v: Vec<ByteArray> = range
+                        .filter_map(|i| c.str(i))
+                        .map(|s| ByteArray::from(s.as_bytes().to_vec()))
+                        .collect();
+                    col.typed::<ByteArrayType>()
+                        .write_batch(&v, Some(&defs), None)
+                        .map_err(err)?;
                 }
                 ColumnData::Time(v) => {
-                    let v: Vec<i64> = v[range].iter().filter(|&&x| x != NULL_I64).map(|x| x * 1000).collect();
-                    col.typed::<Int64Type>().write_batch(&v, Some(&defs), None).map_err(err)?;
+                    let v: Vec<i64> = v[range]
+                        .iter()
+                        .filter(|&&x| x != NULL_I64)
+                        .map(|x| x * 1000)
+                        .collect();
+                    col.typed::<Int64Type>()
+                        .write_batch(&v, Some(&defs), None)
+                        .map_err(err)?;
                 }
                 ColumnData::Money(v) => {
                     debug_assert_eq!(MONEY_SCALE, 10_000);
-                    let v: Vec<i64> = v[range].iter().copied().filter(|&x| x != NULL_I64).collect();
-                    col.typed::<Int64Type>().write_batch(&v, Some(&defs), None).map_err(err)?;
+                    let v: Vec<i64> = v[range]
+                        .iter()
+                        .copied()
+                        .filter(|&x| x != NULL_I64)
+                        .collect();
+                    col.typed::<Int64Type>()
+                        .write_batch(&v, Some(&defs), None)
+                        .map_err(err)?;
                 }
                 ColumnData::Int(v) => {
-                    let v: Vec<i64> = v[range].iter().copied().filter(|&x| x != NULL_I64).collect();
-                    col.typed::<Int64Type>().write_batch(&v, Some(&defs), None).map_err(err)?;
+                    let v: Vec<i64> = v[range]
+                        .iter()
+                        .copied()
+                        .filter(|&x| x != NULL_I64)
+                        .collect();
+                    col.typed::<Int64Type>()
+                        .write_batch(&v, Some(&defs), None)
+                        .map_err(err)?;
                 }
                 ColumnData::Date(v) => {
-                    let v: Vec<i32> = v[range].iter().copied().filter(|&x| x != NULL_DATE).collect();
-                    col.typed::<Int32Type>().write_batch(&v, Some(&defs), None).map_err(err)?;
+                    let v: Vec<i32> = v[range]
+                        .iter()
+                        .copied()
+                        .filter(|&x| x != NULL_DATE)
+                        .collect();
+                    col.typed::<Int32Type>()
+                        .write_batch(&v, Some(&defs), None)
+                        .map_err(err)?;
                 }
                 ColumnData::Num(v) => {
                     let v: Vec<f64> = v[range].iter().copied().filter(|x| !x.is_nan()).collect();
-                    col.typed::<DoubleType>().write_batch(&v, Some(&defs), None).map_err(err)?;
+                    col.typed::<DoubleType>()
+                        .write_batch(&v, Some(&defs), None)
+                        .map_err(err)?;
                 }
                 ColumnData::Bool(v) => {
-                    let v: Vec<bool> = v[range].iter().filter(|&&x| x != 2).map(|&x| x == 1).collect();
-                    col.typed::<BoolType>().write_batch(&v, Some(&defs), None).map_err(err)?;
+                    let v: Vec<bool> = v[range]
+                        .iter()
+                        .filter(|&&x| x != 2)
+                        .map(|&x| x == 1)
+                        .collect();
+                    col.typed::<BoolType>()
+                        .write_batch(&v, Some(&defs), None)
+                        .map_err(err)?;
                 }
             }
             col.close().map_err(err)?;

@@ -37,18 +37,40 @@ pub fn load(
         .map_err(|e| connect_error(src, db, &e))?;
     let inner = match (&db.table, &db.query) {
         (Some(t), _) => format!("SELECT * FROM {}", sql::ident(t, Dialect::Postgres)),
-        (None, Some(q)) => sql::fill(q, Dialect::Postgres, params)
-            .map_err(|e| source_error("E-SOURCE-PARAM", src, e, "see docs/sources.md for the parameters"))?,
+        (None, Some(q)) => sql::fill(q, Dialect::Postgres, params).map_err(|e| {
+            source_error(
+                "E-SOURCE-PARAM",
+                src,
+                e,
+                "see docs/sources.md for the parameters",
+            )
+        })?,
         (None, None) => unreachable!("checked with the manifest"),
     };
     let probed = describe(&mut client, &inner).map_err(|e| query_error(src, &e))?;
     let select = match &db.table {
-        Some(t) => sql::select_table(src.table, t, &probed, &db.columns, Dialect::Postgres, params)
-            .map_err(|e| source_error("E-SOURCE-COLUMN", src, e, "fix `columns` in snapshot.yaml: marqa column: database column"))?,
+        Some(t) => sql::select_table(
+            src.table,
+            t,
+            &probed,
+            &db.columns,
+            Dialect::Postgres,
+            params,
+        )
+        .map_err(|e| {
+            source_error(
+                "E-SOURCE-COLUMN",
+                src,
+                e,
+                "fix `columns` in snapshot.yaml: marqa column: database column",
+            )
+        })?,
         None => sql::select_query(&inner, &probed, Dialect::Postgres),
     };
     let copy = format!("COPY ({select}) TO STDOUT (FORMAT csv, HEADER)");
-    let mut reader = client.copy_out(copy.as_str()).map_err(|e| query_error(src, &e))?;
+    let mut reader = client
+        .copy_out(copy.as_str())
+        .map_err(|e| query_error(src, &e))?;
     load_csv_stream(src, opts, &mut reader, SourceFormat::Postgres)
 }
 
@@ -80,14 +102,20 @@ fn connect_error(src: &TableSource, db: &Database, e: &postgres::Error) -> Diagn
             "E-SOURCE-CONNECT",
             src,
             format!("PostgreSQL refused the connection: {}", d.message()),
-            &format!("check the database name and the user's rights in ${}", db.url_env),
+            &format!(
+                "check the database name and the user's rights in ${}",
+                db.url_env
+            ),
         );
     }
     let text = e.to_string();
     let help = if text.contains("TLS") || text.contains("tls") {
         "marqa connects without TLS: use sslmode=disable or prefer on a trusted network, or an SSH tunnel".to_string()
     } else {
-        format!("check that the server runs and that host and port in ${} are right", db.url_env)
+        format!(
+            "check that the server runs and that host and port in ${} are right",
+            db.url_env
+        )
     };
     source_error(
         "E-SOURCE-CONNECT",
@@ -108,7 +136,8 @@ fn query_error(src: &TableSource, e: &postgres::Error) -> Diagnostics {
                 "E-SOURCE-QUERY",
                 src,
                 msg,
-                d.hint().unwrap_or("check the table name, the query and the user's rights"),
+                d.hint()
+                    .unwrap_or("check the table name, the query and the user's rights"),
             )
         }
         None => source_error(

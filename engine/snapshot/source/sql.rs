@@ -123,9 +123,9 @@ pub struct Probed {
 pub fn as_text(col: &str, ty: &str, dialect: Dialect) -> String {
     match dialect {
         Dialect::Postgres => match ty {
-            "timestamptz" => format!(
-                "to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-            ),
+            "timestamptz" => {
+                format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+            }
             "timestamp" => format!("to_char({col}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"),
             "date" => format!("to_char({col}, 'YYYY-MM-DD')"),
             "bool" => format!("{col}::text"),
@@ -284,9 +284,16 @@ mod tests {
         let pg = fill(q, Dialect::Postgres, &params()).unwrap();
         assert_eq!(pg, "SELECT * FROM t WHERE d BETWEEN DATE '2026-01-01' AND DATE '2026-06-30' AND at < TIMESTAMPTZ '2026-07-01 09:00:00+00'");
         let ch = fill(q, Dialect::Clickhouse, &params()).unwrap();
-        assert!(ch.contains("toDate('2026-01-01')") && ch.contains("toDateTime('2026-07-01 09:00:00', 'UTC')"), "{ch}");
+        assert!(
+            ch.contains("toDate('2026-01-01')")
+                && ch.contains("toDateTime('2026-07-01 09:00:00', 'UTC')"),
+            "{ch}"
+        );
         // Braces that are not a parameter name stay.
-        assert_eq!(fill("x ~ '\\d{4}'", Dialect::Postgres, &params()).unwrap(), "x ~ '\\d{4}'");
+        assert_eq!(
+            fill("x ~ '\\d{4}'", Dialect::Postgres, &params()).unwrap(),
+            "x ~ '\\d{4}'"
+        );
         let e = fill("{period_form}", Dialect::Postgres, &params()).unwrap_err();
         assert!(e.contains("did you mean {period_from}"), "{e}");
         assert!(fill("{touches_from}", Dialect::Postgres, &params()).is_err());
@@ -294,29 +301,64 @@ mod tests {
 
     #[test]
     fn marqa_selects_known_and_mapped_columns_and_cuts_only_touches() {
-        let probed: Vec<Probed> = [("client", "text"), ("ts", "timestamptz"), ("lead_id", "text"), ("junk", "int4")]
-            .iter()
-            .map(|(n, t)| Probed { name: n.to_string(), ty: t.to_string() })
-            .collect();
+        let probed: Vec<Probed> = [
+            ("client", "text"),
+            ("ts", "timestamptz"),
+            ("lead_id", "text"),
+            ("junk", "int4"),
+        ]
+        .iter()
+        .map(|(n, t)| Probed {
+            name: n.to_string(),
+            ty: t.to_string(),
+        })
+        .collect();
         let map: BTreeMap<String, String> = [("at".to_string(), "ts".to_string())].into();
         let mut p = params();
         p.touches_from = Some(1_759_276_800);
-        let q = select_table(TableName::Touches, "web.visits", &probed, &map, Dialect::Postgres, &p).unwrap();
+        let q = select_table(
+            TableName::Touches,
+            "web.visits",
+            &probed,
+            &map,
+            Dialect::Postgres,
+            &p,
+        )
+        .unwrap();
         assert_eq!(
             q,
             "SELECT \"lead_id\" AS \"lead_id\", to_char(\"ts\" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"at\" FROM \"web\".\"visits\" WHERE \"ts\" >= TIMESTAMPTZ '2025-10-01 00:00:00+00'"
         );
-        let q = select_table(TableName::Leads, "leads", &probed, &BTreeMap::new(), Dialect::Postgres, &p).unwrap();
+        let q = select_table(
+            TableName::Leads,
+            "leads",
+            &probed,
+            &BTreeMap::new(),
+            Dialect::Postgres,
+            &p,
+        )
+        .unwrap();
         assert!(!q.contains("WHERE"), "{q}");
         let bad: BTreeMap<String, String> = [("at".to_string(), "tss".to_string())].into();
-        let e = select_table(TableName::Touches, "v", &probed, &bad, Dialect::Postgres, &p).unwrap_err();
+        let e = select_table(
+            TableName::Touches,
+            "v",
+            &probed,
+            &bad,
+            Dialect::Postgres,
+            &p,
+        )
+        .unwrap_err();
         assert!(e.contains("did you mean `ts`"), "{e}");
     }
 
     #[test]
     fn clickhouse_text_forms() {
         assert_eq!(as_text("c", "String", Dialect::Clickhouse), "c");
-        assert_eq!(as_text("c", "Nullable(String)", Dialect::Clickhouse), "ifNull(toString(c), '')");
+        assert_eq!(
+            as_text("c", "Nullable(String)", Dialect::Clickhouse),
+            "ifNull(toString(c), '')"
+        );
         assert_eq!(
             as_text("c", "DateTime", Dialect::Clickhouse),
             "concat(replaceOne(toString(c, 'UTC'), ' ', 'T'), 'Z')"
