@@ -552,6 +552,23 @@ fn written_passwords_and_bad_source_keys_are_refused() {
     let (code, _, err) = check(&dir, &[]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("E-SECRET") || err.contains("url_env"), "{err}");
+    // marqa.yaml beside the snapshot, with a URL holding a password.
+    snapshot_with(
+        &dir,
+        "  leads: {source: postgres, url_env: LEADS_PG_URL, table: crm.leads}\n",
+    );
+    std::fs::write(
+        dir.join("marqa.yaml"),
+        "fail_on: error\nnotes: {crm: \"postgresql://crm:hunter2@db/crm\"}\n",
+    )
+    .unwrap();
+    let (code, report, err) = check(&dir, &[]);
+    assert_eq!((code, report.is_none()), (2, true), "{err}");
+    assert!(
+        err.contains("E-SECRET") && err.contains("marqa.yaml:2"),
+        "{err}"
+    );
+    std::fs::remove_file(dir.join("marqa.yaml")).unwrap();
     snapshot_with(&dir, "  leads: {source: clickhouse, url_env: X_URL}\n");
     let (code, _, err) = check(&dir, &[]);
     assert_eq!(code, 2, "{err}");

@@ -84,6 +84,10 @@ pub fn read(path: &Path) -> Result<ConfigFile, Vec<Diagnostic>> {
     if doc.value.is_null() {
         doc.value = Value::Object(Default::default());
     }
+    // A written password first: its error names the variable to use (docs/sources.md).
+    if let Some(d) = crate::secrets::find(&doc, path, "marqa.yaml") {
+        return Err(vec![d]);
+    }
     let mut errors = schema::CONFIG.check(&doc, path);
     if errors.is_empty() {
         check(&doc, path, &mut errors);

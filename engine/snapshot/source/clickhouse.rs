@@ -237,7 +237,7 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() + 0 && i + 2 <= b.len() - 1 {
+        if b[i] == b'%' && i + 2 < b.len() {
             if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
                 out.push(v);
                 i += 3;
@@ -348,7 +348,7 @@ mod tests {
         assert_eq!(base64(b"ab"), "YWI=");
         assert_eq!(base64(b"abc"), "YWJj");
         assert_eq!(base64(b"a"), "YQ==");
-        assert!(endpoint("https://h/").unwrap_err().contains("TLS"));
+        assert!(endpoint("https://h/").err().unwrap().contains("TLS"));
         assert_eq!(endpoint("http://h:1").unwrap().url, "http://h:1/?");
     }
 

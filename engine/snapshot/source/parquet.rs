@@ -71,11 +71,29 @@ pub fn load(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
         .map(|_| mpsc::sync_channel::<std::io::Result<Vec<u8>>>(1))
         .unzip();
     std::thread::scope(|scope| {
-        let (kinds, reader) = (&kinds, &reader);
+        let kinds = &kinds;
+        let mut first = Some(reader);
         for (k, tx) in txs.into_iter().enumerate() {
+            // Each decoder opens the file itself: the crate reads a `File` through clones
+            // that share one file offset, so decoders sharing a reader would read each
+            // other's pages.
+            let mine = if k == 0 {
+                Ok(first.take().expect("decoder 0 takes the first reader"))
+            } else {
+                File::open(&src.path).and_then(|f| {
+                    SerializedFileReader::new(f).map_err(|e| std::io::Error::other(e.to_string()))
+                })
+            };
             scope.spawn(move || {
+                let reader = match mine {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                };
                 for g in (k..groups).step_by(n) {
-                    let text = render_group(reader, g, kinds);
+                    let text = render_group(&reader, g, kinds);
                     let failed = text.is_err();
                     if tx.send(text).is_err() || failed {
                         return;
