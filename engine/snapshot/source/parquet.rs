@@ -380,10 +380,10 @@ impl Cells {
             }
             (Values::I64(v), Render::Int96) => write_instant(v[i], true, out),
             (Values::I64(v), Render::Decimal(scale)) => write_decimal(v[i] as i128, scale, out),
-            (Values::I64(v), _) => out.extend_from_slice(itoa(v[i] as i128).as_bytes()),
+            (Values::I64(v), _) => write_int(v[i] as i128, out),
             (Values::F64(v), _) => {
                 if v[i].is_finite() {
-                    out.extend_from_slice(format!("{}", v[i]).as_bytes());
+                    let _ = std::io::Write::write_fmt(out, format_args!("{}", v[i]));
                 }
             }
             (Values::Bytes(v), Render::Decimal(scale)) => {
@@ -404,27 +404,65 @@ impl Cells {
     }
 }
 
-fn itoa(n: i128) -> String {
-    n.to_string()
+/// Decimal digits of an integer, without a `String` per cell.
+fn write_int(n: i128, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 40];
+    let mut at = buf.len();
+    let mut a = n.unsigned_abs();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (a % 10) as u8;
+        a /= 10;
+        if a == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[at..]);
 }
 
 fn write_decimal(n: i128, scale: u32, out: &mut Vec<u8>) {
     if scale == 0 {
-        out.extend_from_slice(n.to_string().as_bytes());
+        write_int(n, out);
         return;
     }
-    let p = 10i128.pow(scale);
+    let p = 10u128.pow(scale);
     if n < 0 {
         out.push(b'-');
     }
     let a = n.unsigned_abs();
-    let (whole, frac) = (a / p as u128, a % p as u128);
-    out.extend_from_slice(format!("{whole}.{frac:0w$}", w = scale as usize).as_bytes());
+    write_int((a / p) as i128, out);
+    out.push(b'.');
+    let frac = a % p;
+    let mut digits = [b'0'; 40];
+    let mut f = frac;
+    for k in (0..scale as usize).rev() {
+        digits[k] = b'0' + (f % 10) as u8;
+        f /= 10;
+    }
+    out.extend_from_slice(&digits[..scale as usize]);
+}
+
+fn two_digits(n: u32, out: &mut Vec<u8>) {
+    out.push(b'0' + (n / 10 % 10) as u8);
+    out.push(b'0' + (n % 10) as u8);
 }
 
 fn write_date(days: i32, out: &mut Vec<u8>) {
     let d = date_from_days(days);
-    out.extend_from_slice(format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()).as_bytes());
+    let y = d.year();
+    if (0..=9999).contains(&y) {
+        two_digits(y as u32 / 100, out);
+        two_digits(y as u32 % 100, out);
+    } else {
+        write_int(y as i128, out);
+    }
+    out.push(b'-');
+    two_digits(d.month() as u32, out);
+    out.push(b'-');
+    two_digits(d.day() as u32, out);
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` and `Z` when the instant is UTC (a local time is read in the
@@ -433,16 +471,12 @@ fn write_instant(secs: i64, utc: bool, out: &mut Vec<u8>) {
     let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     write_date(days as i32, out);
     let (h, m, s) = (sod / 3600, sod / 60 % 60, sod % 60);
-    let two = |n: i64, out: &mut Vec<u8>| {
-        out.push(b'0' + (n / 10) as u8);
-        out.push(b'0' + (n % 10) as u8);
-    };
     out.push(b'T');
-    two(h, out);
+    two_digits(h as u32, out);
     out.push(b':');
-    two(m, out);
+    two_digits(m as u32, out);
     out.push(b':');
-    two(s, out);
+    two_digits(s as u32, out);
     if utc {
         out.push(b'Z');
     }

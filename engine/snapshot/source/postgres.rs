@@ -35,6 +35,10 @@ pub fn load(
     let mut client = config
         .connect(postgres::NoTls)
         .map_err(|e| connect_error(src, db, &e))?;
+    // Instants in UTC with their offset, dates in ISO order: what `sql::as_text` expects.
+    client
+        .batch_execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'")
+        .map_err(|e| query_error(src, &e))?;
     let inner = match (&db.table, &db.query) {
         (Some(t), _) => format!("SELECT * FROM {}", sql::ident(t, Dialect::Postgres)),
         (None, Some(q)) => sql::fill(q, Dialect::Postgres, params).map_err(|e| {

@@ -122,12 +122,11 @@ pub struct Probed {
 /// `col` as the text the loader reads.
 pub fn as_text(col: &str, ty: &str, dialect: Dialect) -> String {
     match dialect {
+        // The session runs with `TimeZone = 'UTC'` and `DateStyle = 'ISO, YMD'`
+        // (postgres.rs): COPY writes instants as `2026-03-01 06:15:00+00`, naive times and
+        // dates in ISO, all read by the loader's fast path; only booleans (`t`/`f` in COPY)
+        // are rewritten (no `to_char` per cell for the server to run).
         Dialect::Postgres => match ty {
-            "timestamptz" => {
-                format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
-            }
-            "timestamp" => format!("to_char({col}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"),
-            "date" => format!("to_char({col}, 'YYYY-MM-DD')"),
             "bool" => format!("{col}::text"),
             _ => col.to_string(),
         },
@@ -327,7 +326,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             q,
-            "SELECT \"lead_id\" AS \"lead_id\", to_char(\"ts\" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"at\" FROM \"web\".\"visits\" WHERE \"ts\" >= TIMESTAMPTZ '2025-10-01 00:00:00+00'"
+            "SELECT \"lead_id\" AS \"lead_id\", \"ts\" AS \"at\" FROM \"web\".\"visits\" WHERE \"ts\" >= TIMESTAMPTZ '2025-10-01 00:00:00+00'"
         );
         let q = select_table(
             TableName::Leads,
