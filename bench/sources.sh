@@ -146,7 +146,7 @@ def close(a, b):
     return a == b
 def verdicts(src):
     r = json.load(open(f"{out}/sources-{src}.json"))
-    return r["metrics"], [(f["rule"], f.get("group"), f["status"], f.get("value")) for f in r["findings"]]
+    return [r["metrics"], [[f["rule"], f.get("group"), f["status"], f.get("value")] for f in r["findings"]]]
 base = verdicts("csv")
 for src in ("postgres", "clickhouse", "parquet"):
     got = verdicts(src)
