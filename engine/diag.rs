@@ -118,13 +118,19 @@ impl From<Diagnostic> for Diagnostics {
 }
 
 /// The nearest of `candidates` to `word`, if it is close enough to be a likely typo.
+/// Jaro-Winkler finds most; short words with two letters swapped (`mni` for `min`) are
+/// too far for it, so one edit or transposition counts as close too.
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .map(|c| {
+            let jw = strsim::jaro_winkler(word, c);
+            let one_edit = word.chars().count() >= 3 && strsim::osa_distance(word, c) == 1;
+            (if one_edit { jw.max(0.85) } else { jw }, c)
+        })
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
@@ -140,6 +146,8 @@ mod tests {
         assert_eq!(did_you_mean("perod", keys), Some("period"));
         assert_eq!(did_you_mean("timezon", keys), Some("timezone"));
         assert_eq!(did_you_mean("xyz", keys), None);
+        assert_eq!(did_you_mean("mni", ["max", "min"]), Some("min"));
+        assert_eq!(did_you_mean("ab", ["ba"]), None);
     }
 
     #[test]

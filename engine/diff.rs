@@ -312,8 +312,10 @@ pub fn render(
     let tmpl = environment
         .get_template(template)
         .map_err(|e| env::diagnostic(&source, &e))?;
-    tmpl.render(Serde(d))
-        .map_err(|e| Diagnostics::from(env::diagnostic(&source, &e)))
+    // Rendered from a Value so a render error can suggest the context's keys.
+    let value = minijinja::Value::from(Serde(d));
+    tmpl.render(&value)
+        .map_err(|e| Diagnostics::from(env::diagnostic_with(&source, &e, Some(&value))))
 }
 
 /// The refusal for two reports of different clients.

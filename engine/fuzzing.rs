@@ -273,6 +273,7 @@ pub fn template(bytes: &[u8], w: &TemplateWorld) {
         locale: "en",
         fail_on: Severity::Error,
         show_pii: false,
+        show_passed: true,
         suppressions: &no_suppressions,
         baseline: None,
     };

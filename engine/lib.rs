@@ -5,9 +5,11 @@
 //! `snapshot` (load, type, validate) → `metrics` (compute once, read-only store) →
 //! `rules` (load packs, evaluate into findings) → `report` (render).
 //!
-//! `cli` turns flags into calls of the library; the library never prints, never exits and
+//! `audit` strings those stages together for one snapshot (what `marqa check` and the
+//! many-client `fleet` run); `cli` turns flags into calls of the library; the library never prints, never exits and
 //! never reads the environment or the wall clock (the manifest's `as_of` is "now").
 
+pub mod audit;
 pub mod baseline;
 pub mod cli;
 pub mod config;
@@ -20,6 +22,7 @@ pub mod fuzzing;
 pub mod generate;
 pub mod import;
 pub mod metrics;
+pub mod plural;
 pub mod report;
 pub mod rules;
 pub mod schema;

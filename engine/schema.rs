@@ -82,6 +82,31 @@ impl Schema {
                             "add `{name}:`; see `marqa schema` for what it holds"
                         ))
                     }
+                    ValidationErrorKind::Pattern { .. }
+                        if example(&schema, e.schema_path().as_str()).is_some() =>
+                    {
+                        // A value of the wrong form: show a good one, not the regex.
+                        let node = schema_node(
+                            &schema,
+                            e.schema_path().as_str().trim_end_matches("/pattern"),
+                        );
+                        let good = example(&schema, e.schema_path().as_str()).unwrap_or_default();
+                        let what = node
+                            .and_then(|n| n.get("description"))
+                            .and_then(Value::as_str)
+                            .map(|d| format!(" ({})", sentence_part(d)))
+                            .unwrap_or_default();
+                        Diagnostic::new(
+                            "E-SCHEMA",
+                            format!(
+                                "{}{}: does not have the expected form",
+                                compact(e.instance()),
+                                place(&pointer)
+                            ),
+                        )
+                        .at(doc.location(file, &pointer))
+                        .help(format!("write it like `{good}`{what}"))
+                    }
                     _ => {
                         let value = compact(e.instance());
                         let d = Diagnostic::new(
@@ -146,27 +171,67 @@ fn describe(kind: &ValidationErrorKind) -> String {
     }
 }
 
+/// A description as part of a sentence: no final period, a lowercase first letter unless
+/// the word is an abbreviation (`ISO`, `YYYY`).
+fn sentence_part(d: &str) -> String {
+    let d = d.trim().trim_end_matches('.');
+    let first = d.split(' ').next().unwrap_or_default();
+    let abbreviation = first.chars().count() > 1 && !first.chars().any(char::is_lowercase);
+    match d.chars().next() {
+        Some(a) if a.is_uppercase() && !abbreviation => {
+            a.to_lowercase().chain(d.chars().skip(1)).collect()
+        }
+        _ => d.to_string(),
+    }
+}
+
+/// The first of the `examples` the schema gives for the value whose `pattern` keyword failed
+/// (schema path `…/pattern`).
+fn example(schema: &Value, schema_path: &str) -> Option<String> {
+    let node = schema_node(schema, schema_path.trim_end_matches("/pattern"))?;
+    node.get("examples")?
+        .as_array()?
+        .first()?
+        .as_str()
+        .map(String::from)
+}
+
 /// The property names the schema allows at the object whose `additionalProperties`
 /// keyword rejected a key (schema path `…/additionalProperties`).
 fn known_keys(schema: &Value, schema_path: &str) -> Vec<String> {
-    let parent = schema_path.trim_end_matches("/additionalProperties");
+    schema_node(
+        schema,
+        schema_path.trim_end_matches("/additionalProperties"),
+    )
+    .and_then(|node| node.get("properties"))
+    .and_then(Value::as_object)
+    .map(|m| m.keys().cloned().collect())
+    .unwrap_or_default()
+}
+
+/// The schema node at a schema path (as validation errors give it), following local `$ref`s.
+fn schema_node<'a>(schema: &'a Value, path: &str) -> Option<&'a Value> {
     let mut node = schema;
-    for seg in parent.split('/').filter(|s| !s.is_empty()) {
+    // A path ending at a `$ref` names the referenced node.
+    if let Some(target) = node
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix('#'))
+        .and_then(|p| schema.pointer(p))
+        .filter(|_| path.is_empty())
+    {
+        return Some(target);
+    }
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
         // The path names each `$ref` it went through; the previous step already followed it.
         if seg == "$ref" {
             continue;
         }
         let seg = seg.replace("~1", "/").replace("~0", "~");
         node = match node {
-            Value::Object(m) => match m.get(&seg) {
-                Some(n) => n,
-                None => return Vec::new(),
-            },
-            Value::Array(a) => match seg.parse::<usize>().ok().and_then(|i| a.get(i)) {
-                Some(n) => n,
-                None => return Vec::new(),
-            },
-            _ => return Vec::new(),
+            Value::Object(m) => m.get(&seg)?,
+            Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
         };
         // Follow a local $ref so keys of referenced definitions are found too.
         if let Some(r) = node.get("$ref").and_then(Value::as_str) {
@@ -175,10 +240,7 @@ fn known_keys(schema: &Value, schema_path: &str) -> Vec<String> {
             }
         }
     }
-    node.get("properties")
-        .and_then(Value::as_object)
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default()
+    Some(node)
 }
 
 pub static MANIFEST: Schema = Schema::new(
@@ -265,5 +327,68 @@ mod tests {
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert_eq!(errs[0].code, "E-SCHEMA-UNKNOWN-KEY");
         assert_eq!(errs[0].to_string(), "snapshot.yaml:8:3: error[E-SCHEMA-UNKNOWN-KEY]: unknown key `stagse` at `funnel`\n  help: did you mean `stages`?");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_form_gets_an_example_not_a_regex() {
+        let text = "version: 1\ncompany: A\nas_of: 2026-07-01 00:00\nperiod: {from: 2026-1-1, to: 2026-06-30}\ncurrency: rub\ntimezone: Europe/Moscow\n";
+        let doc = parse_single(text, Path::new("snapshot.yaml")).unwrap();
+        let errs: Vec<String> = MANIFEST
+            .check(&doc, Path::new("snapshot.yaml"))
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert_eq!(
+            errs,
+            vec![
+                "snapshot.yaml:3:8: error[E-SCHEMA]: \"2026-07-01 00:00\" at `as_of`: does not have the expected form\n  help: write it like `2026-07-01T00:00:00+03:00` (the moment the data was exported, RFC 3339 with offset: \"now\" for every age check)",
+                "snapshot.yaml:4:16: error[E-SCHEMA]: \"2026-1-1\" at `period.from`: does not have the expected form\n  help: write it like `2026-01-01` (a date, YYYY-MM-DD)",
+                "snapshot.yaml:5:11: error[E-SCHEMA]: \"rub\" at `currency`: does not have the expected form\n  help: write it like `RUB` (ISO 4217 code, e.g. RUB)",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_pattern_in_the_input_schemas_has_an_example_it_matches() {
+        fn walk(v: &Value, at: &str, out: &mut Vec<(String, String, Option<String>)>) {
+            match v {
+                Value::Object(m) => {
+                    if let Some(p) = m.get("pattern").and_then(Value::as_str) {
+                        let ex = m
+                            .get("examples")
+                            .and_then(|e| e.get(0))
+                            .and_then(Value::as_str)
+                            .map(String::from);
+                        out.push((at.to_string(), p.to_string(), ex));
+                    }
+                    for (k, x) in m {
+                        walk(x, &format!("{at}/{k}"), out);
+                    }
+                }
+                Value::Array(a) => a.iter().for_each(|x| walk(x, at, out)),
+                _ => {}
+            }
+        }
+        // The schemas of what users write (outputs are checked by code, not by people).
+        for s in [
+            &MANIFEST,
+            &RULE,
+            &PACK,
+            &RULE_TEST,
+            &IMPORT_MAPPING,
+            &CONFIG,
+        ] {
+            let mut found = Vec::new();
+            walk(&s.json(), "", &mut found);
+            for (at, pattern, ex) in found {
+                let ex =
+                    ex.unwrap_or_else(|| panic!("{} {at}: a pattern without `examples`", s.file));
+                assert!(
+                    regex::Regex::new(&pattern).unwrap().is_match(&ex),
+                    "{} {at}: `{ex}` does not match {pattern}",
+                    s.file
+                );
+            }
+        }
     }
 }

@@ -6,10 +6,12 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use saphyr_parser::{Event, Parser};
+use saphyr_parser::{Event, Parser, ScalarStyle};
 use serde::Deserialize;
 
 use crate::diag::{Diagnostic, Location};
+
+pub mod scalar;
 
 /// Largest YAML input accepted (manifests and rule files are small; this bounds memory).
 pub const MAX_YAML_BYTES: usize = 8 * 1024 * 1024;
@@ -19,6 +21,8 @@ pub const MAX_YAML_BYTES: usize = 8 * 1024 * 1024;
 pub struct Positions {
     values: HashMap<String, (u64, u64)>,
     keys: HashMap<String, (u64, u64)>,
+    /// How each scalar value is written (quoted, block…), to find characters inside it.
+    styles: HashMap<String, scalar::Style>,
 }
 
 impl Positions {
@@ -54,6 +58,26 @@ impl Document {
         match self.positions.value(pointer) {
             Some((l, c)) => Location::at(file, l, c),
             None => Location::file(file),
+        }
+    }
+    /// A location in `file` (whose text is `text`) for the character at `index` (in
+    /// characters) of the string value at `pointer`: where that character is written,
+    /// whatever the scalar's style. Falls back to the value's start.
+    pub fn char_location(&self, file: &Path, text: &str, pointer: &str, index: usize) -> Location {
+        let at = self.positions.values.get(pointer).copied();
+        let style = self.positions.styles.get(pointer).copied();
+        let value = self
+            .value
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_str);
+        match (at, style, value) {
+            (Some(start), Some(style), Some(v)) => {
+                match scalar::char_position(text, start, style, v, index) {
+                    Some((l, c)) => Location::at(file, l, c),
+                    None => self.location(file, pointer),
+                }
+            }
+            _ => self.location(file, pointer),
         }
     }
     pub fn key_location(&self, file: &Path, pointer: &str) -> Location {
@@ -235,7 +259,7 @@ fn index_positions(text: &str) -> Result<Vec<Positions>, Refused> {
                 stack.clear();
             }
             Event::DocumentEnd => docs.push(std::mem::take(&mut current)),
-            Event::Scalar(ref s, ..) => {
+            Event::Scalar(ref s, style, ..) => {
                 if let Some(Frame::Map { pointer, key }) = stack.last_mut() {
                     if key.is_none() {
                         let p = format!("{pointer}/{}", pointer_segment(s));
@@ -245,6 +269,16 @@ fn index_positions(text: &str) -> Result<Vec<Positions>, Refused> {
                     }
                 }
                 let p = child_pointer(&stack);
+                current.styles.insert(
+                    p.clone(),
+                    match style {
+                        ScalarStyle::Plain => scalar::Style::Plain,
+                        ScalarStyle::SingleQuoted => scalar::Style::SingleQuoted,
+                        ScalarStyle::DoubleQuoted => scalar::Style::DoubleQuoted,
+                        ScalarStyle::Literal => scalar::Style::Literal,
+                        ScalarStyle::Folded => scalar::Style::Folded,
+                    },
+                );
                 current.values.insert(p, pos);
                 advance(&mut stack);
             }

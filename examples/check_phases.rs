@@ -125,6 +125,7 @@ fn main() {
         locale: &options.locale,
         fail_on: Severity::Error,
         show_pii: false,
+        show_passed: false,
         // No marqa.yaml and no --baseline: what `marqa check` does without them.
         baseline: None,
         suppressions: &marqa::eval::suppression::Report::default(),

@@ -52,6 +52,7 @@ fn main() {
         locale: "en",
         fail_on: Severity::Error,
         show_pii: false,
+        show_passed: false,
         baseline: None,
         suppressions: &Default::default(),
     };

@@ -299,3 +299,47 @@ fn config_schema_is_published() {
             "marqa project config (marqa.yaml)",
         ));
 }
+
+#[test]
+fn every_mistake_of_every_file_is_reported_in_one_run_relative_to_the_working_directory() {
+    // Five mistakes in two files and a template folder: a misspelt key (parent file), a date
+    // that does not exist, an override and a suppression of unknown rules, a template that
+    // does not parse. One run names them all, each at its place.
+    let t = tree(
+        "fail_onn: warning\n",
+        "overrides:\n  data.leads-without-sorce: {severity: info}\n\
+         suppressions:\n  - {rule: data.orphan-deal, reason: r, owner: o, expires: 2026-13-01}\n\
+         template: brand\n",
+    );
+    write(
+        t.path(),
+        "clients/brand/report.txt",
+        "{{ summary.score }}\n{{ x y }}\n",
+    );
+    let out = marqa(t.path())
+        .args(["check", "clients/acme/snap"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    insta::assert_snapshot!("config_mistakes_in_one_run", stderr);
+    // From a client's folder, the same files are named from there, the parents with `../`.
+    let out = marqa(&t.path().join("clients/acme"))
+        .args(["check", "snap"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let from_client = String::from_utf8(out.stderr).unwrap();
+    let tmp = t.path().to_string_lossy().into_owned();
+    assert!(!from_client.contains(&tmp), "{from_client}");
+    for place in [
+        "../../marqa.yaml:2:1: error[E-SCHEMA-UNKNOWN-KEY]",
+        "../marqa.yaml:4:60: error[E-CONFIG-DATE]",
+        "../marqa.yaml:2:3: error[E-PACK-OVERRIDE-UNKNOWN]",
+        "../marqa.yaml:4:12: error[E-CONFIG-SUPPRESSION-RULE]",
+        "../brand/report.txt:2:6: error[E-REPORT-TEMPLATE]",
+    ] {
+        assert!(from_client.contains(place), "{place} in\n{from_client}");
+    }
+}

@@ -158,3 +158,27 @@ fn reports_of_two_clients_are_refused_unless_forced() {
     assert_eq!(code, 2);
     assert!(err.contains("E-REPORT-JSON"), "{err}");
 }
+
+#[test]
+fn a_typo_in_a_diff_template_names_the_file_and_a_suggestion() {
+    // Like the report's templates: the user's file, line and column, the undefined name
+    // and a did-you-mean from the diff's own keys (`company`).
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    generate(&a, 5, None);
+    let old = tmp.path().join("old.json");
+    report(&a, &old);
+    let tpl = tmp.path().join("tpl");
+    std::fs::create_dir_all(&tpl).unwrap();
+    std::fs::write(tpl.join("diff.txt"), "Diff\n  {{ compnay }}\n").unwrap();
+    let (code, _, err) = diff(&[
+        old.as_os_str(),
+        old.as_os_str(),
+        "--template".as_ref(),
+        tpl.as_os_str(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("diff.txt:2:6"), "{err}");
+    assert!(err.contains("`compnay` is undefined"), "{err}");
+    assert!(err.contains("did you mean `company`?"), "{err}");
+}

@@ -107,6 +107,9 @@ fn five_clients_one_broken() {
     assert!(!index.contains("href=\"client-3/report.html\""));
     assert!(index.contains("E-YAML") || index.contains("E-MANIFEST") || index.contains("E-"));
     assert!(!index.contains("<script"), "self-contained, no script");
+    // The legend names each step once: `1. Audit goals and KPIs`, not `1 — 1. Audit…`.
+    assert!(index.contains("1. Audit goals and KPIs; 2. Where the data lives"));
+    assert!(!index.contains("1 — 1."));
 
     // Same input, same bytes.
     let first = std::fs::read(out.join("summary.json")).unwrap();
@@ -223,4 +226,73 @@ fn each_client_reads_its_own_marqa_yaml() {
         "the bad key's place: {stderr}"
     );
     assert!(stderr.contains("did you mean `fail_on`?"), "{stderr}");
+}
+
+/// The audit pipeline is a library function (`marqa::audit::run`), not the CLI's: no module
+/// of the library outside `engine/cli/` reaches into `cli`, and the library call gives the
+/// same JSON report as `marqa check --format json`.
+#[test]
+fn the_audit_pipeline_is_a_library_function() {
+    let engine = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("engine");
+    let mut reaching = Vec::new();
+    for entry in walkdir::WalkDir::new(&engine) {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let rel = path.strip_prefix(&engine).unwrap();
+        if rel.starts_with("cli") || rel == std::path::Path::new("main.rs") {
+            continue;
+        }
+        if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if ["crate::cli", "super::cli", "marqa::cli"]
+                .iter()
+                .any(|p| line.contains(p))
+            {
+                reaching.push(format!("engine/{}:{}: {line}", rel.display(), i + 1));
+            }
+        }
+    }
+    assert!(
+        reaching.is_empty(),
+        "library modules reach into cli:\n{}",
+        reaching.join("\n")
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp.path().join("acme");
+    generate(&snap, 7, None);
+    let out = tmp.path().join("report.json");
+    let mut cfg = marqa::config::resolve(
+        &snap,
+        &marqa::config::Flags {
+            formats: vec![marqa::report::Format::Json],
+            outs: vec![out.clone()],
+            ..Default::default()
+        },
+        std::path::Path::new("."),
+    )
+    .unwrap();
+    cfg.jobs.value = Some(1);
+    let run = marqa::audit::run(&marqa::audit::Request {
+        dir: &snap,
+        config: &cfg,
+        baseline: None,
+        progress: None,
+        connections: &marqa::snapshot::Connections::default(),
+    })
+    .unwrap();
+    assert!(run.failed && run.stdout.is_none());
+    let by_cli = marqa()
+        .args(["check", "--format", "json", "--jobs", "1"])
+        .arg(&snap)
+        .output()
+        .unwrap();
+    assert_eq!(by_cli.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        String::from_utf8(by_cli.stdout).unwrap()
+    );
 }

@@ -219,14 +219,14 @@ fn a_rule_text_cannot_include_files() {
     // The include is the template's second line, the file's eighth.
     refused(
         dir.path(),
-        "pack/rules/inc.yaml:8: error[E-RULE-TEMPLATE]: rule texts cannot `include` other templates",
+        "pack/rules/inc.yaml:8:3: error[E-RULE-TEMPLATE]: rule texts cannot `include` other templates",
     );
     // On one line, the message's own line and column.
     let text = format!("{RULE}message: \"{{% include '/etc/passwd' %}}\"\n");
     let dir = pack(&[("rules/inc.yaml", &text)]);
     refused(
         dir.path(),
-        "pack/rules/inc.yaml:6:10: error[E-RULE-TEMPLATE]: rule texts cannot `include` other templates",
+        "pack/rules/inc.yaml:6:11: error[E-RULE-TEMPLATE]: rule texts cannot `include` other templates",
     );
 }
 
@@ -276,8 +276,24 @@ fn a_script_cannot_import_files() {
 
 #[test]
 fn a_script_has_no_file_functions() {
+    // A function the sandbox does not have is refused when the pack loads, at the call.
+    let dir = pack(&[
+        (
+            "rules/script.yaml",
+            "id: h.script\nstep: goals\nseverity: info\ntitle: t\nscript: scripts/s.rhai\n",
+        ),
+        (
+            "scripts/s.rhai",
+            "let s = read_file(\"/etc/passwd\");\nemit(#{status: \"fail\", message: s});\n",
+        ),
+    ]);
+    refused(
+        dir.path(),
+        "pack/scripts/s.rhai:1:9: error[E-RULE-SCRIPT]: unknown function `read_file`",
+    );
+    // Called by a name built at run time, it is still not found: an `error` finding.
     let (msg, o) = script_finding(
-        "let s = read_file(\"/etc/passwd\");\nemit(#{status: \"fail\", message: s});\n",
+        "let f = Fn(\"read_\" + \"file\");\nlet s = f.call(\"/etc/passwd\");\nemit(#{status: \"fail\", message: s});\n",
     );
     assert!(msg.contains("Function not found: read_file"), "{msg}");
     assert!(!o.stdout.contains("root:"));

@@ -59,7 +59,7 @@ fn a_template_that_recurses_hits_the_recursion_limit() {
 fn a_template_that_extends_itself() {
     refused(
         "{% extends \"report.md\" %}\n",
-        "tpl/report.md:1: error[E-REPORT-TEMPLATE]: template report.md failed: cycle in template inheritance",
+        "tpl/report.md:1:4: error[E-REPORT-TEMPLATE]: template report.md failed: cycle in template inheritance",
     );
 }
 
@@ -69,7 +69,90 @@ fn a_template_that_builds_a_huge_string() {
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
         o.stderr
-            .contains("tpl/report.md:2: error[E-REPORT-TEMPLATE]"),
+            .contains("tpl/report.md:2:4: error[E-REPORT-TEMPLATE]"),
+        "{}",
+        o.stderr
+    );
+}
+
+/// `marqa check tiny --format html --out r.html --template tpl` with `files` in `tpl/`.
+fn render_html(files: &[(&str, &str)]) -> hostile_support::Out {
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<(String, &str)> = files
+        .iter()
+        .map(|(n, t)| (format!("tpl/{n}"), *t))
+        .collect();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+    write(dir.path(), &refs);
+    let o = marqa(
+        dir.path(),
+        [
+            "check".to_string(),
+            tiny().display().to_string(),
+            "--format".into(),
+            "html".into(),
+            "--out".into(),
+            "r.html".into(),
+            "--template".into(),
+            "tpl".into(),
+        ],
+    );
+    assert!(!dir.path().join("r.html").exists(), "nothing is written");
+    o
+}
+
+#[test]
+fn a_typo_in_a_partial_names_the_partial_the_variable_and_a_suggestion() {
+    let summary = "<section id=\"summary\">\n<h2>{{ labels.summary }}</h2>\n<p>{{ compnay }}</p>\n</section>\n";
+    let o = render_html(&[("partials/summary.html", summary)]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    // The user's file, line and column first; the built-in report that includes it after.
+    assert!(
+        o.stderr.starts_with(
+            "tpl/partials/summary.html:3:7: error[E-REPORT-TEMPLATE]: `compnay` is undefined (included from builtin:templates/report.html:"
+        ),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("help: did you mean `company`?"),
+        "{}",
+        o.stderr
+    );
+    // An attribute of a loop variable: the nearest key of the objects in the context.
+    let summary =
+        "{% for f in summary.top_problems %}\n  {{ f.titel }}\n{% endfor %}{{ summary.scor }}\n";
+    let o = render_html(&[("partials/summary.html", summary)]);
+    assert!(
+        o.stderr.starts_with(
+            "tpl/partials/summary.html:2:6: error[E-REPORT-TEMPLATE]: `f.titel` is undefined"
+        ),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("did you mean `f.title`?"), "{}", o.stderr);
+}
+
+#[test]
+fn syntax_errors_of_every_template_are_found_before_the_audit_with_a_column() {
+    // Two broken files, one of which this run does not even render (report.md): both are
+    // reported, at their line and column, when the config resolves (before the audit).
+    let o = render_html(&[
+        (
+            "partials/roadmap.html",
+            "<ol>\n  {{ f.title f.group }}\n</ol>\n",
+        ),
+        ("report.md", "# {{ company }}\n{% if summary.fail %}\n"),
+    ]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("tpl/partials/roadmap.html:2:14: error[E-REPORT-TEMPLATE]: syntax error: unexpected identifier"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("tpl/report.md:2:")
+            && o.stderr.contains("syntax error: unexpected end of input"),
         "{}",
         o.stderr
     );

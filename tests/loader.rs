@@ -321,3 +321,47 @@ fn invalid_utf8_and_nul_bytes_are_named() {
     let err = Snapshot::load(dir.path(), LoadOptions::default()).unwrap_err();
     assert!(err.to_string().contains("NUL byte"), "{err}");
 }
+
+#[test]
+fn manifest_mistakes_and_table_mistakes_come_in_one_run() {
+    // A bad `as_of` (the form shown by example, not a regex), a misspelt zone, and a leads
+    // table without its required `created_at` column and with a bad cell in another table:
+    // one run of `marqa validate` names them all.
+    let manifest = MANIFEST
+        .replace(
+            "as_of: 2026-07-01T00:00:00+03:00",
+            "as_of: 2026-07-01 00:00",
+        )
+        .replace("Europe/Moscow", "Europe/Moskow");
+    let dir = snapshot_dir(&[
+        ("leads.csv", b"lead_id,source\nL1,yandex\n"),
+        ("spend.csv", b"date,channel,amount\n2026-03-01,ads,12x\n"),
+    ]);
+    fs::write(dir.path().join("snapshot.yaml"), manifest).unwrap();
+    let out = marqa().arg("validate").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("  help:"))
+        .map(|l| l.split_once("error[").map_or(l, |(_, r)| r))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            "E-SCHEMA]: \"2026-07-01 00:00\" at `as_of`: does not have the expected form",
+            "E-MANIFEST-TIMEZONE]: unknown time zone `Europe/Moskow`",
+            "E-COLUMN-MISSING]: table leads has no required column `created_at`",
+            "E-CELL]: `amount` = \"12x\": not an amount (expected money)",
+        ],
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("help: write it like `2026-07-01T00:00:00+03:00`"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("\\d{4}"),
+        "no regular expression: {stderr}"
+    );
+}

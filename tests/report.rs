@@ -383,6 +383,7 @@ fn the_template_context_is_documented() {
         locale: "en",
         fail_on: marqa::rules::model::Severity::Error,
         show_pii: false,
+        show_passed: false,
         baseline: None,
         suppressions: &Default::default(),
     };

@@ -192,16 +192,18 @@ fn the_findings_document_matches_its_schema_and_is_reproducible() {
 #[test]
 fn text_output_is_grouped_by_step_and_localized() {
     marqa()
-        .args(["check", BROKEN])
+        .args(["check", BROKEN, "--show-passed"])
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "\ngoals\n  PASS     error     goals.declared",
+            "\n1. Audit goals and KPIs [goals]\n  PASS     error     goals.declared",
         ))
         .stdout(predicate::str::contains(
             "  FAIL     warning   goals.horizon",
         ))
-        .stdout(predicate::str::contains("\ndata_sources\n"))
+        .stdout(predicate::str::contains(
+            "\n2. Where the data lives [data_sources]\n",
+        ))
         .stdout(predicate::str::contains(
             "2 of 10 leads (20.0%) have no source; at most 2.0% is acceptable.",
         ))
@@ -313,12 +315,12 @@ fn rules_list_and_explain() {
         ])
         .assert()
         .stdout(predicate::str::contains(
-            "offending when source empty (or a placeholder like `(not set)`)",
+            "offending when the row is counted by the metric `leads_without_source`",
         ))
         .stdout(predicate::str::contains(
             "fails on a share above 0.02 of the rows",
         ));
-    // A Russian title with a computed param: (1 - 0.1) * 100 = 90.
+    // A Russian title with a computed param: 0.1 * 100 = 10.
     marqa()
         .args([
             "rules",
@@ -330,7 +332,7 @@ fn rules_list_and_explain() {
         .assert()
         .code(0)
         .stdout(predicate::str::starts_with(
-            "funnel.slow-first-response — Не менее 90% заявок получают первый ответ в пределах SLA\n",
+            "funnel.slow-first-response — Не более 10% заявок получают первый ответ позже SLA или не получают его\n",
         ))
         .stdout(predicate::str::contains(
             "offending when the row is counted by the metric `sla_breaches`",
@@ -391,4 +393,226 @@ fn schema_prints_and_writes_every_schema() {
             "rule.schema.json"
         ]
     );
+}
+
+const TYPOS: &str = "tests/fixtures/packs/typos";
+
+/// Each `file:line:col: error[…]: … `name`` line of marqa's stderr: the file's text at that
+/// place must start with the name the message quotes (the position is the typo's own).
+fn assert_positions_point_at_the_names(stderr: &str) {
+    let re =
+        regex::Regex::new(r"(?m)^(\S+):(\d+):(\d+): error\[[A-Z-]+\]: [^`]*`([^`]+)`").unwrap();
+    let mut checked = 0;
+    for c in re.captures_iter(stderr) {
+        let text = std::fs::read_to_string(&c[1]).unwrap();
+        let line = text
+            .lines()
+            .nth(c[2].parse::<usize>().unwrap() - 1)
+            .unwrap();
+        let at: String = line
+            .chars()
+            .skip(c[3].parse::<usize>().unwrap() - 1)
+            .collect();
+        assert!(
+            at.starts_with(&c[4]),
+            "{}:{}:{} reads {at:?}, not `{}`",
+            &c[1],
+            &c[2],
+            &c[3],
+            &c[4]
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "{stderr}");
+}
+
+#[test]
+fn typos_in_expressions_and_scripts_are_load_errors_at_the_typo() {
+    // `check`, `rules test` and `rules list` refuse the pack before anything runs: exit 2,
+    // every mistake at once, each at its file, line and column.
+    let mut outputs = Vec::new();
+    for args in [
+        vec!["check", BROKEN, "--pack", TYPOS],
+        vec!["rules", "test", TYPOS],
+        vec!["rules", "list", "--pack", TYPOS],
+    ] {
+        let o = marqa().args(&args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        outputs.push(String::from_utf8(o.stderr).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[2]);
+    assert_positions_point_at_the_names(&outputs[0]);
+    insta::assert_snapshot!("typos_in_expressions_and_scripts", outputs[0]);
+}
+
+/// `rules list` and `rules explain` in a client folder use the pack its marqa.yaml names,
+/// with the config's overrides, as `marqa check` there would; `--pack` says so in --help;
+/// `rules explain` on a client's own `check` rule finds an example failure (two metrics
+/// compared, `metric(name, by, group)`), or says why there is none.
+#[test]
+fn rules_commands_honour_the_config_and_explain_user_checks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let client = tmp.path().join("client");
+    marqa().arg("init").arg(&client).assert().success();
+    std::fs::write(
+        client.join("pack/rules/checks.yaml"),
+        r#"id: client.won-share
+step: funnel
+severity: warning
+title: {en: "Channels win leads"}
+params: {min: 0.02}
+per: channel
+check: 'metric("lead_to_won", "channel", group) >= params.min'
+value: 'metric("lead_to_won", "channel", group)'
+threshold: params.min
+message: {en: "{{ group }} wins {{ (value * 100) | round(1) }}% of leads; below {{ (threshold * 100) | round(1) }}%"}
+---
+id: client.more-sql-than-won
+step: funnel
+severity: info
+title: {en: "More SQL than won deals"}
+check: 'won_deals <= sql'
+message: {en: "{{ metrics.won_deals }} won deals but only {{ metrics.sql }} SQL"}
+---
+id: client.enough-leads
+step: funnel
+severity: info
+title: {en: "Enough leads"}
+params: {min: 100}
+check: 'row_count("leads") >= params.min'
+message: {en: "only {{ value }} leads"}
+---
+id: client.tautology
+step: funnel
+severity: info
+title: {en: "Always true"}
+check: 'leads >= 0 || leads < 0'
+"#,
+    )
+    .unwrap();
+    let config = std::fs::read_to_string(client.join("marqa.yaml")).unwrap();
+    std::fs::write(
+        client.join("marqa.yaml"),
+        format!("{config}overrides:\n  client.won-share:\n    params: {{min: 0.05}}\n"),
+    )
+    .unwrap();
+    let here = || {
+        let mut c = Command::cargo_bin("marqa").unwrap();
+        c.current_dir(&client);
+        c
+    };
+    let out = |args: &[&str]| {
+        let o = here().args(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {o:?}");
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let list = out(&["rules", "list"]);
+    assert!(list.starts_with("pack client: "), "{list}");
+    assert!(
+        list.contains("client (pack), extends builtin:b2b-core"),
+        "{list}"
+    );
+    assert!(list.contains("client.leads-have-owner"), "{list}");
+    assert!(
+        list.contains("overridden by client (pack/pack.yaml:11): params.max_share: 0.02 -> 0.05"),
+        "{list}"
+    );
+    assert!(
+        list.contains("overridden by marqa.yaml (marqa.yaml:"),
+        "the config's own overrides: {list}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&out(&["rules", "list", "--format", "json"])).unwrap();
+    assert_eq!(json["pack"], "client");
+    // --pack still wins over marqa.yaml; --no-config reads none.
+    let builtin = out(&["rules", "list", "--no-config"]);
+    assert!(builtin.starts_with("pack b2b-core: "), "{builtin}");
+    assert!(!builtin.contains("client."), "{builtin}");
+    let flag = out(&["rules", "list", "--pack", "builtin:b2b-core", "--no-config"]);
+    assert_eq!(flag, builtin);
+
+    let won = out(&["rules", "explain", "client.won-share"]);
+    assert!(
+        won.contains("overridden by marqa.yaml (marqa.yaml:"),
+        "{won}"
+    );
+    assert!(
+        won.contains(
+            "example failure (illustrative values):\n  yandex_direct wins 2.5% of leads; below 5.0%"
+        ),
+        "{won}"
+    );
+    let two = out(&["rules", "explain", "client.more-sql-than-won"]);
+    assert!(
+        two.contains("example failure (illustrative values):\n  200 won deals but only 1 SQL"),
+        "two metrics, each its own value: {two}"
+    );
+    let data = out(&["rules", "explain", "client.enough-leads"]);
+    assert!(
+        data.contains(
+            "no example failure: the check calls `row_count()`, which reads the snapshot"
+        ),
+        "{data}"
+    );
+    assert!(
+        data.contains("failure message (template):\n  only {{ value }} leads"),
+        "{data}"
+    );
+    let never = out(&["rules", "explain", "client.tautology"]);
+    assert!(
+        never.contains("no example failure: no values of `leads` make the check false"),
+        "{never}"
+    );
+    // A client rule in a parent's config: found from a subfolder too.
+    let sub = client.join("snapshot");
+    std::fs::create_dir_all(&sub).unwrap();
+    let o = Command::cargo_bin("marqa")
+        .unwrap()
+        .current_dir(&sub)
+        .args(["rules", "explain", "client.leads-have-owner"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+
+    for cmd in ["list", "explain"] {
+        let help = out(&["rules", cmd, "--help"]);
+        assert!(
+            help.contains("--pack <PACK>") && help.contains("marqa.yaml in the current folder"),
+            "{cmd} --help documents --pack: {help}"
+        );
+        assert!(
+            help.contains("--config <FILE>") && help.contains("--no-config"),
+            "{help}"
+        );
+    }
+}
+
+/// A typo in a rule and a broken cell in a table come out in one run of `check`: the pack's
+/// mistakes first, then the snapshot's.
+#[test]
+fn pack_and_snapshot_mistakes_come_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snap");
+    copy_dir(Path::new("tests/fixtures/tiny"), &snap);
+    let leads = std::fs::read_to_string(snap.join("leads.csv")).unwrap();
+    let broken = leads.replacen(
+        "2026-03-02 10:00:00,google",
+        "2026-13-02 10:00:00,google",
+        1,
+    );
+    assert_ne!(leads, broken);
+    std::fs::write(snap.join("leads.csv"), broken).unwrap();
+    let o = marqa()
+        .args(["check", snap.to_str().unwrap(), "--pack", TYPOS])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    let rule = err
+        .find("typos.yaml:7:45: error[E-RULE-PARAM]")
+        .expect(&err);
+    let cell = err.find("leads.csv:3:").expect(&err);
+    assert!(rule < cell, "{err}");
 }

@@ -102,7 +102,7 @@ fn shapes_fields_templates_and_regexes_are_checked() {
     let e = errors(
         "id: a.one\nstep: goals\nseverity: error\ntitle: \"{{ valeu }}\"\nrequire: [goals]\n",
     );
-    assert_eq!(e, vec!["PACK/rules/rules.yaml:4:8: error[E-RULE-TEMPLATE]: template reads unknown variable `valeu`\n  help: did you mean `value`?"]);
+    assert_eq!(e, vec!["PACK/rules/rules.yaml:4:12: error[E-RULE-TEMPLATE]: template reads unknown variable `valeu`\n  help: did you mean `value`?"]);
     let e = errors("id: a.one\nstep: goals\nseverity: error\ntitle: one\nrows: {table: leads, matches: {column: source, regex: '(['}}\n");
     assert!(e[0].contains("E-RULE-REGEX"), "{e:?}");
     let e = errors("id: a.one\nstep: goals\nseverity: error\ntitle: one\nper: product\nrows: {table: leads, missing: source}\n");

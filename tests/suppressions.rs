@@ -199,7 +199,84 @@ fn id_scoped_suppressions_fail_again_on_a_new_offending_row() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
-            "marqa.yaml:8: warning: suppression of data.leads-without-source matched no failing finding",
+            "marqa.yaml:8: warning: suppression of data.leads-without-source by ids suppresses nothing: \
+             its ids match none of the 1 offending row of data.leads-without-source (their `lead_id`: L3); check the ids",
+        ));
+}
+
+/// Ids match against every offending row, not the five kept as evidence: eight leads
+/// without source, all named, are suppressed; seven of eight named, or none, say exactly
+/// that (on standard error, in the JSON report and the text report).
+#[test]
+fn id_scoped_suppressions_match_all_offending_rows_and_say_why_not() {
+    let extra: Vec<String> = (10..17).map(|i| format!("L{i}")).collect();
+    let with = |ids: &[String]| {
+        let t = client(&suppressions(&format!(
+            "  - {{rule: data.leads-without-source, ids: [{}], reason: r, owner: o, expires: 2026-12-31}}\n",
+            ids.join(", ")
+        )));
+        let leads = t.path().join("snap/leads.csv");
+        let mut text = std::fs::read_to_string(&leads).unwrap();
+        for id in &extra {
+            text.push_str(&format!("{id},2026-04-01T10:00:00+03:00,,,,,,,,smb,\n"));
+        }
+        std::fs::write(&leads, text).unwrap();
+        t
+    };
+    let mut all: Vec<String> = vec!["L3".into()];
+    all.extend(extra.iter().cloned());
+    // All eight named: suppressed although evidence shows five.
+    let t = with(&all);
+    marqa(t.path())
+        .args(["check", "snap", "--format", "json", "--out", "r.json"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::is_empty());
+    let doc = json(t.path().join("r.json"));
+    let f = finding(&doc, "data.leads-without-source");
+    assert_eq!(f["evidence"]["counts"]["offending"], 8);
+    assert_eq!(f["evidence"]["rows"].as_array().unwrap().len(), 5);
+    assert!(f["suppressed"].is_object(), "{f}");
+
+    // Seven of the eight: the finding fails, and the warning says which row is not named.
+    let t = with(&all[..7]);
+    marqa(t.path())
+        .args(["check", "snap", "--format", "json", "--out", "r.json", "--format", "text"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "marqa.yaml:8: warning: suppression of data.leads-without-source by ids suppresses nothing: \
+             its ids match 7 of the 8 offending rows of data.leads-without-source; 1 more is not named \
+             (`lead_id`: L16), so the finding still fails: name it too, or suppress without `ids`",
+        ))
+        .stdout(predicate::str::contains(
+            "its ids match 7 of the 8 offending rows",
+        ));
+    let doc = json(t.path().join("r.json"));
+    let entry = doc["suppressions"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["rule"] == "data.leads-without-source")
+        .unwrap()
+        .clone();
+    assert_eq!(entry["state"], "unused");
+    assert!(
+        entry["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("its ids match 7 of the 8"),
+        "{entry}"
+    );
+
+    // None of them: said so, with the ids the offending rows do have.
+    let t = with(&["X1".to_string(), "X2".to_string()]);
+    marqa(t.path())
+        .args(["check", "snap"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "its ids match none of the 8 offending rows of data.leads-without-source (their `lead_id`: L3, L10, L11, …); check the ids",
         ));
 }
 

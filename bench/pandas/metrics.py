@@ -33,7 +33,12 @@ MONEY = {"deals": ["amount", "gross_profit"], "spend": ["amount"],
 INTS = {"nps": ["score"], "calls": ["duration_s"], "traffic": ["visits", "unique_visitors"],
         "events": ["registered", "attended", "target_attended"], "spend": ["impressions", "clicks"],
         "leads": ["company_size"], "customers": ["company_size"]}
-NO_SOURCE = ["(not set)", "(none)", "(direct)", "none", "null", "undefined", "-", ""]
+# Source values that mean "no source" (metrics.md, leads_without_source; the list of
+# docs/snapshot.md), compared trimmed and lowercased; utm.no_source_values adds to it.
+NO_SOURCE = ["(not set)", "not set", "(none)", "(direct)", "none", "null", "nil", "undefined",
+             "-", "--", "—", "?", "unknown", "(unknown)", "n/a", "(n/a)", "не указан",
+             "не указано", "не указана", "не задан", "не определен", "не определён",
+             "неизвестно", "неизвестен", "нет", "без источника", ""]
 DAY = 86400
 
 
@@ -304,10 +309,12 @@ def main(root, out):
 
     # quality, utm
     src = p.source.fillna("").str.strip().str.lower()
-    no_source = p.source.isna() | src.isin(NO_SOURCE)
-    o.update(leads_without_source=int(no_source.sum()), leads_without_source_share=div(int(no_source.sum()), n))
     utm = manifest.get("utm")
-    if utm:
+    own = [v.strip().lower() for v in (utm or {}).get("no_source_values") or []]
+    no_source = p.source.isna() | src.isin(NO_SOURCE + own)
+    o.update(leads_without_source=int(no_source.sum()), leads_without_source_share=div(int(no_source.sum()), n))
+    # `utm.no_source_values` alone declares no standard.
+    if utm and (utm.get("sources") or utm.get("mediums") or utm.get("lowercase")):
         sources, mediums = utm.get("sources") or [], utm.get("mediums") or []
         bad = pd.Series(False, index=p.index)
         if sources:
@@ -344,11 +351,12 @@ def main(root, out):
     o.update(orphan_deals=int(od.sum()), orphan_payments=int(op.sum()))
 
     # channels
-    sp_ch = set(in_dates.channel.dropna())
+    # `(none)` (rows no channel claims) is not a channel.
+    sp_ch = set(in_dates.channel.dropna()) - {"(none)"}
     l_ch = set(p.channel.dropna())
     paid = p[p.medium.fillna("").str.lower().isin(["cpc", "cpm"])]
     o.update(unmatched_spend_channels=len(sp_ch - l_ch),
-             paid_channels_without_spend=len(set(paid.channel.dropna()) - sp_ch))
+             paid_channels_without_spend=len(set(paid.channel.dropna()) - sp_ch - {"(none)"}))
 
     # calls
     if "calls" in t:
@@ -401,9 +409,10 @@ def main(root, out):
     by = {}
     for ch in sorted(set(lead_c.index) | set(spend_c.index) | set(new_c.index) | set(rev_c.index)):
         le = int(lead_c.get(ch, 0))
-        s = float(spend_c[ch]) if ch in spend_c.index else None
+        # Spend of `(none)` is no channel's: no CPL, CAC or ROMI.
+        s = float(spend_c[ch]) if ch in spend_c.index and ch != "(none)" else None
         nc = int(new_c.get(ch, 0))
-        by[ch] = {"leads": le, "spend": s or 0.0, "cpl": None if s is None else div(s, le),
+        by[ch] = {"leads": le, "spend": float(spend_c[ch]) if ch in spend_c.index else 0.0, "cpl": None if s is None else div(s, le),
                   "new_customers": nc, "cac": None if s is None else div(s, nc),
                   "romi": None if s is None else div(float(attr_c.get(ch, 0)) - s, s),
                   "revenue": float(rev_c.get(ch, 0))}

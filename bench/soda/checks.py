@@ -22,7 +22,13 @@ import soda_core.plugins  # noqa: F401  (registers the DuckDB data source before
 from soda_core.contracts.api.verify_api import verify_contract_locally
 from soda_duckdb.common.data_sources.duckdb_data_source import DuckDBDataSourceImpl
 
-NO_SOURCE = ["(not set)", "(none)", "(direct)", "none", "null", "undefined", "-", "", "NULL", "None"]
+# marqa's built-in "no source" spellings (docs/snapshot.md); Soda compares exactly, so the
+# usual capitalized forms are listed too.
+NO_SOURCE = ["(not set)", "not set", "(none)", "(direct)", "none", "null", "nil", "undefined",
+             "-", "--", "—", "?", "unknown", "(unknown)", "n/a", "(n/a)", "не указан",
+             "не указано", "не указана", "не задан", "не определен", "не определён",
+             "неизвестно", "неизвестен", "нет", "без источника", "",
+             "NULL", "None", "Unknown", "N/A", "Не указан", "Нет"]
 
 CONTRACTS = {
     "leads": {"columns": [

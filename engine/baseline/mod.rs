@@ -3,9 +3,12 @@
 //!
 //! A problem is a failed check or a broken rule. Its fingerprint (`eval::keys`) is the rule
 //! id, the group and the business keys of every offending row, never row or line numbers:
-//! a re-export in another row order matches, one more offending row does not (the finding
-//! is then new, and the one it replaces fixed). Matching is by fingerprint as a multiset
-//! (a script may emit two findings for one group).
+//! a re-export in another row order matches. A problem's identity across runs is its rule
+//! and group: the same fingerprint is `unchanged`; the same rule and group with another
+//! fingerprint (one more offending row, other rows) or another status is `changed`, with the
+//! old and new counts, and fails the run only when it got worse; so one problem is never
+//! listed both new and fixed. Matching is as a multiset, fingerprints first (a script may
+//! emit two findings for one group).
 
 pub mod report;
 
@@ -15,7 +18,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::eval::finding::{BaselineState, Finding, Status};
+use crate::eval::finding::{BaselineChange, BaselineState, Finding, Status};
 use crate::rules::model::Severity;
 
 /// One stored problem.
@@ -160,45 +163,107 @@ pub struct Comparison {
     pub file: String,
     pub new: usize,
     pub unchanged: usize,
+    /// Problems of the baseline's rule and group with other offending rows or another
+    /// status now (`Finding::baseline_change` says how).
+    pub changed: usize,
     /// Problems of the baseline that do not fail now, in the baseline's order.
     pub fixed: Vec<Entry>,
 }
 
-/// Mark each problem among `findings` new or unchanged and list the baseline's problems
-/// that are gone. Findings that pass or are skipped keep no state.
+/// Mark each problem among `findings` new, unchanged or changed, and list the baseline's
+/// problems that are gone. Findings that pass or are skipped keep no state.
+///
+/// First every problem whose fingerprint the baseline holds is unchanged; then a problem
+/// of a rule and group the baseline holds under another fingerprint is changed (the first
+/// such entry, in the baseline's order); the rest are new, and what the baseline has left is
+/// fixed.
 pub fn compare(baseline: &Baseline, file: &str, findings: &mut [Finding]) -> Comparison {
-    let mut known: BTreeMap<&str, usize> = BTreeMap::new();
-    for e in &baseline.findings {
-        *known.entry(e.fingerprint.as_str()).or_default() += 1;
+    let mut by_fingerprint: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, e) in baseline.findings.iter().enumerate().rev() {
+        by_fingerprint
+            .entry(e.fingerprint.as_str())
+            .or_default()
+            .push(i);
     }
+    let mut used = vec![false; baseline.findings.len()];
     let mut c = Comparison {
         file: file.to_string(),
         ..Comparison::default()
     };
-    for f in findings.iter_mut().filter(|f| f.is_problem()) {
-        let state = match known.get_mut(f.fingerprint.as_str()) {
-            Some(n) if *n > 0 => {
-                *n -= 1;
+    let problems: Vec<usize> = (0..findings.len())
+        .filter(|&i| findings[i].is_problem())
+        .collect();
+    let mut rest = Vec::new();
+    for &i in &problems {
+        let f = &mut findings[i];
+        f.baseline_change = None;
+        match by_fingerprint
+            .get_mut(f.fingerprint.as_str())
+            .and_then(Vec::pop)
+        {
+            Some(j) => {
+                used[j] = true;
                 c.unchanged += 1;
-                BaselineState::Unchanged
+                f.baseline = Some(BaselineState::Unchanged);
             }
-            _ => {
-                c.new += 1;
-                BaselineState::New
-            }
-        };
-        f.baseline = Some(state);
+            None => rest.push(i),
+        }
     }
-    // What is left in `known` is fixed; walk the baseline in order to keep it stable.
-    for e in &baseline.findings {
-        if let Some(n) = known.get_mut(e.fingerprint.as_str()) {
-            if *n > 0 {
-                *n -= 1;
-                c.fixed.push(e.clone());
+    for i in rest {
+        let f = &mut findings[i];
+        let same = baseline
+            .findings
+            .iter()
+            .enumerate()
+            .position(|(j, e)| !used[j] && e.rule == f.rule && e.group == f.group);
+        match same {
+            Some(j) => {
+                used[j] = true;
+                c.changed += 1;
+                f.baseline = Some(BaselineState::Changed);
+                f.baseline_change = Some(Box::new(change(&baseline.findings[j], f)));
+            }
+            None => {
+                c.new += 1;
+                f.baseline = Some(BaselineState::New);
             }
         }
     }
+    c.fixed = baseline
+        .findings
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(e, _)| e.clone())
+        .collect();
     c
+}
+
+/// How a problem differs from the baseline's entry of its rule and group.
+fn change(old: &Entry, f: &Finding) -> BaselineChange {
+    let new_offending = f
+        .evidence
+        .as_ref()
+        .and_then(|e| e.counts.get("offending").copied());
+    let worse = if old.status != f.status {
+        true
+    } else {
+        match (old.offending, new_offending, old.value, f.value) {
+            (Some(o), Some(n), ..) => n >= o,
+            (None, None, Some(o), Some(n)) => n >= o,
+            _ => true,
+        }
+    };
+    BaselineChange {
+        old_status: old.status,
+        new_status: f.status,
+        old_value: old.value,
+        new_value: f.value,
+        old_offending: old.offending,
+        new_offending,
+        old_fingerprint: old.fingerprint.clone(),
+        worse,
+    }
 }
 
 #[cfg(test)]
@@ -215,33 +280,73 @@ mod tests {
         }
     }
 
+    /// A row check's finding with `n` offending rows whose keys digest to `keys`.
+    fn rows(rule: &str, keys: &str, n: i64) -> Finding {
+        let mut x = f(rule, Status::Fail, Some(keys));
+        x.evidence = Some(crate::eval::finding::Evidence {
+            counts: [("offending".to_string(), n)].into_iter().collect(),
+            ..Default::default()
+        });
+        x
+    }
+
     #[test]
-    fn new_unchanged_and_fixed() {
+    fn new_unchanged_changed_and_fixed() {
         let old = vec![
-            f("a", Status::Fail, Some("k1")),
+            rows("a", "k1", 12),
             f("b", Status::Fail, None),
             f("c", Status::Pass, None),
             f("d", Status::Error, None),
+            rows("e", "k5", 9),
+            rows("g", "k7", 4),
+            f("h", Status::Fail, None),
         ];
         let base = Baseline::of_findings("Acme", "2026-07-01", "b2b-core", &old);
-        assert_eq!(base.findings.len(), 3, "passes are not stored");
-        // a: offending rows changed (new), b: same (unchanged), c: now fails (new),
-        // d: fixed (passes now).
+        assert_eq!(base.findings.len(), 6, "passes are not stored");
+        // a: more offending rows (changed, worse), b: same (unchanged), c: now fails (new),
+        // d: fixed (passes now), e: fewer rows (changed, better), g: as many rows but other
+        // ones (changed, worse), h: the rule now breaks (changed, worse).
         let mut now = vec![
-            f("a", Status::Fail, Some("k2")),
+            rows("a", "k2", 15),
             f("b", Status::Fail, None),
             f("c", Status::Fail, None),
             f("d", Status::Pass, None),
+            rows("e", "k6", 7),
+            rows("g", "k8", 4),
+            f("h", Status::Error, Some("x")),
         ];
         let c = compare(&base, "b.json", &mut now);
-        assert_eq!((c.new, c.unchanged), (2, 1));
+        assert_eq!((c.new, c.unchanged, c.changed), (1, 1, 4));
         let fixed: Vec<&str> = c.fixed.iter().map(|e| e.rule.as_str()).collect();
-        assert_eq!(fixed, vec!["a", "d"]);
-        assert_eq!(now[0].baseline, Some(BaselineState::New));
-        assert_eq!(now[1].baseline, Some(BaselineState::Unchanged));
-        assert_eq!(now[3].baseline, None);
-        assert!(!now[1].fails_run(Severity::Error));
-        assert!(now[0].fails_run(Severity::Error));
+        assert_eq!(fixed, vec!["d"], "a changed problem is not also fixed");
+        let state = |i: usize| now[i].baseline;
+        assert_eq!(state(0), Some(BaselineState::Changed));
+        assert_eq!(state(1), Some(BaselineState::Unchanged));
+        assert_eq!(state(2), Some(BaselineState::New));
+        assert_eq!(state(3), None);
+        let a = now[0].baseline_change.as_deref().unwrap();
+        assert_eq!(
+            (a.old_offending, a.new_offending, a.worse),
+            (Some(12), Some(15), true)
+        );
+        assert_eq!(a.describe(), "12 → 15 offending rows");
+        let e = now[4].baseline_change.as_deref().unwrap();
+        assert_eq!(
+            (e.old_offending, e.new_offending, e.worse),
+            (Some(9), Some(7), false)
+        );
+        assert!(now[6].baseline_change.as_deref().unwrap().worse);
+        assert_eq!(
+            now[6].baseline_change.as_deref().unwrap().describe(),
+            "fail → error"
+        );
+        // Only new problems and those that got worse fail the run.
+        let failing: Vec<&str> = now
+            .iter()
+            .filter(|f| f.fails_run(Severity::Error))
+            .map(|f| f.rule.as_str())
+            .collect();
+        assert_eq!(failing, vec!["a", "c", "g", "h"]);
     }
 
     #[test]

@@ -59,7 +59,13 @@ fn write(args: WriteArgs) -> CmdResult {
             let dir = super::snapshot_dir(args.snapshot.clone());
             let mut cfg = crate::config::resolve(&dir, &flags, Path::new("."))?;
             cfg.outputs.value.clear(); // audit only: no report
-            let run = super::check::audit_one(&dir, &cfg, None, None)?;
+            let run = crate::audit::run(&crate::audit::Request {
+                dir: &dir,
+                config: &cfg,
+                baseline: None,
+                progress: None,
+                connections: &super::connections(),
+            })?;
             let m = &run.snapshot.manifest;
             Baseline::of_findings(&m.company, &m.as_of, &run.pack.name, &run.findings)
         }

@@ -4,28 +4,21 @@
 //!
 //! Every format (text, Markdown, HTML, JSON, JUnit, SARIF, CSV) comes from the report module;
 //! `--format`/`--out` pairs (or `outputs` in marqa.yaml) write several in one run.
-//! [`audit_one`] is the whole run for one snapshot with a resolved config, without printing:
-//! the many-client mode calls it per client. A folder without `snapshot.yaml` but with
+//! The audit itself is the library's [`crate::audit::run`]; this command resolves the config,
+//! shows the progress and prints what it returns. A folder without `snapshot.yaml` but with
 //! snapshots below it is a folder of clients (`fleet`): each is audited into `--out-dir`
 //! with its own resolved config. `--baseline FILE` marks problems new or unchanged.
 
+use super::stdout::out;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use crate::baseline::{Baseline, Comparison};
+use crate::audit;
 use crate::config::{self, Flags, Resolved};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::eval::finding::Finding;
-use crate::eval::suppression;
-use crate::eval::{self, Options, ProgressHandle};
 use crate::fleet;
-use crate::metrics::Store;
-use crate::report::gist::AuditSummary;
 use crate::report::{self, Format};
 use crate::rules::model::Severity;
-use crate::rules::{self, ResolvedPack};
-use crate::snapshot::{LoadOptions, Snapshot};
 
 use super::{CmdResult, Ui};
 
@@ -67,6 +60,10 @@ pub struct Args {
     /// clients: DIR/<client>/, plus DIR/index.html and DIR/summary.json).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// List every check in the text view; by default it lists failures and errors (with
+    /// their evidence), then the summary and the roadmap. Other formats hold every finding.
+    #[arg(long, short = 'v')]
+    pub show_passed: bool,
 }
 
 /// A boolean flag with its `--no-` twin: Some when either was given (the last one wins).
@@ -147,29 +144,6 @@ impl EvalArgs {
     }
 }
 
-/// What a check reads: the snapshot folder and its table files, every pack folder or rules
-/// file, the template folder.
-fn inputs(snap: &Snapshot, pack: &ResolvedPack, template: Option<&Path>) -> report::output::Inputs {
-    let mut i = report::output::Inputs::default();
-    i.folders.push((snap.root.clone(), "the snapshot folder"));
-    for t in snap.tables.values() {
-        i.files.push((t.source.clone(), "the table file"));
-    }
-    for p in &pack.packs {
-        match &p.root {
-            Some(root) => i.folders.push((root.clone(), "the pack folder")),
-            None if !p.source.starts_with("builtin:") => {
-                i.files.push((PathBuf::from(&p.source), "the rules file"))
-            }
-            None => {}
-        }
-    }
-    if let Some(t) = template {
-        i.folders.push((t.to_path_buf(), "the template folder"));
-    }
-    i
-}
-
 impl Args {
     pub fn flags(&self) -> Flags {
         Flags {
@@ -183,182 +157,6 @@ impl Args {
             ..self.eval.flags()
         }
     }
-}
-
-/// The evaluation options a resolved config gives for a pack (the pack's locale when the
-/// config names none).
-pub fn options(cfg: &Resolved, pack: &ResolvedPack) -> Options {
-    Options {
-        locale: cfg
-            .locale
-            .value
-            .clone()
-            .or_else(|| pack.locale.clone())
-            .unwrap_or_else(|| "en".to_string()),
-        show_pii: cfg.show_pii.value,
-        limits: cfg.sandbox.limits(),
-        threads: cfg.jobs.value,
-        ..Options::default()
-    }
-}
-
-/// The packs of a resolved config, with its overrides applied after the packs' own.
-pub fn resolve_pack(cfg: &Resolved) -> Result<ResolvedPack, Diagnostics> {
-    let pack =
-        rules::pack::resolve_with_overrides(&cfg.packs.value, Path::new("."), &cfg.overrides())?;
-    config::check_suppressions(cfg, &pack)?;
-    Ok(pack)
-}
-
-/// What auditing one snapshot gave.
-pub struct CheckRun {
-    pub snapshot: Arc<Snapshot>,
-    pub store: Arc<Store>,
-    pub pack: ResolvedPack,
-    /// In the stable order (audit step, rule, group); suppressed ones marked.
-    pub findings: Vec<Finding>,
-    pub suppressions: suppression::Report,
-    /// Whether a finding fails at or above `fail_on` (exit 1).
-    pub failed: bool,
-    /// The report that goes to standard output, if one does.
-    pub stdout: Option<String>,
-    /// Lines for standard error: expired and unused suppressions.
-    pub warnings: Vec<String>,
-    /// The comparison with the baseline, when one was given.
-    pub comparison: Option<Comparison>,
-    /// The gist (scores, failures by severity, top problems) for a many-client summary.
-    pub summary: AuditSummary,
-}
-
-/// Audit the snapshot in `dir` with a resolved config and write its reports (`outputs`;
-/// their folders are created). Prints nothing: the report meant for standard output is in
-/// [`CheckRun::stdout`]. `progress` hears of each stage.
-pub fn audit_one(
-    dir: &Path,
-    cfg: &Resolved,
-    progress: Option<ProgressHandle>,
-    baseline: Option<&Path>,
-) -> Result<CheckRun, Diagnostics> {
-    // Read the baseline first: a wrong path should not cost an audit.
-    let base = match baseline {
-        Some(p) => Some((Baseline::load(p)?, p.to_string_lossy().into_owned())),
-        None => None,
-    };
-    let pack = resolve_pack(cfg)?;
-    let stage = |name: &str| {
-        if let Some(p) = &progress {
-            p.0.stage(name, None);
-        }
-    };
-    stage("loading snapshot");
-    let snap = Snapshot::load_with(
-        dir,
-        LoadOptions {
-            lenient: cfg.lenient.value,
-        },
-        &super::connections(),
-    )?;
-    // Before the audit (the slow part): no output may land on what this run reads.
-    let mut reads = inputs(&snap, &pack, cfg.template.value.as_deref());
-    if let Some((_, file)) = &base {
-        reads.files.push((PathBuf::from(file), "the baseline file"));
-    }
-    for f in &cfg.files {
-        reads.files.push((f.path.clone(), "the config file"));
-    }
-    report::output::refuse_inputs(&cfg.outputs.value, &reads)?;
-    let options = Options {
-        progress: progress.clone(),
-        ..options(cfg, &pack)
-    };
-    let eval::Audit {
-        snapshot: snap,
-        store,
-        mut findings,
-    } = eval::audit(&pack, snap, &options)?;
-    let as_of_day = snap.clock.local_day(snap.as_of);
-    let suppressions = suppression::apply(&mut findings, &cfg.suppressions, as_of_day);
-    let warnings = suppression_warnings(&suppressions);
-    // After the suppressions: an accepted problem is not a new one either.
-    let comparison = base
-        .as_ref()
-        .map(|(b, file)| crate::baseline::compare(b, file, &mut findings));
-    let fail_on = cfg.fail_on.value;
-    let failed = findings.iter().any(|f| f.fails_run(fail_on));
-    stage("writing reports");
-    for r in &cfg.outputs.value {
-        if let Some(parent) = r.out.as_deref().and_then(Path::parent) {
-            if !parent.as_os_str().is_empty() && !parent.is_dir() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    Diagnostic::new(
-                        "E-REPORT-WRITE",
-                        format!("cannot create {}: {e}", parent.display()),
-                    )
-                    .in_file(parent)
-                    .help("check that the folder is writable")
-                })?;
-            }
-        }
-    }
-    let audit = report::Audit {
-        snapshot: &snap,
-        store: &store,
-        pack: &pack,
-        findings: &findings,
-        locale: &options.locale,
-        fail_on,
-        show_pii: options.show_pii,
-        suppressions: &suppressions,
-        baseline: comparison.as_ref(),
-    };
-    let stdout = report::deliver(&audit, &cfg.outputs.value, cfg.template.value.as_deref())?;
-    let summary = crate::report::gist::summarize(&audit);
-    Ok(CheckRun {
-        snapshot: snap,
-        store,
-        pack,
-        findings,
-        suppressions,
-        failed,
-        stdout,
-        warnings,
-        comparison,
-        summary,
-    })
-}
-
-/// One warning line per expired or unused suppression.
-pub fn suppression_warnings(r: &suppression::Report) -> Vec<String> {
-    r.entries
-        .iter()
-        .filter(|e| e.state != suppression::State::Active)
-        .map(|e| {
-            let s = &e.suppression;
-            let scope = match &s.group {
-                Some(g) => format!("{} [{g}]", s.rule),
-                None => s.rule.clone(),
-            };
-            match e.state {
-                suppression::State::Expired => format!(
-                    "{}:{}: warning: suppression of {scope} expired on {} (owner {}); it no longer suppresses{}",
-                    s.file.display(),
-                    s.line,
-                    s.expires,
-                    s.owner,
-                    if e.matched > 0 {
-                        format!(" ({} finding{} fail again)", e.matched, if e.matched == 1 { "" } else { "s" })
-                    } else {
-                        String::new()
-                    }
-                ),
-                _ => format!(
-                    "{}:{}: warning: suppression of {scope} matched no failing finding; remove it if the problem is fixed",
-                    s.file.display(),
-                    s.line
-                ),
-            }
-        })
-        .collect()
 }
 
 pub fn run(args: Args, ui: &Ui) -> CmdResult {
@@ -375,18 +173,20 @@ pub fn run(args: Args, ui: &Ui) -> CmdResult {
         }
     }
     let mut cfg = config::resolve(&dir, &args.flags(), Path::new("."))?;
+    cfg.show_passed = args.show_passed;
     if let Some(out) = &args.out_dir {
         // `--out-dir`: the folder layout of a client, whatever the config's outputs say.
         create_dir(out)?;
         cfg.outputs.value = fleet::requests(out, &args.format);
     }
     let bar = ui.progress_bar();
-    let result = audit_one(
-        &dir,
-        &cfg,
-        bar.as_ref().map(|b| b.handle()),
-        args.baseline.as_deref(),
-    );
+    let result = audit::run(&audit::Request {
+        dir: &dir,
+        config: &cfg,
+        baseline: args.baseline.as_deref(),
+        progress: bar.as_ref().map(|b| b.handle()),
+        connections: &super::connections(),
+    });
     if let Some(b) = &bar {
         b.finish();
     }
@@ -397,7 +197,7 @@ pub fn run(args: Args, ui: &Ui) -> CmdResult {
         }
     }
     if let Some(text) = &run.stdout {
-        print!("{text}");
+        out!("{text}");
     }
     Ok(if run.failed {
         ExitCode::from(1)
@@ -469,6 +269,7 @@ fn run_many(args: &Args, root: &Path, found: fleet::Discovery, ui: &Ui) -> CmdRe
     let options_for = |client: &fleet::Client| -> Result<Resolved, Diagnostics> {
         let mut cfg = config::resolve(&client.dir, &flags, cwd)?;
         cfg.jobs.value = Some(per_client_threads);
+        cfg.show_passed = args.show_passed;
         Ok(cfg)
     };
     let results = fleet::run(
@@ -478,6 +279,7 @@ fn run_many(args: &Args, root: &Path, found: fleet::Discovery, ui: &Ui) -> CmdRe
             out_dir,
             formats: &args.format,
             jobs: workers,
+            connections: &super::connections(),
         },
     );
     for r in &results {
@@ -495,6 +297,6 @@ fn run_many(args: &Args, root: &Path, found: fleet::Discovery, ui: &Ui) -> CmdRe
     let index = fleet::summary::index_html(&summary, root_cfg.template.value.as_deref(), locale)?;
     report::output::write_atomic(&out_dir.join("summary.json"), summary.to_json().as_bytes())?;
     report::output::write_atomic(&out_dir.join("index.html"), index.as_bytes())?;
-    print!("{}", fleet::summary::table(&summary, out_dir));
+    out!("{}", fleet::summary::table(&summary, out_dir));
     Ok(ExitCode::from(summary.exit))
 }

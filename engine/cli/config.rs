@@ -1,6 +1,7 @@
 //! `marqa config show [DIR]`: the settings `marqa check DIR` would use, each with where it
 //! came from (a default, a marqa.yaml at path:line:col, or a flag given here).
 
+use super::stdout::out;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -70,8 +71,8 @@ pub fn run(cmd: Command) -> CmdResult {
             };
             let resolved = config::resolve(&dir, &flags, Path::new("."))?;
             match a.format {
-                ShowFormat::Text => print!("{}", show::text(&resolved)),
-                ShowFormat::Json => print!("{}", show::json(&resolved)),
+                ShowFormat::Text => out!("{}", show::text(&resolved)),
+                ShowFormat::Json => out!("{}", show::json(&resolved)),
             }
             Ok(ExitCode::SUCCESS)
         }

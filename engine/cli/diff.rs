@@ -1,6 +1,7 @@
 //! `marqa diff OLD.json NEW.json`: new, fixed and changed findings and the metrics that
 //! moved most between two JSON reports of one client (docs/clients.md).
 
+use super::stdout::out;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -65,7 +66,7 @@ pub fn run(args: Args) -> CmdResult {
     let text = diff::render(&d, template, args.template.as_deref())?;
     match &args.out {
         Some(p) => write_atomic(p, text.as_bytes())?,
-        None => print!("{text}"),
+        None => out!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! `marqa generate`: write a deterministic synthetic snapshot (a demo, a test fixture,
 //! a benchmark input) with chosen data defects.
 
+use super::stdout::{out, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -49,7 +50,7 @@ pub enum Format {
 
 pub fn run(args: Args) -> CmdResult {
     if args.list_defects {
-        print!("{}", list_defects());
+        out!("{}", list_defects());
         return Ok(ExitCode::SUCCESS);
     }
     let defects = defect_set(&args.defects, args.clean)?;
@@ -77,12 +78,12 @@ pub fn run(args: Args) -> CmdResult {
                 rows: g.rows.iter().map(|(t, n)| (t.as_str(), *n)).collect(),
                 defects: &g.report.defects,
             };
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&summary).expect("summary serializes")
             );
         }
-        Format::Text => print!("{}", render_text(&dir, &opts, &g)),
+        Format::Text => out!("{}", render_text(&dir, &opts, &g)),
     }
     Ok(ExitCode::SUCCESS)
 }

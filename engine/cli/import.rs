@@ -1,6 +1,7 @@
 //! `marqa import`: raw exports to a snapshot folder, with a report of what was read,
 //! written and rejected.
 
+use super::stdout::{out, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -71,12 +72,12 @@ const SHOWN_REJECTIONS: usize = 20;
 
 pub fn run(args: Args) -> CmdResult {
     if let Some(name) = &args.print_preset {
-        print!("{}", import::preset_text(name)?);
+        out!("{}", import::preset_text(name)?);
         return Ok(ExitCode::SUCCESS);
     }
     if args.list_presets {
         for (name, title) in import::preset_list() {
-            println!("{name:<16} {title}");
+            outln!("{name:<16} {title}");
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -101,11 +102,11 @@ pub fn run(args: Args) -> CmdResult {
     };
     let done = import::run(&req)?;
     match args.format {
-        Format::Json => println!(
+        Format::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&done.report).expect("the report serializes")
         ),
-        Format::Text => print!("{}", render_text(&done.report)),
+        Format::Text => out!("{}", render_text(&done.report)),
     }
     Ok(if done.rows_rejected() > 0 {
         ExitCode::from(1)

@@ -1,6 +1,7 @@
 //! `marqa init [DIR]`: scaffold a client folder (engine/config/init.rs) and say what to do
 //! next.
 
+use super::stdout::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,10 +18,10 @@ pub fn run(args: Args) -> CmdResult {
     let dir = args.dir.unwrap_or_else(|| PathBuf::from("."));
     let written = init::scaffold(&dir)?;
     for p in &written {
-        println!("wrote {}", p.display());
+        outln!("wrote {}", p.display());
     }
     let d = dir.display();
-    println!(
+    outln!(
         "\nNext: put the client's snapshot in {d}/snapshot (`marqa import … --out {d}/snapshot`),\n\
          then `cd {d} && marqa rules test pack && marqa check snapshot`."
     );

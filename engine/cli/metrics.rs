@@ -1,6 +1,7 @@
 //! `marqa metrics`: compute every metric once and print it as an aligned table, stable JSON
 //! (documented by `schemas/metrics.schema.json`) or CSV.
 
+use super::stdout::out;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -48,11 +49,11 @@ pub enum Format {
 
 pub fn run(args: Args) -> CmdResult {
     if args.schema {
-        print!("{}", crate::metrics::schema::json_schema_text());
+        out!("{}", crate::metrics::schema::json_schema_text());
         return Ok(ExitCode::SUCCESS);
     }
     if args.list {
-        print!("{}", render_registry(args.format));
+        out!("{}", render_registry(args.format));
         return Ok(ExitCode::SUCCESS);
     }
     let (model, all) = match args.attribution.as_deref() {
@@ -112,7 +113,7 @@ pub fn run(args: Args) -> CmdResult {
             render_table(&snap, &store, args.by, all, md)
         }
     };
-    print!("{out}");
+    out!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -300,13 +301,9 @@ fn overall_table(store: &Store, md: bool) -> String {
         );
         for d in REGISTRY.iter().filter(|d| d.family == fam) {
             let Some(m) = store.get(d.name) else { continue };
-            // State and whole-snapshot metrics (no month breakdown) do not depend on the
-            // window: a previous value would only repeat the current one.
-            let windowed = d.by.contains(&By::Month);
-            let p = prev
-                .filter(|_| windowed)
-                .and_then(|p| p.get(d.name))
-                .map(|m| &m.value);
+            // The store keeps previous values only for the metrics that have one
+            // (`MetricDef::has_previous`).
+            let p = prev.and_then(|p| p.get(d.name)).map(|m| &m.value);
             g.rows.push(vec![
                 d.name.into(),
                 unit_label(d.unit, &store.currency),

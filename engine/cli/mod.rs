@@ -16,6 +16,7 @@ pub mod progress;
 pub mod rules;
 mod rules_doc;
 pub mod schema;
+mod stdout;
 mod validate;
 
 use std::process::ExitCode;

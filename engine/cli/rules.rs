@@ -2,14 +2,16 @@
 //! and what overrode it), one rule documented, and a pack's test cases run like a test
 //! runner.
 
+use super::stdout::{out, outln};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::check::{EvalArgs, Locale};
+use super::check::{ConfigArgs, EvalArgs, Locale};
 use super::CmdResult;
+use crate::config::{Flags, Resolved};
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
 use crate::eval::cases;
 use crate::rules::model::{Applied, Rule, Shape};
@@ -20,18 +22,37 @@ use crate::rules::{self, ResolvedPack};
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// List the rules of the resolved pack, with their origin and overrides.
+    ///
+    /// The pack is the one `marqa check` would use in the current folder: `--pack`, else
+    /// `packs` of the marqa.yaml here or in a parent (its overrides applied), else
+    /// builtin:b2b-core.
     List(ListArgs),
     /// Document one rule: title, step, rationale, params, the check, an example failure.
+    ///
+    /// The pack is found as for `rules list` (`--pack`, else marqa.yaml, else
+    /// builtin:b2b-core). The example failure renders the rule's message with illustrative
+    /// values; when none can be found without data, it says why.
     Explain(ExplainArgs),
     /// Run a pack's test cases (`tests/<case>/` with expected.yaml); exit 1 on any failure.
     Test(TestArgs),
 }
 
+/// Which pack `rules list` and `rules explain` show: the one `marqa check` would use here.
 #[derive(clap::Args, Debug)]
-pub struct ListArgs {
-    /// Rule pack (`builtin:NAME`, a folder, or a rules file); repeatable; default builtin:b2b-core.
+pub struct PackArgs {
+    /// Rule pack: `builtin:NAME`, a pack folder, or a rules file; repeat to combine (later
+    /// packs win). Default: `packs` of the marqa.yaml in the current folder or a parent
+    /// (with its overrides), as `marqa check` there would use; else builtin:b2b-core.
     #[arg(long = "pack", value_name = "PACK")]
     pub packs: Vec<String>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub pack: PackArgs,
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
 }
@@ -48,8 +69,9 @@ pub enum ListFormat {
 pub struct ExplainArgs {
     /// The rule id (`unit.ltv-cac`).
     pub id: String,
-    #[arg(long = "pack", value_name = "PACK")]
-    pub packs: Vec<String>,
+    #[command(flatten)]
+    pub pack: PackArgs,
+    /// Language of the texts [default: `locale` in marqa.yaml, else the pack's, else en].
     #[arg(long, value_enum)]
     pub locale: Option<Locale>,
 }
@@ -70,13 +92,21 @@ pub fn run(cmd: Command) -> CmdResult {
     }
 }
 
-fn resolve(packs: &[String]) -> Result<ResolvedPack, Diagnostics> {
-    let specs = if packs.is_empty() {
-        vec![crate::rules::builtin::DEFAULT_PACK.to_string()]
-    } else {
-        packs.to_vec()
+/// The pack and the settings `marqa check` would use in the current folder: the packs of
+/// `--pack`, else of the marqa.yaml found here or above (or `--config FILE`), with that
+/// config's overrides applied; builtin:b2b-core when nothing names one.
+fn resolve(a: &PackArgs, locale: Option<Locale>) -> Result<(ResolvedPack, Resolved), Diagnostics> {
+    let flags = Flags {
+        packs: a.packs.clone(),
+        locale: locale.map(|l| l.as_str().to_string()),
+        config: a.config.config.clone(),
+        no_config: a.config.no_config,
+        ..Flags::default()
     };
-    rules::resolve(&specs, &PathBuf::from("."))
+    let cwd = Path::new(".");
+    let cfg = crate::config::resolve(cwd, &flags, cwd)?;
+    let pack = crate::audit::resolve_pack(&cfg)?;
+    Ok((pack, cfg))
 }
 
 #[derive(Serialize)]
@@ -93,7 +123,7 @@ struct Listed<'a> {
 }
 
 fn list(a: ListArgs) -> CmdResult {
-    let pack = resolve(&a.packs)?;
+    let (pack, cfg) = resolve(&a.pack, None)?;
     match a.format {
         ListFormat::Json => {
             let rows: Vec<Listed> = pack
@@ -111,20 +141,16 @@ fn list(a: ListArgs) -> CmdResult {
                 })
                 .collect();
             let doc = serde_json::json!({"pack": pack.name, "packs": pack.packs, "rules": rows});
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&doc).expect("serializes")
             );
         }
-        ListFormat::Text => print!("{}", render_list(&pack)),
-        ListFormat::Markdown => {
-            let specs = if a.packs.is_empty() {
-                vec![crate::rules::builtin::DEFAULT_PACK.to_string()]
-            } else {
-                a.packs.clone()
-            };
-            print!("{}", super::rules_doc::render_markdown(&pack, &specs))
-        }
+        ListFormat::Text => out!("{}", render_list(&pack)),
+        ListFormat::Markdown => out!(
+            "{}",
+            super::rules_doc::render_markdown(&pack, &cfg.packs.value)
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -132,12 +158,14 @@ fn list(a: ListArgs) -> CmdResult {
 /// The resolved-pack view: every rule, its origin, and the overrides applied to it.
 pub fn render_list(pack: &ResolvedPack) -> String {
     let mut out = String::new();
+    let (rules, packs) = (pack.rules.len(), pack.packs.len());
+    let word = |n: usize, forms: [&'static str; 2]| crate::plural::form(n as f64, &forms);
     let _ = writeln!(
         out,
-        "pack {}: {} rules from {} packs",
+        "pack {}: {rules} {} from {packs} {}",
         pack.name,
-        pack.rules.len(),
-        pack.packs.len()
+        word(rules, ["rule", "rules"]).unwrap_or("rules"),
+        word(packs, ["pack", "packs"]).unwrap_or("packs")
     );
     for p in &pack.packs {
         let ext = if p.extends.is_empty() {
@@ -188,7 +216,7 @@ pub fn render_list(pack: &ResolvedPack) -> String {
 }
 
 fn explain(a: ExplainArgs) -> CmdResult {
-    let pack = resolve(&a.packs)?;
+    let (pack, cfg) = resolve(&a.pack, a.locale)?;
     let Some(rule) = pack.rule(&a.id) else {
         let d = Diagnostic::new(
             "E-RULE-UNKNOWN",
@@ -202,12 +230,13 @@ fn explain(a: ExplainArgs) -> CmdResult {
             .into(),
         );
     };
-    let locale = a
+    let locale = cfg
         .locale
-        .map(Locale::as_str)
+        .value
+        .as_deref()
         .or(pack.locale.as_deref())
         .unwrap_or("en");
-    print!("{}", render_explain(rule, locale));
+    out!("{}", render_explain(rule, locale));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -318,14 +347,15 @@ pub fn render_explain(rule: &Rule, locale: &str) -> String {
         }
     }
     match crate::eval::example::failure(rule, locale) {
-        Some(text) => {
+        Ok(text) => {
             let _ = writeln!(
                 out,
                 "\nexample failure (illustrative values):\n  {}",
                 text.trim_end()
             );
         }
-        None => {
+        Err(why) => {
+            let _ = writeln!(out, "\nno example failure: {why}");
             if let Some(m) = &rule.message {
                 let _ = writeln!(
                     out,
@@ -465,7 +495,7 @@ fn test(a: TestArgs) -> CmdResult {
     // The marqa.yaml over the pack folder gives locale, sandbox limits and jobs; its packs,
     // overrides and suppressions do not apply: the tests check the pack as written.
     let cfg = crate::config::resolve(&root, &a.eval.flags(), Path::new("."))?;
-    let options = super::check::options(&cfg, &pack);
+    let options = crate::audit::options(&cfg, &pack);
     let cases_dirs = cases::discover(&root);
     if cases_dirs.is_empty() {
         return Err(Diagnostic::new("E-TEST-NONE", "the pack has no test cases")
@@ -511,7 +541,7 @@ fn test(a: TestArgs) -> CmdResult {
         }
     }
     let _ = writeln!(out, "\n{passed} passed, {failed} failed");
-    print!("{out}");
+    out!("{out}");
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {

@@ -2,11 +2,13 @@
 //! mappings, marqa.yaml) for editors and CI. Printed (one by name, or all as one JSON object) or
 //! written to a folder.
 
-use std::path::{Path, PathBuf};
+use super::stdout::{out, outln};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::CmdResult;
 use crate::diag::{did_you_mean, Diagnostic};
+use crate::report::output::write_atomic;
 use crate::schema::{self, Schema};
 
 #[derive(clap::Args, Debug)]
@@ -42,34 +44,22 @@ pub fn run(args: Args) -> CmdResult {
     };
     match &args.out {
         Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                Diagnostic::new("E-SCHEMA-WRITE", format!("cannot create the folder: {e}"))
-                    .in_file(dir)
-            })?;
             for s in chosen {
-                write_atomic(&dir.join(s.file), s.text)?;
-                println!("wrote {}", dir.join(s.file).display());
+                write_atomic(&dir.join(s.file), s.text.as_bytes())?;
+                outln!("wrote {}", dir.join(s.file).display());
             }
         }
-        None if chosen.len() == 1 => print!("{}", chosen[0].text),
+        None if chosen.len() == 1 => out!("{}", chosen[0].text),
         None => {
             let map: serde_json::Map<String, serde_json::Value> = chosen
                 .iter()
                 .map(|s| (s.file.to_string(), s.json()))
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&map).expect("schemas serialize")
             );
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Write through a temporary file and rename, so a reader never sees half a file.
-fn write_atomic(path: &Path, text: &str) -> Result<(), Diagnostic> {
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| Diagnostic::new("E-SCHEMA-WRITE", format!("cannot write: {e}")).in_file(path))
 }

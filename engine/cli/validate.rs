@@ -1,5 +1,6 @@
 //! `marqa validate`: load a snapshot and describe it, or say exactly what is broken.
 
+use super::stdout::{out, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -37,11 +38,11 @@ pub fn run(args: Args) -> CmdResult {
     )?;
     let summary = summarize(&snap);
     match args.format {
-        Format::Json => println!(
+        Format::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&summary).expect("summary serializes")
         ),
-        Format::Text => print!("{}", render_text(&summary)),
+        Format::Text => out!("{}", render_text(&summary)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -20,8 +20,11 @@ pub const CONFIG_FILE: &str = "marqa.yaml";
 /// The marqa.yaml files that apply to `dir`, nearest first: `dir`'s own, then each
 /// parent's, up to the file system root or the first file saying `root: true`.
 /// Paths are relative to `cwd` (`../marqa.yaml` for a parent's), so reports and messages
-/// name no machine-specific absolute path.
-pub fn discover(dir: &Path, cwd: &Path) -> Result<Vec<ConfigFile>, Vec<Diagnostic>> {
+/// name no machine-specific absolute path — the problems' too.
+///
+/// Returns every file that could be parsed (with or without problems, so the overrides and
+/// suppressions of a file with a typo can still be checked) and every problem of every file.
+pub fn discover(dir: &Path, cwd: &Path) -> (Vec<ConfigFile>, Vec<Diagnostic>) {
     let start = std::fs::canonicalize(dir).unwrap_or_else(|_| cwd.join(dir));
     let cwd_abs = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
     let mut files = Vec::new();
@@ -32,23 +35,17 @@ pub fn discover(dir: &Path, cwd: &Path) -> Result<Vec<ConfigFile>, Vec<Diagnosti
             continue;
         }
         let shown = relative_path(&cwd_abs, &path);
-        match read(&path) {
-            Ok(mut f) => {
-                f.path = shown;
-                let root = f.doc.value.get("root").and_then(Value::as_bool) == Some(true);
-                files.push(f);
-                if root {
-                    break;
-                }
+        let (file, problems) = read_as(&path, &shown);
+        errors.extend(problems);
+        if let Some(f) = file {
+            let root = f.doc.value.get("root").and_then(Value::as_bool) == Some(true);
+            files.push(f);
+            if root {
+                break;
             }
-            Err(e) => errors.extend(e),
         }
     }
-    if errors.is_empty() {
-        Ok(files)
-    } else {
-        Err(errors)
-    }
+    (files, errors)
 }
 
 /// `to` as seen from the folder `from` (both absolute): `a/b`, `../x`, or `.`-free
@@ -69,38 +66,60 @@ pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
     out
 }
 
-/// Read and check one marqa.yaml.
+/// Read and check one marqa.yaml, named `path` in messages.
 pub fn read(path: &Path) -> Result<ConfigFile, Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic::new(
-            "E-CONFIG-READ",
-            format!("cannot read {}: {e}", path.display()),
-        )
-        .in_file(path)
-        .help("check that the file exists and is readable UTF-8")]
-    })?;
-    let mut doc = yaml::parse_single(&text, path).map_err(|d| vec![d])?;
-    // An empty file (or one holding only comments) is an empty config.
+    match read_as(path, path) {
+        (Some(f), errors) if errors.is_empty() => Ok(f),
+        (_, errors) => Err(errors),
+    }
+}
+
+/// Read `path` and check it, naming it `shown` (relative to the working directory) in
+/// messages and in the file's `path`. Every problem is returned: the schema's and the checks
+/// beyond it (dates, packs, outputs) together. The file comes back whenever its YAML parses,
+/// problems or not, so the caller can check the rest of it too.
+pub fn read_as(path: &Path, shown: &Path) -> (Option<ConfigFile>, Vec<Diagnostic>) {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            return (
+                None,
+                vec![Diagnostic::new(
+                    "E-CONFIG-READ",
+                    format!("cannot read {}: {e}", shown.display()),
+                )
+                .in_file(shown)
+                .help("check that the file exists and is readable UTF-8")],
+            )
+        }
+    };
+    let mut doc = match yaml::parse_single(&text, shown) {
+        Ok(d) => d,
+        // An empty file (or one holding only comments) is an empty config.
+        Err(d) if d.code == "E-YAML-EMPTY" => Document {
+            value: Value::Object(Default::default()),
+            positions: Default::default(),
+        },
+        Err(d) => return (None, vec![d]),
+    };
     if doc.value.is_null() {
         doc.value = Value::Object(Default::default());
     }
     // A written password first: its error names the variable to use (docs/sources.md).
-    if let Some(d) = crate::secrets::find(&doc, path, "marqa.yaml") {
-        return Err(vec![d]);
+    if let Some(d) = crate::secrets::find(&doc, shown, "marqa.yaml") {
+        return (None, vec![d]);
     }
-    let mut errors = schema::CONFIG.check(&doc, path);
-    if errors.is_empty() {
-        check(&doc, path, &mut errors);
-    }
-    if errors.is_empty() {
-        Ok(ConfigFile {
-            path: path.to_path_buf(),
+    let mut errors = schema::CONFIG.check(&doc, shown);
+    check(&doc, shown, path, &mut errors);
+    errors.sort_by_key(|d| d.location.as_ref().map(|l| (l.line, l.column)));
+    (
+        Some(ConfigFile {
+            path: shown.to_path_buf(),
             text,
             doc,
-        })
-    } else {
-        Err(errors)
-    }
+        }),
+        errors,
+    )
 }
 
 /// The folder a file's relative paths are relative to.
@@ -129,8 +148,10 @@ pub fn parse_day(s: &str) -> Option<i32> {
 }
 
 /// What the schema cannot say: dates that exist, packs that exist, outputs that name a
-/// format, at most one output to standard output.
-fn check(doc: &Document, file: &Path, errors: &mut Vec<Diagnostic>) {
+/// format, at most one output to standard output. `file` names the file in messages; paths
+/// in it are looked up from `real` (the file as it can be opened). Values of the wrong type
+/// are the schema's to report and are skipped here.
+fn check(doc: &Document, file: &Path, real: &Path, errors: &mut Vec<Diagnostic>) {
     let v = &doc.value;
     if let Some(packs) = v.get("packs").and_then(Value::as_array) {
         for (i, p) in packs.iter().enumerate() {
@@ -146,7 +167,7 @@ fn check(doc: &Document, file: &Path, errors: &mut Vec<Diagnostic>) {
                         None => d.help(format!("built-in packs: {}", names.join(", "))),
                     });
                 }
-            } else if !relative_to(file, spec).exists() {
+            } else if !relative_to(real, spec).exists() {
                 errors.push(
                     Diagnostic::new(
                         "E-CONFIG-PACK",
@@ -162,7 +183,7 @@ fn check(doc: &Document, file: &Path, errors: &mut Vec<Diagnostic>) {
         }
     }
     if let Some(t) = v.get("template").and_then(Value::as_str) {
-        if !relative_to(file, t).is_dir() {
+        if !relative_to(real, t).is_dir() {
             errors.push(
                 Diagnostic::new("E-CONFIG-TEMPLATE", format!("template folder `{t}` not found"))
                     .at(doc.location(file, "/template"))
@@ -232,6 +253,17 @@ pub fn key_at(f: &ConfigFile, pointer: &str) -> Location {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_file_is_an_empty_config() {
+        let t = tempfile::tempdir().unwrap();
+        for text in ["", "# nothing yet\n"] {
+            let p = t.path().join("marqa.yaml");
+            std::fs::write(&p, text).unwrap();
+            let f = read(&p).unwrap();
+            assert_eq!(f.doc.value, serde_json::json!({}));
+        }
+    }
 
     #[test]
     fn dates_must_exist_and_be_iso() {

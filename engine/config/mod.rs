@@ -33,16 +33,113 @@ pub use model::{ConfigFile, Flags, Resolved, Sandbox, Source, Sourced};
 /// apply to it (or only `flags.config`, or none with `flags.no_config`), then let the flags
 /// win. Relative paths in a file are relative to that file's folder; in flags, to the
 /// current directory, which `cwd` must be (files below it are named relative to it).
-/// Every problem in every file is returned together.
+///
+/// Every problem is returned together, in one run: each file's (schema, dates, packs,
+/// outputs), the flags', the template folder's (its templates must parse), and — when any of
+/// those exist — the overrides' and suppressions' against the packs (which the caller would
+/// otherwise only check once the rest is fixed: [`check_suppressions`], and the pack
+/// resolver for overrides).
 pub fn resolve(snapshot_dir: &Path, flags: &Flags, cwd: &Path) -> Result<Resolved, Diagnostics> {
-    let files = if flags.no_config {
-        Vec::new()
+    let (files, mut errors) = if flags.no_config {
+        (Vec::new(), Vec::new())
     } else if let Some(path) = &flags.config {
-        vec![file::read(path).map_err(Diagnostics)?]
+        let (f, e) = file::read_as(&cwd.join(path), path);
+        (f.into_iter().collect(), e)
     } else {
-        file::discover(snapshot_dir, cwd).map_err(Diagnostics)?
+        file::discover(snapshot_dir, cwd)
     };
-    resolve_files(files, flags)
+    let resolved = resolve_files(files, flags, &mut errors);
+    if let Some(dir) = &resolved.template.value {
+        // Errors name the folder as the user wrote it; it is read from `cwd`.
+        let real = cwd.join(dir);
+        if real.is_dir() {
+            let mut found = crate::report::env::check_folder(&real);
+            for d in &mut found {
+                if let Some(loc) = d.location.as_mut() {
+                    if let Ok(rel) = loc.file.strip_prefix(&real) {
+                        loc.file = dir.join(rel);
+                    }
+                }
+            }
+            errors.extend(found);
+        } else if matches!(resolved.template.source, Source::Flag { .. }) {
+            errors.push(
+                Diagnostic::new(
+                    "E-REPORT-TEMPLATE-DIR",
+                    format!("template folder {} does not exist", dir.display()),
+                )
+                .in_file(dir)
+                .help("pass a folder holding report.html, report.md or report.txt (see docs/templates.md)"),
+            );
+        }
+    }
+    if errors.is_empty() {
+        return Ok(resolved);
+    }
+    errors.extend(pack_errors(&resolved, cwd));
+    // As the files read: by file, line and column (problems without a place last).
+    errors.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            d.location
+                .as_ref()
+                .map(|l| (0, l.file.clone(), l.line, l.column))
+                .unwrap_or((1, Default::default(), None, None))
+        };
+        key(a).cmp(&key(b))
+    });
+    Err(Diagnostics(errors))
+}
+
+/// The problems of the packs a config names, with its overrides and suppressions, when they
+/// can be looked at: the packs' own setting must be usable (pack paths that exist, a list of
+/// names), else the overrides would be checked against the wrong rules.
+fn pack_errors(resolved: &Resolved, cwd: &Path) -> Vec<Diagnostic> {
+    let packs_usable = match &resolved.packs.source {
+        Source::File { .. } => {
+            resolved
+                .packs
+                .value
+                .iter()
+                .all(|s| match s.strip_prefix("builtin:") {
+                    Some(name) => crate::rules::builtin::find(name).is_some(),
+                    None => cwd.join(s).exists(),
+                })
+        }
+        Source::Default => !resolved
+            .files
+            .iter()
+            .any(|f| f.doc.value.get("packs").is_some()),
+        Source::Flag { .. } => true,
+    };
+    if !packs_usable {
+        return Vec::new();
+    }
+    resolve_pack(resolved, cwd)
+        .err()
+        .map(|d| d.0)
+        .unwrap_or_default()
+}
+
+/// The packs a resolved config names (relative to `cwd`), with its overrides applied after
+/// the packs' own, and its suppressions checked against them. Every problem together: an
+/// override of an unknown rule does not hide a suppression of one.
+pub fn resolve_pack(cfg: &Resolved, cwd: &Path) -> Result<ResolvedPack, Diagnostics> {
+    let specs = &cfg.packs.value;
+    match crate::rules::pack::resolve_with_overrides(specs, cwd, &cfg.overrides()) {
+        Ok(pack) => {
+            check_suppressions(cfg, &pack)?;
+            Ok(pack)
+        }
+        Err(mut e) => {
+            // The packs alone may load: their rules are what the suppressions must name.
+            if let Ok(pack) = crate::rules::pack::resolve(specs, cwd) {
+                if let Err(more) = check_suppressions(cfg, &pack) {
+                    e.0.extend(more.0);
+                }
+            }
+            Err(e)
+        }
+    }
 }
 
 /// The first file (nearest first) that sets `pointer`, with the value and its source.
@@ -80,8 +177,8 @@ fn sourced<T>(
     Sourced::default(default)
 }
 
-fn resolve_files(files: Vec<ConfigFile>, flags: &Flags) -> Result<Resolved, Diagnostics> {
-    let mut errors = Vec::new();
+/// The settings of `files` and `flags`; problems with the flags go to `errors`.
+fn resolve_files(files: Vec<ConfigFile>, flags: &Flags, errors: &mut Vec<Diagnostic>) -> Resolved {
     let packs = sourced(
         &files,
         "/packs",
@@ -245,10 +342,7 @@ fn resolve_files(files: Vec<ConfigFile>, flags: &Flags) -> Result<Resolved, Diag
         ),
     };
     let suppressions = files.iter().rev().flat_map(suppressions_of).collect();
-    if !errors.is_empty() {
-        return Err(Diagnostics(errors));
-    }
-    Ok(Resolved {
+    Resolved {
         files,
         packs,
         locale,
@@ -260,7 +354,8 @@ fn resolve_files(files: Vec<ConfigFile>, flags: &Flags) -> Result<Resolved, Diag
         jobs,
         sandbox,
         suppressions,
-    })
+        show_passed: false,
+    }
 }
 
 fn parse_format(name: &str) -> Option<Format> {
@@ -271,6 +366,7 @@ fn parse_format(name: &str) -> Option<Format> {
         "json" => Format::Json,
         "junit" => Format::Junit,
         "sarif" => Format::Sarif,
+        "csv" => Format::Csv,
         _ => return None,
     })
 }
@@ -435,14 +531,18 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("did you mean `fail_on`?"), "{text}");
-        // Schema errors come first; the date is checked once the shape is right.
-        write(
-            t.path(),
-            "marqa.yaml",
-            "root: true\nsuppressions:\n  - {rule: a.b, reason: r, owner: o, expires: 2026-02-30}\n",
+        // The date in the same run, in file order, and the suppression's unknown rule.
+        let codes: Vec<(&str, Option<u64>)> =
+            e.0.iter()
+                .map(|d| (d.code, d.location.as_ref().and_then(|l| l.line)))
+                .collect();
+        assert_eq!(
+            codes,
+            vec![
+                ("E-CONFIG-SUPPRESSION-RULE", Some(3)),
+                ("E-CONFIG-DATE", Some(3)),
+                ("E-SCHEMA-UNKNOWN-KEY", Some(4)),
+            ]
         );
-        let e = resolve(t.path(), &Flags::default(), &cwd).unwrap_err();
-        assert_eq!(e.0[0].code, "E-CONFIG-DATE");
-        assert_eq!(e.0[0].location.as_ref().unwrap().line, Some(3));
     }
 }

@@ -145,6 +145,9 @@ pub struct Resolved {
     pub sandbox: Sandbox,
     /// Every file's suppressions, farthest file first, each in file order.
     pub suppressions: Vec<Suppression>,
+    /// `marqa check --show-passed`: the text view lists every check (a flag of the run, not
+    /// a marqa.yaml key).
+    pub show_passed: bool,
 }
 
 impl Resolved {

@@ -40,10 +40,15 @@ pub fn evaluate(rule: &Rule, expr: &Expr, ctx: &RunCtx, engine: &Engine) -> Vec<
             );
             break;
         }
-        out.push(
-            one(rule, expr, ctx, engine, &params, group.as_deref())
-                .in_group(rule.per, group.as_deref()),
-        );
+        let mut o = one(rule, expr, ctx, engine, &params, group.as_deref());
+        // A value that is a recorded count (of the whole period) shows what it counted.
+        if group.is_none() && matches!(o.status, Some(Status::Pass | Status::Fail)) {
+            if let Some((evidence, keys)) = super::counted::evidence(rule, ctx) {
+                o.evidence = Some(evidence);
+                o.keys = Some(keys);
+            }
+        }
+        out.push(o.in_group(rule.per, group.as_deref()));
     }
     out
 }

@@ -78,6 +78,10 @@ pub struct EvidenceRow {
     /// The source line of the row (1-based), when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// The row's file when the evidence spans several tables (`future_timestamps`); else
+    /// the evidence's `file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
     /// One value per evidence column (null for an empty cell).
     pub values: Vec<Option<String>>,
 }
@@ -128,16 +132,26 @@ pub struct Finding {
     /// Identity across runs and re-exports: rule id, group and the business keys of the
     /// offending rows (`keys.rs`); never row or line numbers.
     pub fingerprint: String,
-    /// Against a baseline (`marqa check --baseline`): new or unchanged; absent without one.
+    /// Against a baseline (`marqa check --baseline`): new, unchanged or changed; absent
+    /// without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineState>,
+    /// For a `changed` problem: what the baseline held, and whether it got worse.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_change: Option<Box<BaselineChange>>,
     /// Set when a marqa.yaml suppression in force accepted this failure (eval/suppression.rs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<super::suppression::Suppressed>,
+    /// The offending rows' keys against the ids of the rule's id-scoped suppressions (row
+    /// checks only, and only when such a suppression exists); not part of any report.
+    #[serde(skip)]
+    pub offending_ids: Option<Box<super::suppression::OffendingIds>>,
 }
 
 /// A failing finding against a baseline. Fixed ones (in the baseline, not failing now) are
-/// not findings of this run; reports list them apart (`baseline::Comparison`).
+/// not findings of this run; reports list them apart (`baseline::Comparison`). A problem
+/// of the same rule and group as one of the baseline but with another fingerprint (other
+/// offending rows) or status is `changed`, never both new and fixed.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
 )]
@@ -145,6 +159,7 @@ pub struct Finding {
 pub enum BaselineState {
     New,
     Unchanged,
+    Changed,
     Fixed,
 }
 
@@ -153,8 +168,60 @@ impl BaselineState {
         match self {
             BaselineState::New => "new",
             BaselineState::Unchanged => "unchanged",
+            BaselineState::Changed => "changed",
             BaselineState::Fixed => "fixed",
         }
+    }
+}
+
+/// How a `changed` problem differs from the baseline's: the old status, value and count of
+/// offending rows beside the new ones.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BaselineChange {
+    pub old_status: Status,
+    pub new_status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_value: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_value: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_offending: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_offending: Option<i64>,
+    pub old_fingerprint: String,
+    /// Whether it got worse, and so fails the run like a new problem: more offending rows
+    /// than before (or as many but other ones), a higher value where there are no rows, or
+    /// another status. Fewer offending rows is an improvement: reported, not failing.
+    pub worse: bool,
+}
+
+impl BaselineChange {
+    /// `12 → 15 offending rows`, `fail → error`, `value 3 → 5`: what changed, in English
+    /// (reports word it in their locale).
+    pub fn describe(&self) -> String {
+        let n = |x: Option<i64>| x.map_or_else(|| "?".to_string(), |v| v.to_string());
+        let v = |x: Option<f64>| x.map_or_else(|| "n/a".to_string(), super::render::fmt_num);
+        let mut parts = Vec::new();
+        if self.old_status != self.new_status {
+            parts.push(format!("{} → {}", self.old_status, self.new_status));
+        }
+        if self.old_offending.is_some() || self.new_offending.is_some() {
+            parts.push(format!(
+                "{} → {} offending rows",
+                n(self.old_offending),
+                n(self.new_offending)
+            ));
+        } else if self.old_value != self.new_value {
+            parts.push(format!(
+                "value {} → {}",
+                v(self.old_value),
+                v(self.new_value)
+            ));
+        }
+        if parts.is_empty() {
+            parts.push("other offending rows".to_string());
+        }
+        parts.join(", ")
     }
 }
 
@@ -173,9 +240,17 @@ impl Finding {
         }
     }
 
-    /// Whether it fails the run: `fails_at`, and, against a baseline, new.
+    /// Whether it fails the run: `fails_at`, and, against a baseline, new or changed for
+    /// the worse.
     pub fn fails_run(&self, fail_on: Severity) -> bool {
-        self.fails_at(fail_on) && self.baseline != Some(BaselineState::Unchanged)
+        self.fails_at(fail_on)
+            && match self.baseline {
+                Some(BaselineState::Unchanged) => false,
+                Some(BaselineState::Changed) => {
+                    self.baseline_change.as_ref().is_none_or(|c| c.worse)
+                }
+                _ => true,
+            }
     }
 
     /// A problem a baseline records: a failed check or a broken rule.
@@ -242,7 +317,9 @@ impl Finding {
             },
             fingerprint: crate::eval::keys::fingerprint(rule, None, None),
             baseline: None,
+            baseline_change: None,
             suppressed: None,
+            offending_ids: None,
         }
     }
 }

@@ -9,11 +9,13 @@
 
 pub mod cases;
 pub mod check;
+pub mod counted;
 pub mod example;
 pub mod finding;
 pub mod groups;
 pub mod keys;
 pub mod pii;
+pub mod reasons;
 pub mod render;
 pub mod require;
 pub mod rows;
@@ -51,6 +53,11 @@ pub struct Options {
     pub threads: Option<usize>,
     /// Told of each stage and each rule done (a progress bar; None: nobody listens).
     pub progress: Option<ProgressHandle>,
+    /// Rule id → the business keys its id-scoped suppressions name (`ids` in marqa.yaml):
+    /// row checks of these rules look every offending row's key up in the set, so the
+    /// suppressions match against all offending rows, not the evidence sample. Other rules
+    /// keep no keys at all.
+    pub suppression_ids: suppression::IdsByRule,
 }
 
 /// Something that shows how far a run is (the CLI's progress bar). Called from worker
@@ -89,6 +96,7 @@ impl Default for Options {
             limits: Limits::default(),
             threads: None,
             progress: None,
+            suppression_ids: suppression::IdsByRule::default(),
         }
     }
 }
@@ -155,6 +163,9 @@ pub struct Outcome {
     /// The order-independent digest of the business keys of all offending rows (row
     /// checks, missing manifest paths): part of the finding's fingerprint (`keys.rs`).
     pub keys: Option<String>,
+    /// For a row check whose rule has id-scoped suppressions: the offending rows' keys
+    /// against the ids those name.
+    pub offending_ids: Option<Box<suppression::OffendingIds>>,
 }
 
 impl Outcome {

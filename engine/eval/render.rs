@@ -29,14 +29,27 @@ pub fn finish(rule: &Rule, o: Outcome, ctx: &RunCtx) -> Finding {
         }
     };
     let title = render(&rule.title, "title").unwrap_or_else(|| rule.id.clone());
+    // A skip reason (or an n/a reason a rule fails on) comes from the engine in English:
+    // say it in the run's language (reasons.rs); script texts are already localized.
+    let reason = || {
+        o.message
+            .as_deref()
+            .map(|m| super::reasons::localize(&ctx.options.locale, m))
+    };
     let mut message = match status {
-        Status::Fail => o
-            .message
-            .clone()
+        Status::Fail => reason()
             .or_else(|| rule.message.as_ref().and_then(|m| render(m, "message")))
-            .or_else(|| Some(default_message(rule, &o, value, threshold))),
-        Status::Pass => o.message.clone(),
-        Status::Skipped | Status::Error => o.message.clone(),
+            .or_else(|| {
+                Some(default_message(
+                    rule,
+                    &o,
+                    value,
+                    threshold,
+                    &ctx.options.locale,
+                ))
+            }),
+        Status::Pass | Status::Skipped => reason(),
+        Status::Error => o.message.clone(),
     };
     let recommendation = match (status, &rule.recommendation) {
         (Status::Fail, Some(r)) => Some(RecommendationOut {
@@ -64,6 +77,7 @@ pub fn finish(rule: &Rule, o: Outcome, ctx: &RunCtx) -> Finding {
     Finding {
         fingerprint,
         baseline: None,
+        baseline_change: None,
         rule: rule.id.clone(),
         step: rule.step,
         severity: rule.severity,
@@ -78,6 +92,7 @@ pub fn finish(rule: &Rule, o: Outcome, ctx: &RunCtx) -> Finding {
         recommendation,
         origin: origin(rule),
         suppressed: None,
+        offending_ids: o.offending_ids,
     }
 }
 
@@ -155,8 +170,19 @@ fn number(x: Option<f64>) -> Value {
 }
 
 /// A failure message for rules without a `message` template.
-fn default_message(rule: &Rule, o: &Outcome, value: Option<f64>, threshold: Option<f64>) -> String {
-    let num = |x: Option<f64>| x.map(fmt_num).unwrap_or_else(|| "n/a".to_string());
+/// The message of a failure whose rule has none, in English or Russian.
+fn default_message(
+    rule: &Rule,
+    o: &Outcome,
+    value: Option<f64>,
+    threshold: Option<f64>,
+    locale: &str,
+) -> String {
+    let ru = locale == "ru";
+    let num = |x: Option<f64>| {
+        x.map(fmt_num)
+            .unwrap_or_else(|| if ru { "н/д" } else { "n/a" }.to_string())
+    };
     match &rule.shape {
         Shape::Rows(spec) => {
             let counts = o.evidence.as_ref().map(|e| &e.counts);
@@ -167,15 +193,22 @@ fn default_message(rule: &Rule, o: &Outcome, value: Option<f64>, threshold: Opti
             } else {
                 0.0
             };
-            format!(
-                "{off} of {pop} {} rows ({share:.1}%) fail the check; allowed: {}",
-                spec.table,
-                if rule.params.contains_key("max_share") {
-                    format!("{:.1}%", threshold.unwrap_or(0.0) * 100.0)
-                } else {
-                    num(threshold)
-                }
-            )
+            let allowed = if rule.params.contains_key("max_share") {
+                format!("{:.1}%", threshold.unwrap_or(0.0) * 100.0)
+            } else {
+                num(threshold)
+            };
+            if ru {
+                format!(
+                    "{off} из {pop} строк {} ({share:.1}%) не проходят проверку; допустимо: {allowed}",
+                    spec.table
+                )
+            } else {
+                format!(
+                    "{off} of {pop} {} rows ({share:.1}%) fail the check; allowed: {allowed}",
+                    spec.table
+                )
+            }
         }
         Shape::Require(_) => {
             let missing = o
@@ -183,15 +216,25 @@ fn default_message(rule: &Rule, o: &Outcome, value: Option<f64>, threshold: Opti
                 .as_ref()
                 .map(|e| e.missing.join(", "))
                 .unwrap_or_default();
-            format!("missing in the manifest: {missing}")
+            if ru {
+                format!("в манифесте не заполнено: {missing}")
+            } else {
+                format!("missing in the manifest: {missing}")
+            }
         }
-        Shape::Check(e) => match (value, threshold) {
-            (Some(_), Some(_)) => {
+        Shape::Check(e) => match (value, threshold, ru) {
+            (Some(_), Some(_), false) => {
                 format!("value {} against threshold {}", num(value), num(threshold))
             }
-            (Some(_), None) => format!("`{}` is false (value {})", e.source, num(value)),
-            _ => format!("`{}` is false", e.source),
+            (Some(_), Some(_), true) => {
+                format!("значение {} при пороге {}", num(value), num(threshold))
+            }
+            (Some(_), None, false) => format!("`{}` is false (value {})", e.source, num(value)),
+            (Some(_), None, true) => format!("`{}` ложно (значение {})", e.source, num(value)),
+            (_, _, false) => format!("`{}` is false", e.source),
+            (_, _, true) => format!("`{}` ложно", e.source),
         },
+        Shape::Script(_) if ru => "скрипт сообщил о непройденной проверке".to_string(),
         Shape::Script(_) => "the script reported a failure".to_string(),
     }
 }

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::finding::{is_personal, mask, Evidence, EvidenceRow, Status};
 use super::groups::{self, RowGroups};
 use super::keys::{KeyDigest, RowKeys};
+use super::suppression::{self, OffendingIds};
 use super::values::{cell_json, cell_text, to_dynamic, DynColumn};
 use super::{rule_place, sandbox, Outcome, RunCtx};
 use crate::rules::model::Rule;
@@ -49,6 +50,10 @@ fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Ve
     let table = snap
         .table(spec.table)
         .ok_or_else(|| Stop::Skipped(format!("needs table {}", spec.table)))?;
+    let absent = absent_columns(spec, table);
+    if !absent.is_empty() {
+        return Err(Stop::Skipped(no_columns(&absent, spec.table)));
+    }
     let max_count = param_number(rule, "max_count")?;
     let max_share = param_number(rule, "max_share")?;
 
@@ -61,6 +66,19 @@ fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Ve
     }
     for f in &spec.filters {
         apply_filter(table, f, &mut population);
+    }
+    for c in &spec.conditions {
+        // The rows the metric's share leaves out of its denominator leave the population:
+        // the rule's share is the metric's.
+        if let Condition::CountedBy { metric } = c {
+            if let Some(counted) = ctx.store.counted.get(metric) {
+                for &r in &counted.outside {
+                    if let Some(p) = population.get_mut(r as usize) {
+                        *p = false;
+                    }
+                }
+            }
+        }
     }
     let mut offending = population.clone();
     // Native passes are bounded by the data; the time limit bounds the Rhai predicate,
@@ -89,6 +107,14 @@ fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Ve
     let mut digests = vec![KeyDigest::default(); n_groups];
     let row_keys = RowKeys::of(table);
     let sample = ctx.options.sample_rows;
+    // Only for a rule with id-scoped suppressions: every offending row's key against the
+    // ids they name (a set look-up per row; nothing kept for rows nobody names).
+    let named = ctx.options.suppression_ids.get(&rule.id);
+    let key_col = named.and_then(|_| suppression::key_column(table, &rule.evidence));
+    let mut ids: Vec<OffendingIds> = match key_col {
+        Some(c) => vec![OffendingIds::new(&c.name); n_groups],
+        None => Vec::new(),
+    };
     for i in 0..table.rows {
         if !population[i] {
             continue;
@@ -100,6 +126,12 @@ fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Ve
             digests[g].add(row_keys.hash(i));
             if samples[g].len() < sample {
                 samples[g].push(i);
+            }
+            if let (Some(col), Some(named)) = (key_col, named) {
+                match col.str(i) {
+                    Some(k) => ids[g].add(Some(k), named),
+                    None => ids[g].add(cell_text(col, i, snap).as_deref(), named),
+                }
             }
         }
     }
@@ -118,6 +150,9 @@ fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Ve
         let mut o = judge(pop[g], off[g], max_count, max_share, spec);
         if o.status != Some(Status::Skipped) {
             o.keys = Some(digests[g].hex());
+            if let Some(found) = ids.get_mut(g) {
+                o.offending_ids = Some(Box::new(std::mem::take(found)));
+            }
             o.evidence = Some(Evidence {
                 counts: [
                     ("offending".to_string(), off[g]),
@@ -132,6 +167,7 @@ fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Ve
                     .iter()
                     .map(|&i| EvidenceRow {
                         line: table.lines.get(i).copied(),
+                        file: None,
                         values: evidence_cols
                             .iter()
                             .map(|(name, col)| {
@@ -157,6 +193,52 @@ fn run(rule: &Rule, spec: &RowsSpec, ctx: &RunCtx, engine: &Engine) -> Result<Ve
         )));
     }
     Ok(out)
+}
+
+/// The columns the check reads that this snapshot's table does not have. A condition on an
+/// absent column cannot be decided (an export without `first_response_at` says nothing
+/// about responses, one without `account_id` nothing about customers), so the check is
+/// skipped with the reason, as a metric over an absent column is n/a; it never treats the
+/// column as empty in every row. `duplicate` is the exception that proves the rule: an
+/// absent column only takes matches away, so it is skipped only when every listed column
+/// is absent.
+pub fn absent_columns(spec: &RowsSpec, table: &Table) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut need = |name: &str| {
+        if table.column(name).is_none() && !out.iter().any(|c| c == name) {
+            out.push(name.to_string());
+        }
+    };
+    for f in &spec.filters {
+        need(&f.column);
+    }
+    for c in &spec.conditions {
+        match c {
+            Condition::Duplicate {
+                columns, order_by, ..
+            } => {
+                if columns.iter().all(|c| table.column(c).is_none()) {
+                    columns.iter().for_each(|c| need(c));
+                }
+                if let Some(o) = order_by {
+                    need(o);
+                }
+            }
+            other => other.columns().into_iter().for_each(&mut need),
+        }
+    }
+    if let Some(p) = &spec.predicate {
+        p.reads.iter().for_each(|c| need(c));
+    }
+    out
+}
+
+/// `no first_response_at column in leads` (the wording of the metrics' n/a reasons).
+pub fn no_columns(absent: &[String], table: crate::snapshot::TableName) -> String {
+    match absent {
+        [one] => format!("no {one} column in {table}"),
+        many => format!("no {} columns in {table}", many.join(", ")),
+    }
 }
 
 /// Pass or fail from the counts: above `max_count`, or a share above `max_share`, fails;
@@ -345,13 +427,14 @@ fn apply(
             columns,
             placeholders,
         } => {
+            // The snapshot's "no source" values: the built-in list and the manifest's own.
+            let no_source = placeholders.then(|| snap.manifest.no_source());
             for name in columns {
-                // An absent column is missing in every row: keep the mask as it is.
+                // Absent columns were found before (`absent_columns`): the check is skipped.
                 if let Some(col) = table.column(name) {
-                    let ph = *placeholders;
                     match &col.data {
                         ColumnData::Str(_) | ColumnData::Cat(_) => and_text(col, mask, |s| {
-                            s.is_none() || (ph && normalize::is_missing_source(s))
+                            s.is_none() || no_source.as_ref().is_some_and(|n| n.is_missing(s))
                         }),
                         _ => {
                             for (i, m) in mask.iter_mut().enumerate() {

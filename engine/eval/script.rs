@@ -17,6 +17,8 @@
 //! | `metric_reason(name)`, `metric_reason(name, by, group)` | why it is n/a, or `()` |
 //! | `is_metric(name)` | whether `name` is a metric marqa computes |
 //! | `groups(by)` | the group keys of a breakdown |
+//! | `declared(path)` | whether the manifest as written (defaults aside) sets `path` |
+//! | `attribution()` | `#{model, lookback_days, customers, credit, na}`: new customers per channel under every model |
 //! | `retention()` | the cohort retention table: `#{cohort, customers, shares}` per cohort |
 //! | `plan()` | plan rows with their facts: `#{period, metric, channel, target, fact, attainment, line}` |
 //! | `date(s)` | unix seconds of a `YYYY-MM-DD`'s local midnight |
@@ -40,12 +42,52 @@ use super::values::{cell_text, finite, number, to_dynamic, DynColumn};
 use super::{rule_place, sandbox, Outcome, RunCtx};
 use crate::diag::did_you_mean;
 use crate::metrics::By;
+use crate::rules::manifest_path::ManifestPath;
 use crate::rules::model::{Rule, Script};
 use crate::rules::names;
 use crate::rules::pack::params_json;
 use crate::rules::rows::{default_period_column, Filter};
 use crate::snapshot::time::{days_from_date, format_day, format_instant};
 use crate::snapshot::{Column, ColumnData, Table, TableName};
+
+/// The functions [`register`] adds, by name, with the numbers of arguments each takes: the
+/// loader checks calls against this list (and Rhai's standard library) so a misspelt or
+/// misused function is a load error (`rules/calls.rs`). A test keeps it equal to what is
+/// registered.
+pub const API: &[(&str, &[usize])] = &[
+    ("has_table", &[1]),
+    ("row_count", &[1]),
+    ("count", &[1, 2]),
+    ("columns", &[1]),
+    ("column", &[2]),
+    ("group_counts", &[2, 3]),
+    ("sum", &[2, 3]),
+    ("rows", &[4]),
+    ("is_metric", &[1]),
+    ("metric", &[1, 3]),
+    ("metric_reason", &[1, 3]),
+    ("plan", &[0]),
+    ("retention", &[0]),
+    ("groups", &[1]),
+    ("date", &[1]),
+    ("format_time", &[1]),
+    ("format_date", &[1]),
+    ("declared", &[1]),
+    ("attribution", &[0]),
+    ("emit", &[1]),
+];
+
+/// API functions whose first argument is a table name.
+pub const TABLE_FUNCTIONS: &[&str] = &[
+    "has_table",
+    "row_count",
+    "count",
+    "columns",
+    "column",
+    "group_counts",
+    "sum",
+    "rows",
+];
 
 /// Findings one script run may emit.
 pub const MAX_EMITS: usize = 10_000;
@@ -123,6 +165,33 @@ pub fn evaluate(rule: &Rule, script: &Script, ctx: &RunCtx, engine: &Engine) -> 
             o
         })
         .collect()
+}
+
+/// `attribution()`: the model in force and the new customers every model credits to each
+/// channel (metrics.md, Attribution), with `na` saying why channels cannot be told apart.
+fn attribution(ctx: &RunCtx) -> Dynamic {
+    let a = &ctx.store.attribution;
+    let mut credit = Map::new();
+    for m in &a.models {
+        let mut per = Map::new();
+        for ch in &m.channels {
+            per.insert(
+                ch.channel.as_str().into(),
+                Dynamic::from_float(ch.customers),
+            );
+        }
+        credit.insert(m.model.as_str().into(), Dynamic::from_map(per));
+    }
+    let gap = [TableName::Leads, TableName::Touches]
+        .into_iter()
+        .find_map(|t| crate::metrics::compute::gap_reason(&ctx.snapshot, t));
+    let mut out = Map::new();
+    out.insert("model".into(), Dynamic::from(a.model.clone()));
+    out.insert("lookback_days".into(), Dynamic::from_float(a.lookback_days));
+    out.insert("customers".into(), Dynamic::from_int(a.customers as INT));
+    out.insert("credit".into(), Dynamic::from_map(credit));
+    out.insert("na".into(), gap.map_or(Dynamic::UNIT, Dynamic::from));
+    Dynamic::from_map(out)
 }
 
 fn table<'a>(ctx: &'a RunCtx, name: &str) -> Res<&'a Table> {
@@ -422,6 +491,17 @@ fn register(e: &mut Engine, ctx: Arc<RunCtx>) {
             .collect()
     });
     let c = ctx.clone();
+    e.register_fn("declared", move |path: &str| -> Res<bool> {
+        // The manifest as written: a default marqa fills in (`attribution.model: lead`) is
+        // not a decision anybody made.
+        match ManifestPath::parse(path) {
+            Ok(p) => Ok(p.present(&c.snapshot.loaded.document.value)),
+            Err(e) => fail(format!("declared: bad manifest path `{path}`: {e}")),
+        }
+    });
+    let c = ctx.clone();
+    e.register_fn("attribution", move || -> Dynamic { attribution(&c) });
+    let c = ctx.clone();
     e.register_fn("retention", move || -> Array {
         c.store
             .retention
@@ -632,7 +712,11 @@ fn parse_evidence(v: &Dynamic, show_pii: bool) -> Res<Evidence> {
                             })
                         })
                         .collect();
-                    ev.rows.push(EvidenceRow { line: None, values });
+                    ev.rows.push(EvidenceRow {
+                        line: None,
+                        file: None,
+                        values,
+                    });
                 }
             }
             other => {
@@ -643,4 +727,37 @@ fn parse_evidence(v: &Dynamic, show_pii: bool) -> Res<Evidence> {
         }
     }
     Ok(ev)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::{Input, Options};
+    use crate::snapshot::{LoadOptions, Snapshot};
+
+    #[test]
+    fn the_api_list_is_what_is_registered() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny");
+        let snapshot = Snapshot::load(&root, LoadOptions { lenient: false }).unwrap();
+        let input = Input {
+            snapshot: Arc::new(snapshot),
+            store: Arc::new(crate::metrics::Store::default()),
+        };
+        let e = engine(Arc::new(RunCtx::new(&input, &Options::default())));
+        let mut registered: Vec<(String, usize)> = e.collect_fn_metadata(
+            None,
+            |f| Some((f.metadata.name.to_string(), f.metadata.num_params)),
+            false,
+        );
+        registered.sort();
+        let mut listed: Vec<(String, usize)> = API
+            .iter()
+            .flat_map(|(n, arities)| arities.iter().map(|a| (n.to_string(), *a)))
+            .collect();
+        listed.sort();
+        assert_eq!(registered, listed);
+        for t in TABLE_FUNCTIONS {
+            assert!(API.iter().any(|(n, _)| n == t), "{t}");
+        }
+    }
 }

@@ -89,6 +89,8 @@ pub struct FleetOptions<'a> {
     pub formats: &'a [Format],
     /// Workers auditing clients at once.
     pub jobs: usize,
+    /// Database URLs by variable name: each client's snapshot names its own variables.
+    pub connections: &'a crate::snapshot::Connections,
 }
 
 /// Audit every client; results in the clients' order.
@@ -131,7 +133,7 @@ where
         diagnostics: Vec::new(),
         warnings: Vec::new(),
     };
-    let attempt = (|| -> Result<crate::cli::check::CheckRun, Diagnostics> {
+    let attempt = (|| -> Result<crate::audit::AuditRun, Diagnostics> {
         std::fs::create_dir_all(&out).map_err(|e| {
             Diagnostic::new(
                 "E-FLEET-OUT",
@@ -143,7 +145,13 @@ where
         let mut cfg = options_for(client)?;
         // The client's folder layout, whatever its config's outputs say.
         cfg.outputs.value = requests(&out, fleet.formats);
-        crate::cli::check::audit_one(&client.dir, &cfg, None, None)
+        crate::audit::run(&crate::audit::Request {
+            dir: &client.dir,
+            config: &cfg,
+            baseline: None,
+            progress: None,
+            connections: fleet.connections,
+        })
     })();
     let rel = |file: &str| format!("{}/{file}", client.name);
     match attempt {

@@ -243,6 +243,8 @@ pub fn index_html(
     let tmpl = environment
         .get_template("index.html")
         .map_err(|e| env::diagnostic(&source, &e))?;
-    tmpl.render(Serde(&ctx))
-        .map_err(|e| Diagnostics::from(env::diagnostic(&source, &e)))
+    // Rendered from a Value so a render error can suggest the context's keys.
+    let value = minijinja::Value::from(Serde(&ctx));
+    tmpl.render(&value)
+        .map_err(|e| Diagnostics::from(env::diagnostic_with(&source, &e, Some(&value))))
 }

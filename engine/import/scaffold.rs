@@ -388,11 +388,23 @@ fn classify(source: &str, medium: &str) -> (String, Shape, bool) {
     }
 }
 
+/// Whether a (source, medium) pair is analytics' direct traffic (`(direct)` / `(none)`):
+/// a channel of its own, though `(direct)` alone means no source.
+fn is_direct(source: &str, medium: &str) -> bool {
+    let (s, m) = (source.trim().to_lowercase(), medium.trim().to_lowercase());
+    ["(direct)", "direct"].contains(&s.as_str())
+        && ["(none)", "none", "direct"].contains(&m.as_str())
+}
+
 fn channels(inp: &Input<'_>, w: &mut Writer) {
     // Observed pairs with the number of rows per table kind.
     let mut pairs: BTreeMap<(String, String), BTreeMap<&'static str, usize>> = BTreeMap::new();
     let mut sources: BTreeMap<String, usize> = BTreeMap::new();
     let mut mediums: BTreeMap<String, usize> = BTreeMap::new();
+    // Sources that spell "no source" (`unknown`, `(not set)`, `не указан`): proposed as no
+    // source (what `leads_without_source` counts), never as a channel or a UTM source.
+    let no_source = crate::snapshot::normalize::NoSource::builtin();
+    let mut sourceless: BTreeMap<String, usize> = BTreeMap::new();
     for t in inp.tables.values() {
         let (Some(sc), mc) = (t.column("source"), t.column("medium")) else {
             if let Some(mc) = t.column("medium") {
@@ -411,8 +423,16 @@ fn channels(inp: &Input<'_>, w: &mut Writer) {
             continue;
         };
         for r in 0..t.rows.rows() {
-            let s = t.rows.cell(r, sc);
+            let mut s = t.rows.cell(r, sc);
             let m = mc.map(|c| t.rows.cell(r, c)).unwrap_or("");
+            if !s.trim().is_empty() && no_source.is_missing(Some(s)) && !is_direct(s, m) {
+                *sourceless.entry(s.to_string()).or_default() += 1;
+                s = "";
+                if no_source.is_missing(Some(m)) {
+                    // Neither names a channel (`unknown` / `(none)`).
+                    continue;
+                }
+            }
             if s.is_empty() && m.is_empty() {
                 continue;
             }
@@ -429,7 +449,7 @@ fn channels(inp: &Input<'_>, w: &mut Writer) {
             }
         }
     }
-    if pairs.is_empty() {
+    if pairs.is_empty() && sourceless.is_empty() {
         return;
     }
     // channel → (shape, sources, mediums, counts, recognized)
@@ -474,10 +494,12 @@ fn channels(inp: &Input<'_>, w: &mut Writer) {
             *rule.counts.entry(k).or_default() += n;
         }
     }
-    w.review(
-        "channels:",
-        "proposed from the source/medium pairs seen in the data (first match wins); rename, merge or split them",
-    );
+    if !rules.is_empty() {
+        w.review(
+            "channels:",
+            "proposed from the source/medium pairs seen in the data (first match wins); rename, merge or split them",
+        );
+    }
     for ((_, ch), r) in &rules {
         let mut parts = vec![format!("channel: {}", q(ch))];
         let list = |set: &BTreeSet<String>| set.iter().map(|v| q(v)).collect::<Vec<_>>().join(", ");
@@ -540,6 +562,17 @@ fn channels(inp: &Input<'_>, w: &mut Writer) {
         list(&ok_m),
         seen_note(&other_m)
     ));
+    if !sourceless.is_empty() {
+        let seen: Vec<String> = sourceless
+            .iter()
+            .map(|(v, n)| format!("{} ({n})", q(v)))
+            .collect();
+        w.comment(&format!(
+            "  no source (counted by leads_without_source, not a channel): {}",
+            seen.join(", ")
+        ));
+    }
+    w.comment("  no_source_values: []  # this export's own spellings of \"no source\", if any");
 }
 
 #[cfg(test)]

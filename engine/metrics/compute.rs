@@ -99,8 +99,75 @@ pub fn window_timed(
         ..Store::default()
     };
     assemble(&mut store, run);
+    undecidable_channels(&mut store, ctx.snap, settings.model);
     lap("assemble");
     store
+}
+
+/// Why rows of `table` have no channel the map can decide, if they have none.
+pub fn gap_reason(snap: &crate::snapshot::Snapshot, table: TableName) -> Option<String> {
+    let cols = snap.channel_gaps.get(&table)?;
+    let (noun, verb) = if cols.len() == 1 {
+        ("column", "reads it")
+    } else {
+        ("columns", "reads them")
+    };
+    Some(format!(
+        "channels cannot be told apart: {table} have no {} {noun} and the manifest's `channels` map {verb}",
+        cols.join(", ")
+    ))
+}
+
+/// When the channels map cannot place the rows of leads or spend (or of touches, under a
+/// touch-based model) because it reads a column they lack, every metric by channel is n/a
+/// with the reason, and so are the channel-level counts (`unmatched_spend_channels`,
+/// `paid_channels_without_spend`) and the plan's per-channel facts: a channel's numbers
+/// would be those of the rows that happen to be decidable. A gap in traffic makes only
+/// the traffic metrics by channel n/a.
+fn undecidable_channels(store: &mut Store, snap: &crate::snapshot::Snapshot, model: Model) {
+    let mut tables = vec![TableName::Leads, TableName::Spend];
+    if model != Model::Lead {
+        tables.push(TableName::Touches);
+    }
+    let na = |reason: &str| Metric {
+        value: MetricValue::na(reason),
+        explain: None,
+    };
+    if let Some(reason) = tables.into_iter().find_map(|t| gap_reason(snap, t)) {
+        for set in store
+            .by
+            .get_mut(&By::Channel)
+            .into_iter()
+            .flat_map(|g| g.values_mut())
+        {
+            for m in set.values_mut() {
+                *m = na(&reason);
+            }
+        }
+        for name in ["unmatched_spend_channels", "paid_channels_without_spend"] {
+            if store.overall.contains_key(name) {
+                store.overall.insert(name.to_string(), na(&reason));
+            }
+            store.counted.remove(name);
+        }
+        for row in store.plan.iter_mut().filter(|r| r.channel.is_some()) {
+            row.fact = MetricValue::na(reason.clone());
+            row.attainment = MetricValue::na(reason.clone());
+        }
+    } else if let Some(reason) = gap_reason(snap, TableName::Traffic) {
+        for set in store
+            .by
+            .get_mut(&By::Channel)
+            .into_iter()
+            .flat_map(|g| g.values_mut())
+        {
+            for name in ["visits", "unique_visitors", "visit_to_lead"] {
+                if let Some(m) = set.get_mut(name) {
+                    *m = na(&reason);
+                }
+            }
+        }
+    }
 }
 
 /// Counts that say a group has any data at all; groups where all are 0 or n/a are left out

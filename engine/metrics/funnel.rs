@@ -42,6 +42,12 @@ pub fn compute(run: &mut Run) {
         });
     }
     let has_deals = run.ctx.deals.is_some();
+    // Deals name their lead by `lead_id`: without the column no lead is known to be won.
+    let deals_name_leads = run
+        .ctx
+        .deals
+        .as_ref()
+        .is_some_and(|d| d.table.column("lead_id").is_some());
     for s in 0..n {
         let (ld, mq, sq, wn) = (leads[s], mql[s], sql[s], won[s]);
         run.put(
@@ -61,10 +67,12 @@ pub fn compute(run: &mut Run) {
         } else {
             MetricValue::na("no sql_at column in leads")
         };
-        let won_v = if has_deals {
-            MetricValue::Num(wn)
-        } else {
+        let won_v = if !has_deals {
             MetricValue::na("no deals table")
+        } else if !deals_name_leads {
+            MetricValue::na("no lead_id column in deals")
+        } else {
+            MetricValue::Num(wn)
         };
         run.put(
             s,

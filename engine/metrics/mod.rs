@@ -123,23 +123,58 @@ impl By {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Counted {
     pub rows: Vec<u32>,
+    /// Rows of the window that the metric's share leaves out of its denominator
+    /// (`sla_breach_share` leaves out unanswered leads still younger than the SLA at
+    /// as_of), ascending: a rule's population leaves them out too, so its share is the
+    /// metric's.
+    pub outside: Vec<u32>,
+    /// For a metric that counts cells of several tables ([`COUNTED_CELLS`]): the cells,
+    /// per table and column (in table, column order; rows ascending). Empty otherwise.
+    pub cells: Vec<CountedCells>,
+}
+
+impl Counted {
+    pub fn rows(rows: Vec<u32>) -> Counted {
+        Counted {
+            rows,
+            ..Counted::default()
+        }
+    }
+}
+
+/// The counted cells of one column of one table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountedCells {
+    pub table: TableName,
+    pub column: String,
+    pub rows: Vec<u32>,
 }
 
 /// Count metrics that record their rows, with the table the rows belong to: those whose
 /// definition needs more than one row condition can say (a join, a calendar, the
-/// manifest's lists, a channel-level tally). The rest are said directly with the native
-/// row conditions. `unmatched_spend_channels` records the window's spend rows of those
-/// channels, `paid_channels_without_spend` the window's paid-medium leads of those.
+/// manifest's lists, a channel-level tally), and those a rule is named after (so the
+/// rule's rows and the metric's number are one computation). `unmatched_spend_channels`
+/// records the window's spend rows of those channels, `paid_channels_without_spend` the
+/// window's paid-medium leads of those.
 pub const COUNTED: &[(&str, TableName)] = &[
     ("sla_breaches", TableName::Leads),
     ("unanswered_leads", TableName::Leads),
     ("stuck_deals", TableName::Deals),
     ("backward_moves", TableName::StageChanges),
     ("utm_violations", TableName::Leads),
+    ("leads_without_source", TableName::Leads),
+    ("duplicate_leads", TableName::Leads),
+    ("orphan_deals", TableName::Deals),
+    ("won_without_amount", TableName::Deals),
     ("orphan_payments", TableName::Payments),
+    ("calls_without_lead", TableName::Calls),
     ("unmatched_spend_channels", TableName::Spend),
     ("paid_channels_without_spend", TableName::Leads),
 ];
+
+/// Count metrics that count cells of every table and record them ([`Counted::cells`]):
+/// a rule shows them through its `value` (`value: future_timestamps`).
+pub const COUNTED_CELLS: &[&str] = &["future_timestamps"];
 
 /// Named scalar metrics of one scope (the whole period, or one group of a breakdown).
 pub type MetricSet = BTreeMap<String, Metric>;
@@ -259,8 +294,24 @@ impl Store {
                 })
             },
         );
-        store.previous = previous;
+        store.previous = previous.map(|mut p| {
+            p.keep_previous_only();
+            p
+        });
         Ok(store)
+    }
+
+    /// Drop from a previous window's store the metrics that have no previous value
+    /// (`MetricDef::has_previous`), so no reader shows a snapshot-wide count as its own
+    /// "previous" value.
+    fn keep_previous_only(&mut self) {
+        let keep = |name: &String| registry::def(name).is_none_or(|d| d.has_previous());
+        self.overall.retain(|k, _| keep(k));
+        for groups in self.by.values_mut() {
+            for set in groups.values_mut() {
+                set.retain(|k, _| keep(k));
+            }
+        }
     }
 
     /// Compute the metrics of any window (local days `from..=to`) with the given breakdowns.

@@ -36,7 +36,24 @@ impl Spend {
         }
         MetricValue::Num(self.sum[s].value())
     }
+
+    /// The spend cost ratios and ROMI divide by: [`Spend::value`], except for the `(none)`
+    /// channel, whose spend is the rows no channel claims (no source, medium or channel the
+    /// manifest's map knows). That money is nobody's: a CPL, CAC or ROMI of it would judge
+    /// a channel that does not exist, so they are n/a (`unmatched_spend_channels` leaves it
+    /// out likewise).
+    pub fn base(&self, run: &Run, s: usize) -> MetricValue {
+        let v = self.value(run, s);
+        match (&run.scopes.list[s].filter, &v) {
+            (Filter::Channel(0), MetricValue::Num(_)) => MetricValue::na(NO_CHANNEL_SPEND),
+            _ => v,
+        }
+    }
 }
+
+/// Why the `(none)` channel has no cost ratios.
+pub const NO_CHANNEL_SPEND: &str =
+    "spend rows that name no channel are no channel's spend (map them in the manifest's `channels`)";
 
 pub fn spend(run: &Run) -> Spend {
     let n = run.n();
@@ -121,13 +138,14 @@ pub fn compute_in(run: &mut Run, spend: &Spend) {
             "sum of spend.amount dated in the window",
             &[("spend", spend_num), ("spend_rows", spend.rows[s] as f64)],
         );
+        let base = spend.base(run, s);
         for (name, count, what) in [
             ("cpl", "leads", "leads"),
             ("cost_per_mql", "mql", "mql"),
             ("cost_per_sql", "sql", "sql"),
         ] {
             let c = run.value(s, count);
-            let v = cost(&sp, &c, what);
+            let v = cost(&base, &c, what);
             run.put(
                 s,
                 name,
@@ -151,7 +169,7 @@ pub fn compute_in(run: &mut Run, spend: &Spend) {
         run.put(
             s,
             "cac",
-            cost(&sp, &nc, "new customers"),
+            cost(&base, &nc, "new customers"),
             "spend / new_customers",
             &[("spend", spend_num), ("new_customers", new_customers[s])],
         );
@@ -304,7 +322,7 @@ pub fn compute_out(run: &mut Run, spend: &Spend) {
                 ("new_customers", nc.num().unwrap_or(0.0)),
             ],
         );
-        let sp = spend.value(run, s);
+        let sp = spend.base(run, s);
         let romi = |x: &MetricValue| match (x, &sp) {
             (MetricValue::Na { na }, _) | (_, MetricValue::Na { na }) => {
                 MetricValue::na(na.clone())

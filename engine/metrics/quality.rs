@@ -4,16 +4,18 @@
 use std::hash::BuildHasher;
 
 use crate::snapshot::column::{CatColumn, Column, NULL_I64};
-use crate::snapshot::TableName;
+use crate::snapshot::{ColType, TableName};
 
 use super::ctx::Ctx;
 use super::run::Run;
 use super::scope::{Key, Window};
-use super::{Counted, MetricValue};
+use super::{Counted, CountedCells, MetricValue};
 
-/// Source values that mean "no source" (one list, shared with the rules' row checks).
+/// Source values that mean "no source" (one list, shared with the rules' row checks and
+/// the importer's scaffold; a manifest adds its own with `utm.no_source_values`).
 pub use crate::snapshot::normalize::NO_SOURCE_VALUES as PLACEHOLDERS;
 
+/// Whether a source is a built-in placeholder (the snapshot's own list: `Manifest::no_source`).
 pub fn is_placeholder(s: &str) -> bool {
     crate::snapshot::normalize::is_missing_source(Some(s))
 }
@@ -44,14 +46,26 @@ pub fn compute(run: &mut Run) {
     let ctx = run.ctx;
     let l = &ctx.leads;
     let n = run.n();
+    let has_source = l.table.column("source").is_some();
     let source = l.table.column("source").and_then(Column::cats);
     let medium = l.table.column("medium").and_then(Column::cats);
-    let no_source = per_code(source, |v| v.is_none_or(is_placeholder));
-    let utm = ctx.snap.manifest.utm.as_ref();
+    let placeholders = ctx.snap.manifest.no_source();
+    let no_source = per_code(source, |v| placeholders.is_missing(v));
+    // Without a source column no lead's source is known (n/a below), and without a medium
+    // column the mediums are not judged: an absent column is unknown, not empty.
+    let utm = ctx
+        .snap
+        .manifest
+        .utm
+        .as_ref()
+        .filter(|u| u.declares_standard() && has_source);
+    let has_medium = l.table.column("medium").is_some();
     let (src_bad, med_bad) = match utm {
         Some(u) => (
             per_code(source, |v| outside(&u.sources, u.lowercase, v)),
-            per_code(medium, |v| outside(&u.mediums, u.lowercase, v)),
+            per_code(medium, |v| {
+                has_medium && outside(&u.mediums, u.lowercase, v)
+            }),
         ),
         None => (per_code(source, |_| false), per_code(medium, |_| false)),
     };
@@ -59,7 +73,9 @@ pub fn compute(run: &mut Run) {
     let entry = l.table.column("entry_method").and_then(Column::cats);
     let manual = per_code(entry, |v| v == Some("manual"));
     let dup = ctx.duplicates.get_or_init(|| duplicates(ctx));
-    let mut violating: Vec<u32> = Vec::new();
+    let has_contacts = l.table.column("email").is_some() || l.table.column("phone").is_some();
+    let (mut violating, mut sourceless, mut repeated): (Vec<u32>, Vec<u32>, Vec<u32>) =
+        (Vec::new(), Vec::new(), Vec::new());
     let (mut leads, mut nosrc, mut viol, mut dups, mut man) = (
         vec![0.0; n],
         vec![0.0; n],
@@ -75,8 +91,16 @@ pub fn compute(run: &mut Run) {
         let d = dup[i];
         let m = manual[code(entry, i)];
         run.scopes.at(&key, l.created[i], |s, _| {
-            if s == 0 && v {
-                violating.push(i as u32);
+            if s == 0 {
+                if v {
+                    violating.push(i as u32);
+                }
+                if ns {
+                    sourceless.push(i as u32);
+                }
+                if d {
+                    repeated.push(i as u32);
+                }
             }
             leads[s] += 1.0;
             nosrc[s] += ns as u8 as f64;
@@ -86,13 +110,25 @@ pub fn compute(run: &mut Run) {
         });
     }
     let orphan_deals = ctx.deals.as_ref().map(|d| {
-        (0..d.n)
-            .filter(|&i| d.lead_orphan[i] || d.account_orphan[i])
-            .count() as f64
+        let rows: Vec<u32> = (0..d.n as u32)
+            .filter(|&i| d.lead_orphan[i as usize] || d.account_orphan[i as usize])
+            .collect();
+        let n = rows.len() as f64;
+        run.counted
+            .insert("orphan_deals".into(), Counted::rows(rows));
+        n
     });
     if utm.is_some() {
         run.counted
-            .insert("utm_violations".into(), Counted { rows: violating });
+            .insert("utm_violations".into(), Counted::rows(violating));
+    }
+    if has_source {
+        run.counted
+            .insert("leads_without_source".into(), Counted::rows(sourceless));
+    }
+    if has_contacts {
+        run.counted
+            .insert("duplicate_leads".into(), Counted::rows(repeated));
     }
     let orphan_payments = ctx.payments.as_ref().map(|p| {
         let rows: Vec<u32> = (0..p.n as u32)
@@ -100,31 +136,34 @@ pub fn compute(run: &mut Run) {
             .collect();
         let n = rows.len() as f64;
         run.counted
-            .insert("orphan_payments".into(), Counted { rows });
+            .insert("orphan_payments".into(), Counted::rows(rows));
         n
     });
-    let future: f64 = ctx
-        .snap
-        .facts
-        .items
-        .iter()
-        .filter(|f| f.kind == "future_timestamp")
-        .map(|f| f.count as f64)
-        .sum();
+    let cells = future_cells(ctx);
+    let future = cells.iter().map(|c| c.rows.len()).sum::<usize>() as f64;
+    run.counted.insert(
+        "future_timestamps".into(),
+        Counted {
+            cells,
+            ..Counted::default()
+        },
+    );
     let (unmatched, paid_no_spend, unmatched_names, paid_names, rows) =
         channel_mismatch(ctx, run.scopes.window());
     if let Some((spend_rows, lead_rows)) = rows {
-        run.counted.insert(
-            "unmatched_spend_channels".into(),
-            Counted { rows: spend_rows },
-        );
+        run.counted
+            .insert("unmatched_spend_channels".into(), Counted::rows(spend_rows));
         run.counted.insert(
             "paid_channels_without_spend".into(),
-            Counted { rows: lead_rows },
+            Counted::rows(lead_rows),
         );
     }
     let tz = timezone_mismatch(ctx);
     let calls = calls_without_lead(run);
+    if let Ok((_, rows)) = &calls {
+        run.counted
+            .insert("calls_without_lead".into(), Counted::rows(rows.clone()));
+    }
     let shown = |names: &[String]| -> Vec<(String, f64)> {
         names
             .iter()
@@ -133,21 +172,33 @@ pub fn compute(run: &mut Run) {
     };
     for s in 0..n {
         let ld = leads[s];
+        let (ns, nss) = if has_source {
+            (
+                MetricValue::Num(nosrc[s]),
+                MetricValue::ratio(nosrc[s], ld, "0 leads"),
+            )
+        } else {
+            let na = MetricValue::na("no source column in leads");
+            (na.clone(), na)
+        };
         run.put(
             s,
             "leads_without_source",
-            MetricValue::Num(nosrc[s]),
+            ns,
             "leads of the window with an empty or placeholder source",
             &[("leads_without_source", nosrc[s]), ("leads", ld)],
         );
         run.put(
             s,
             "leads_without_source_share",
-            MetricValue::ratio(nosrc[s], ld, "0 leads"),
+            nss,
             "leads_without_source / leads",
             &[("leads_without_source", nosrc[s]), ("leads", ld)],
         );
-        let (vv, vs) = if utm.is_none() {
+        let (vv, vs) = if !has_source {
+            let na = MetricValue::na("no source column in leads");
+            (na.clone(), na)
+        } else if utm.is_none() {
             let na = MetricValue::na("no utm standard in the manifest");
             (na.clone(), na)
         } else {
@@ -170,10 +221,19 @@ pub fn compute(run: &mut Run) {
             "utm_violations / leads",
             &[("utm_violations", viol[s]), ("leads", ld)],
         );
+        let (dv, ds) = if has_contacts {
+            (
+                MetricValue::Num(dups[s]),
+                MetricValue::ratio(dups[s], ld, "0 leads"),
+            )
+        } else {
+            let na = MetricValue::na("no email or phone column in leads");
+            (na.clone(), na)
+        };
         run.put(
             s,
             "duplicate_leads",
-            MetricValue::Num(dups[s]),
+            dv,
             "leads repeating an earlier lead's email or phone within dedupe.window_days",
             &[
                 ("duplicate_leads", dups[s]),
@@ -183,7 +243,7 @@ pub fn compute(run: &mut Run) {
         run.put(
             s,
             "duplicate_leads_share",
-            MetricValue::ratio(dups[s], ld, "0 leads"),
+            ds,
             "duplicate_leads / leads",
             &[("duplicate_leads", dups[s]), ("leads", ld)],
         );
@@ -256,7 +316,7 @@ pub fn compute(run: &mut Run) {
             &[("systems_differing", tz.num().unwrap_or(0.0))],
         );
         let cv = match &calls {
-            Ok(c) => MetricValue::Num(c[s]),
+            Ok((c, _)) => MetricValue::Num(c[s]),
             Err(r) => MetricValue::na(r.clone()),
         };
         run.put(
@@ -378,11 +438,18 @@ fn channel_mismatch(ctx: &Ctx, w: &Window) -> Mismatch {
         })
         .collect();
     paid_rows.retain(|&i| spend_rows[l.channel[i as usize] as usize] == 0);
-    let unmatched: Vec<String> = (0..nch)
+    // `(none)` (id 0) is no channel: spend or leads no channel claims are not a channel
+    // without leads or without spend.
+    let unmatched_rows: Vec<u32> = unmatched_rows
+        .into_iter()
+        .filter(|&r| spend_channel[r as usize] != 0)
+        .collect();
+    paid_rows.retain(|&i| l.channel[i as usize] != 0);
+    let unmatched: Vec<String> = (1..nch)
         .filter(|&c| spend_rows[c] > 0 && leads[c] == 0)
         .map(|c| ctx.channels.name(c as u32).to_string())
         .collect();
-    let paid_names: Vec<String> = (0..nch)
+    let paid_names: Vec<String> = (1..nch)
         .filter(|&c| paid_leads[c] > 0 && spend_rows[c] == 0)
         .map(|c| ctx.channels.name(c as u32).to_string())
         .collect();
@@ -408,8 +475,10 @@ fn timezone_mismatch(ctx: &Ctx) -> MetricValue {
     MetricValue::Num(declared.iter().filter(|z| **z != m.timezone).count() as f64)
 }
 
-fn calls_without_lead(run: &Run) -> Result<Vec<f64>, String> {
+/// Per scope, answered calls over 30 s without a lead; and the whole window's rows.
+fn calls_without_lead(run: &Run) -> Result<(Vec<f64>, Vec<u32>), String> {
     let mut out = vec![0.0; run.n()];
+    let mut rows = Vec::new();
     let Some(t) = run.ctx.snap.table(TableName::Calls) else {
         return Err("no calls table".into());
     };
@@ -422,19 +491,47 @@ fn calls_without_lead(run: &Run) -> Result<Vec<f64>, String> {
     let (Some(answered), Some(duration)) = (answered, duration) else {
         return Err("calls lacks the answered or duration_s column".into());
     };
-    let lead = t.column("lead_id");
+    // Without the column no call is known to have a lead: unknown, not "all without one".
+    let lead = t.column("lead_id").ok_or("no lead_id column in calls")?;
     for r in 0..t.rows {
-        let no_lead = lead.is_none_or(|c| c.is_null(r));
         if answered[r] == 1
             && duration[r] != NULL_I64
             && duration[r] > 30
-            && no_lead
+            && lead.is_null(r)
             && at[r] != NULL_I64
         {
-            run.scopes.at(&Key::EMPTY, at[r], |s, _| out[s] += 1.0);
+            run.scopes.at(&Key::EMPTY, at[r], |s, _| {
+                out[s] += 1.0;
+                if s == 0 {
+                    rows.push(r as u32);
+                }
+            });
         }
     }
-    Ok(out)
+    Ok((out, rows))
+}
+
+/// Timestamp cells later than as_of, per table and timestamp column (the definition of the
+/// `future_timestamp` facts `validate` lists).
+fn future_cells(ctx: &Ctx) -> Vec<CountedCells> {
+    let snap = ctx.snap;
+    let mut out = Vec::new();
+    for (name, t) in &snap.tables {
+        for col in t.columns.iter().filter(|c| c.ty == ColType::Timestamp) {
+            let Some(v) = col.times() else { continue };
+            let rows: Vec<u32> = (0..t.rows as u32)
+                .filter(|&i| v[i as usize] != NULL_I64 && v[i as usize] > snap.as_of)
+                .collect();
+            if !rows.is_empty() {
+                out.push(CountedCells {
+                    table: *name,
+                    column: col.name.clone(),
+                    rows,
+                });
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

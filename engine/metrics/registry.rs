@@ -28,6 +28,22 @@ pub enum Unit {
 }
 
 impl Unit {
+    pub const ALL: [Unit; 8] = [
+        Unit::Count,
+        Unit::Share,
+        Unit::Money,
+        Unit::Ratio,
+        Unit::Days,
+        Unit::Minutes,
+        Unit::Months,
+        Unit::Score,
+    ];
+
+    /// The unit of a name as rules and templates write it (`days`).
+    pub fn parse(name: &str) -> Option<Unit> {
+        Unit::ALL.into_iter().find(|u| u.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Unit::Count => "count",
@@ -126,7 +142,7 @@ pub static REGISTRY: &[MetricDef] = &[
     m("leads", Count, Funnel, LEADS_BY, "Leads with `created_at` in the period."),
     m("mql", Count, Funnel, LEADS_BY, "Of those leads, the ones with `mql_at` set."),
     m("sql", Count, Funnel, LEADS_BY, "Of those leads, the ones with `sql_at` set."),
-    m("won_leads", Count, Funnel, LEADS_BY, "Of those leads, the ones linked (by `lead_id`) to at least one won deal."),
+    m("won_leads", Count, Funnel, LEADS_BY, "Of those leads, the ones linked (by `lead_id`) to at least one won deal (n/a when deals have no `lead_id` column)."),
     m("lead_to_mql", Share, Funnel, LEADS_BY, "mql / leads."),
     m("mql_to_sql", Share, Funnel, LEADS_BY, "sql / mql."),
     m("sql_to_won", Share, Funnel, LEADS_BY, "won_leads / sql."),
@@ -149,7 +165,7 @@ pub static REGISTRY: &[MetricDef] = &[
     m("sla_breach_share", Share, Speed, LEADS_BY, "sla_breaches / (leads − unanswered leads still younger than the SLA at as_of)."),
     // Money in
     m("spend", Money, MoneyIn, SPEND_BY, "Sum of `spend.amount` with `date` in the period."),
-    m("cpl", Money, MoneyIn, SPEND_BY, "spend / leads."),
+    m("cpl", Money, MoneyIn, SPEND_BY, "spend / leads (n/a for `(none)`: spend no channel claims is no channel's)."),
     m("cost_per_mql", Money, MoneyIn, SPEND_BY, "spend / mql."),
     m("cost_per_sql", Money, MoneyIn, SPEND_BY, "spend / sql."),
     m("new_customers", Count, MoneyIn, CUST_BY, "Customers whose `acquired_at` (or first won deal's `closed_at`) is in the period; per channel, weighted by attribution credit."),
@@ -174,21 +190,21 @@ pub static REGISTRY: &[MetricDef] = &[
     m("nps", Score, CustomerValue, CUST_BY, "100 × (promoters − detractors) / responses, over each account's latest answer in the period."),
     m("nps_responses", Count, CustomerValue, CUST_BY, "Accounts with an NPS answer in the period."),
     // Data quality
-    m("leads_without_source", Count, DataQuality, LEADS_BY, "Leads in the period whose `source` is empty or a placeholder ((not set), (none), (direct), none, null, undefined, -)."),
+    m("leads_without_source", Count, DataQuality, LEADS_BY, "Leads in the period whose `source` is empty or spells \"no source\": (not set), (none), (direct), none, null, undefined, -, unknown, (unknown), n/a, не указан, неизвестно, нет… (case-insensitive; the full list in docs/snapshot.md) or one of the manifest's `utm.no_source_values`. n/a without a `source` column."),
     m("leads_without_source_share", Share, DataQuality, LEADS_BY, "leads_without_source / leads."),
-    m("utm_violations", Count, DataQuality, LEADS_BY, "Leads in the period with a source whose source or medium is outside the manifest's `utm` lists, or has capitals when `utm.lowercase`."),
+    m("utm_violations", Count, DataQuality, LEADS_BY, "Leads in the period with a source whose source or medium is outside the manifest's `utm` lists, or has capitals when `utm.lowercase` (mediums are judged when leads have a `medium` column)."),
     m("utm_violations_share", Share, DataQuality, LEADS_BY, "utm_violations / leads."),
-    m("duplicate_leads", Count, DataQuality, LEADS_BY, "Leads in the period sharing a normalized email or phone with an earlier lead created at most `dedupe.window_days` before."),
+    m("duplicate_leads", Count, DataQuality, LEADS_BY, "Leads in the period sharing a normalized email or phone with an earlier lead created at most `dedupe.window_days` before (n/a with neither an `email` nor a `phone` column)."),
     m("duplicate_leads_share", Share, DataQuality, LEADS_BY, "duplicate_leads / leads."),
     m("orphan_deals", Count, DataQuality, NONE, "Deals whose `lead_id` or `account_id` is set but names no row."),
     m("orphan_payments", Count, DataQuality, NONE, "Payments whose `account_id` or `deal_id` is set but names no row."),
-    m("won_without_amount", Count, DataQuality, DEALS_BY, "Won deals closed in the period with no `amount`."),
+    m("won_without_amount", Count, DataQuality, DEALS_BY, "Won deals closed in the period with no `amount` (n/a when deals have no `amount` column)."),
     m("future_timestamps", Count, DataQuality, NONE, "Timestamp cells later than as_of, in every table."),
     m("manual_entry_share", Share, DataQuality, LEADS_BY, "Leads in the period with `entry_method` = manual / leads."),
-    m("unmatched_spend_channels", Count, DataQuality, NONE, "Channels with spend in the period but no leads in it."),
-    m("paid_channels_without_spend", Count, DataQuality, NONE, "Channels of leads in the period whose medium is paid (cpc, cpm) with no spend rows in the period."),
+    m("unmatched_spend_channels", Count, DataQuality, NONE, "Channels with spend in the period but no leads in it (`(none)`, spend no channel claims, is not a channel)."),
+    m("paid_channels_without_spend", Count, DataQuality, NONE, "Channels of leads in the period whose medium is paid (cpc, cpm) with no spend rows in the period (`(none)` is not a channel)."),
     m("timezone_mismatch", Count, DataQuality, NONE, "Systems whose declared time zone differs from the manifest `timezone`."),
-    m("calls_without_lead", Count, DataQuality, TIME_BY, "Answered calls in the period longer than 30 s with no `lead_id`."),
+    m("calls_without_lead", Count, DataQuality, TIME_BY, "Answered calls in the period longer than 30 s with no `lead_id` (n/a when calls have no `lead_id` column)."),
     // Other KPIs
     m("visits", Count, Kpis, SPEND_BY, "Sum of `traffic.visits` with `date` in the period."),
     m("unique_visitors", Count, Kpis, SPEND_BY, "Sum of `traffic.unique_visitors` with `date` in the period."),
@@ -200,6 +216,17 @@ pub static REGISTRY: &[MetricDef] = &[
     m("cost_per_target_attendee_online", Money, Kpis, TIME_BY, "The same, online events only."),
     m("cost_per_target_attendee_offline", Money, Kpis, TIME_BY, "The same, offline events only."),
 ];
+
+impl MetricDef {
+    /// Whether the metric has a value for the previous window of equal length: the one
+    /// place that says so, for `marqa metrics` and the reports' trend columns. A metric of
+    /// a time window (one defined per month) has; a count over the whole snapshot
+    /// (`orphan_deals`) or a state at `as_of` (`stuck_deals`) has not, since its "previous"
+    /// value would only repeat the current one. The store keeps only these in `previous`.
+    pub fn has_previous(&self) -> bool {
+        self.by.contains(&By::Month)
+    }
+}
 
 /// The declaration of a metric.
 pub fn def(name: &str) -> Option<&'static MetricDef> {
@@ -250,7 +277,15 @@ pub fn docs_markdown() -> String {
          `n/a` with the reason (missing is not zero). Shares are fractions 0..1 (shown as %), \
          money is in the snapshot currency, durations are exact (seconds / 86 400).\n\n\
          Breakdowns: `channel`, `segment`, `owner`, `month`, `quarter`, `product`. A metric asked \
-         for a breakdown it does not list is n/a with the reason.\n",
+         for a breakdown it does not list is n/a with the reason.\n\n\
+         An absent column is unknown, not empty: a metric that reads a column the snapshot's table \
+         does not have is n/a (`no first_response_at column in leads`), and the deals' closed-deal \
+         metrics are n/a without `closed_at`. When the manifest's `channels` map reads a column the \
+         leads or spend lack (a map on source and medium, leads without `medium`), rows it cannot \
+         place have no channel and every metric by channel is n/a with the reason (so are the \
+         per-channel plan facts and `unmatched_spend_channels`, `paid_channels_without_spend`). \
+         Spend of `(none)` (rows no channel claims) counts in every total but has no CPL, cost per \
+         MQL/SQL, CAC, ROMI or LTV/CAC: it is no channel's spend.\n",
     );
     for fam in Family::ALL {
         out.push_str(&format!("\n## {}\n\n", fam.title()));
@@ -285,8 +320,10 @@ pub fn docs_markdown() -> String {
          - `attribution`: customers, revenue, gross profit, spend, CAC and ROMI per channel for \
          every model (`lead`, `first_touch`, `last_touch`, `last_non_direct`, `linear`, \
          `position_based`, `time_decay`, `markov`) and the Markov removal effects.\n\
-         - `previous`: the same metrics for the previous window of equal length \
-         (period-over-period).\n\
+         - `previous`: the metrics of a time window (those with a `month` breakdown) for the \
+         previous window of equal length (period-over-period); whole-snapshot counts and \
+         states at as_of (`orphan_deals`, `stuck_deals`) have none, as their previous value \
+         would repeat the current one.\n\
          \n## Attribution\n\n\
          A customer's journey is its earliest lead (leads linked by `account_id`, directly or \
          through a deal) with the touches of that lead within `attribution.lookback_days` before \

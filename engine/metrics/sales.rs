@@ -41,6 +41,7 @@ pub fn compute(run: &mut Run) {
         (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     let mut amount = vec![MoneySum::default(); n];
     let mut cycles: Vec<Vec<f64>> = vec![Vec::new(); n];
+    let mut no_amount_rows: Vec<u32> = Vec::new();
     if let Some(closed) = d.closed {
         for i in 0..d.n {
             let st = d.status[i];
@@ -64,6 +65,9 @@ pub fn compute(run: &mut Run) {
                 won[s] += 1.0;
                 if amt == NULL_I64 {
                     no_amount[s] += 1.0;
+                    if s == 0 {
+                        no_amount_rows.push(i as u32);
+                    }
                 } else {
                     with_amount[s] += 1.0;
                     amount[s].add(amt, 1.0);
@@ -75,34 +79,48 @@ pub fn compute(run: &mut Run) {
     let (stuck, stuck_na, stuck_rows) = stuck_deals(run, d);
     if stuck_na.is_none() {
         run.counted
-            .insert("stuck_deals".into(), Counted { rows: stuck_rows });
+            .insert("stuck_deals".into(), Counted::rows(stuck_rows));
     }
     let backward = backward_moves(run, d).map(|(out, rows)| {
         run.counted
-            .insert("backward_moves".into(), Counted { rows });
+            .insert("backward_moves".into(), Counted::rows(rows));
         out
     });
     let has_amount = d.amount.is_some();
+    // Deals close on `closed_at`: without the column no deal is known to be closed in the
+    // window, so the closed-deal metrics are n/a, not 0.
+    let no_closed = d.closed.is_none();
+    let gate = |v: MetricValue| {
+        if no_closed {
+            MetricValue::na("no closed_at column in deals")
+        } else {
+            v
+        }
+    };
+    if has_amount && !no_closed {
+        run.counted
+            .insert("won_without_amount".into(), Counted::rows(no_amount_rows));
+    }
     for s in 0..n {
         let (w, l) = (won[s], lost[s]);
         run.put(
             s,
             "won_deals",
-            MetricValue::Num(w),
+            gate(MetricValue::Num(w)),
             "won deals closed in the window",
             &[("won_deals", w)],
         );
         run.put(
             s,
             "lost_deals",
-            MetricValue::Num(l),
+            gate(MetricValue::Num(l)),
             "lost deals closed in the window",
             &[("lost_deals", l)],
         );
         run.put(
             s,
             "win_rate",
-            MetricValue::ratio(w, w + l, "no deal closed in the window"),
+            gate(MetricValue::ratio(w, w + l, "no deal closed in the window")),
             "won_deals / (won_deals + lost_deals)",
             &[("won_deals", w), ("lost_deals", l)],
         );
@@ -119,7 +137,7 @@ pub fn compute(run: &mut Run) {
         run.put(
             s,
             "avg_deal_size",
-            avg,
+            gate(avg),
             "sum(amount) / won deals with an amount",
             &[
                 ("amount_sum", total),
@@ -130,7 +148,12 @@ pub fn compute(run: &mut Run) {
         run.put(
             s,
             "won_without_amount",
-            MetricValue::Num(no_amount[s]),
+            gate(if has_amount {
+                MetricValue::Num(no_amount[s])
+            } else {
+                // Without the column every won deal would count: unknown, not missing.
+                MetricValue::na("no amount column in deals")
+            }),
             "won deals closed in the window with no amount",
             &[("won_without_amount", no_amount[s])],
         );
@@ -141,14 +164,14 @@ pub fn compute(run: &mut Run) {
         run.put(
             s,
             "sales_cycle_days",
-            med.map_or_else(na, MetricValue::Num),
+            gate(med.map_or_else(na, MetricValue::Num)),
             "median days from lead created_at to closed_at",
             &[("won_deals", k)],
         );
         run.put(
             s,
             "sales_cycle_days_p90",
-            p90.map_or_else(na, MetricValue::Num),
+            gate(p90.map_or_else(na, MetricValue::Num)),
             "90th percentile days from lead created_at to closed_at",
             &[("won_deals", k)],
         );

@@ -178,7 +178,8 @@ pub fn compute(run: &mut Run) -> Option<ResponseTimes> {
         vec![0.0; n],
     );
     let mut minutes: Vec<Vec<f64>> = vec![Vec::new(); n];
-    let (mut breached, mut unanswered_rows): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+    let (mut breached, mut unanswered_rows, mut young_rows): (Vec<u32>, Vec<u32>, Vec<u32>) =
+        (Vec::new(), Vec::new(), Vec::new());
     for i in 0..l.n {
         let created = l.created[i];
         let chan = [(l.channel[i], 1.0)];
@@ -218,21 +219,29 @@ pub fn compute(run: &mut Run) -> Option<ResponseTimes> {
                             unanswered_rows.push(i as u32);
                         }
                     }
-                    Some(_) => young[s] += 1.0,
+                    Some(_) => {
+                        young[s] += 1.0;
+                        if s == 0 {
+                            young_rows.push(i as u32);
+                        }
+                    }
                     None => {}
                 },
             }
         });
     }
     if limit.is_some() {
-        run.counted
-            .insert("sla_breaches".into(), Counted { rows: breached });
         run.counted.insert(
-            "unanswered_leads".into(),
+            "sla_breaches".into(),
             Counted {
-                rows: unanswered_rows,
+                rows: breached,
+                // Not yet due: outside sla_breach_share's denominator.
+                outside: young_rows,
+                ..Counted::default()
             },
         );
+        run.counted
+            .insert("unanswered_leads".into(), Counted::rows(unanswered_rows));
     }
     let distribution = (n > 0)
         .then(|| ResponseTimes::new(calendar.is_some(), limit, &minutes[0], unanswered[0] as u64));

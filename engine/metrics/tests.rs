@@ -583,3 +583,31 @@ fn counted_rows_are_the_rows_behind_the_counts() {
         assert_eq!(rows(name).len() as f64, v(name), "{name}");
     }
 }
+
+/// Issue 16: one source of truth for which metrics have a previous window
+/// (`MetricDef::has_previous`): the previous store holds exactly those, overall and per
+/// channel, so no report shows `stuck_deals 26 | 26 | =`.
+#[test]
+fn previous_window_holds_only_metrics_that_have_one() {
+    let s = basic();
+    let prev = s.previous.as_deref().expect("previous computed");
+    for d in super::REGISTRY {
+        if s.get(d.name).is_none() {
+            continue;
+        }
+        assert_eq!(
+            prev.get(d.name).is_some(),
+            d.has_previous(),
+            "{}: previous value present = {}",
+            d.name,
+            prev.get(d.name).is_some()
+        );
+    }
+    assert!(prev.get("stuck_deals").is_none() && prev.get("orphan_deals").is_none());
+    assert!(prev.get("leads").is_some());
+    for set in prev.by[&By::Channel].values() {
+        assert!(set
+            .keys()
+            .all(|k| super::registry::def(k).is_none_or(|d| d.has_previous())));
+    }
+}

@@ -104,6 +104,8 @@ pub struct OptionsCtx {
     pub fail_on: Severity,
     pub fail_on_label: String,
     pub show_pii: bool,
+    /// `--show-passed`: the text view lists every check, not only failures and errors.
+    pub show_passed: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,6 +128,10 @@ pub struct SummaryCtx {
     /// Characters of the longest finding label (`rule [group]`), capped at 40 so long group
     /// names do not push every title far right: the width of the text view's label column.
     pub label_width: usize,
+    /// Characters of the longest status and severity label of the locale, plus one: the
+    /// widths of the text view's first two columns (8 and 9 in English).
+    pub status_width: usize,
+    pub severity_width: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -182,9 +188,14 @@ pub struct FindingCtx {
     pub evidence: Option<EvidenceCtx>,
     pub recommendation: Option<RecommendationCtx>,
     pub origin: OriginCtx,
-    /// With `--baseline`: `new` or `unchanged` (failing findings only), else none.
+    /// With `--baseline`: `new`, `unchanged` or `changed` (failing findings only), else
+    /// none.
     pub baseline: Option<BaselineState>,
+    /// The state in the locale; for `changed`, with what changed (`changed: 12 → 15
+    /// offending rows`).
     pub baseline_label: Option<String>,
+    /// For `changed`: the old and new status, value and offending rows.
+    pub baseline_change: Option<BaselineChangeCtx>,
     /// Set when a marqa.yaml suppression accepted this failure.
     pub suppressed: Option<SuppressedCtx>,
 }
@@ -195,7 +206,24 @@ pub struct BaselineCtx {
     pub file: String,
     pub new: usize,
     pub unchanged: usize,
+    pub changed: usize,
     pub fixed: Vec<FixedCtx>,
+}
+
+/// A problem the baseline held for the same rule and group, with other offending rows or
+/// another status.
+#[derive(Debug, Clone, Serialize)]
+pub struct BaselineChangeCtx {
+    pub old_status: Status,
+    pub new_status: Status,
+    pub old_value_text: Option<String>,
+    pub new_value_text: Option<String>,
+    pub old_offending: Option<i64>,
+    pub new_offending: Option<i64>,
+    /// Worse (fails the run like a new problem) or better (fewer offending rows).
+    pub worse: bool,
+    /// What changed, in the locale: `12 → 15 offending rows`, `fail → error`.
+    pub text: String,
 }
 
 /// A problem of the baseline that does not fail any more.
@@ -264,6 +292,8 @@ pub struct SuppressionsCtx {
     pub entries: Vec<SuppressionCtx>,
     /// How many entries are expired or unused (worth a look).
     pub stale: usize,
+    /// Characters of the locale's longest state label plus one (the text view's column).
+    pub state_width: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -280,6 +310,9 @@ pub struct SuppressionCtx {
     pub state_label: String,
     /// Failing findings it matched (an expired one: would have matched).
     pub matched: usize,
+    /// Why an unused id-scoped suppression covers nothing (its ids match none, or only
+    /// some, of the offending rows); none otherwise.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -505,39 +538,12 @@ pub fn display_unit(metric: &str) -> Option<Unit> {
     }
 }
 
-/// The unit of a rule expression: a metric's own; a quotient of counts is a share, of
-/// like units a ratio; a product with money is money.
-fn expr_unit(e: &crate::rules::model::Expr) -> Option<Unit> {
-    let src = e.source.trim();
-    if let Some(u) = display_unit(src) {
-        return Some(u);
-    }
-    let units: Vec<Unit> = e
-        .reads
-        .iter()
-        .filter_map(|r| registry::def(r).map(|d| d.unit))
-        .collect();
-    if units.is_empty() {
-        return None;
-    }
-    if src.contains('/') && !src.contains('*') {
-        if units.iter().all(|u| *u == Unit::Count) {
-            return Some(Unit::Share);
-        }
-        if units.iter().all(|u| *u == units[0]) || units.contains(&Unit::Money) {
-            return Some(Unit::Ratio);
-        }
-    }
-    if src.contains('*') && units.contains(&Unit::Money) {
-        return Some(Unit::Money);
-    }
-    None
-}
-
-/// The unit a rule's measured value is in: a share for row checks with `max_share`, a
-/// count for other row checks and `require`, the unit of the `value` expression when it can
-/// be told (a metric's; see `expr_unit`), else what the threshold's param name says
-/// (`*share*`, `tolerance` → share; `*minutes*` → minutes; `*days*` → days).
+/// The unit a rule's measured value (and threshold) is in, so every report formats both
+/// alike: a share for row checks with `max_share`, a count for other row checks and
+/// `require`; else the rule's `unit:`; else, when the `value` is a metric's name, that
+/// metric's unit (`display_unit`); else unknown, and the numbers are shown plainly.
+/// docs/rules.md asks every `check` or `script` rule whose value is not a metric for a
+/// `unit:`; the built-in pack's test holds it to that.
 pub fn value_unit(pack: &ResolvedPack, rule_id: &str) -> Option<Unit> {
     let rule = pack.rule(rule_id)?;
     match &rule.shape {
@@ -545,23 +551,11 @@ pub fn value_unit(pack: &ResolvedPack, rule_id: &str) -> Option<Unit> {
         Shape::Rows(_) | Shape::Require(_) => return Some(Unit::Count),
         _ => {}
     }
-    if let Some(u) = rule.value.as_ref().and_then(expr_unit) {
-        return Some(u);
-    }
-    let param = rule
-        .threshold
-        .as_ref()
-        .and_then(|t| t.source.trim().strip_prefix("params."))
-        .map(str::to_string)?;
-    if param.contains("share") || param == "tolerance" {
-        Some(Unit::Share)
-    } else if param.contains("minutes") {
-        Some(Unit::Minutes)
-    } else if param.contains("days") {
-        Some(Unit::Days)
-    } else {
-        None
-    }
+    rule.unit.or_else(|| {
+        rule.value
+            .as_ref()
+            .and_then(|e| display_unit(e.source.trim()))
+    })
 }
 
 /// A value formatted in a unit, or plainly when the unit is unknown.
@@ -593,6 +587,10 @@ fn finding_ctx(a: &Audit, index: usize, f: &Finding) -> FindingCtx {
     let locale = a.locale;
     let currency = &a.snapshot.manifest.currency;
     let unit = value_unit(a.pack, &f.rule);
+    let baseline_change = f
+        .baseline_change
+        .as_deref()
+        .map(|c| baseline_change_ctx(c, unit, currency, locale));
     let evidence = f.evidence.as_ref().map(|e| {
         let file = e.file.as_deref().map(|p| relative_file(a.snapshot, p));
         let offending = e.counts.get("offending").copied();
@@ -602,8 +600,14 @@ fn finding_ctx(a: &Audit, index: usize, f: &Finding) -> FindingCtx {
             .take(MAX_EVIDENCE_ROWS)
             .map(|r| EvidenceRowCtx {
                 line: r.line,
-                place: match (&file, r.line) {
-                    (Some(file), Some(l)) => Some(format!("{file}:{l}")),
+                // A row of evidence that spans tables names its own file.
+                place: match (
+                    r.file.as_deref().map(|p| relative_file(a.snapshot, p)),
+                    &file,
+                    r.line,
+                ) {
+                    (Some(own), _, Some(l)) => Some(format!("{own}:{l}")),
+                    (None, Some(file), Some(l)) => Some(format!("{file}:{l}")),
                     _ => None,
                 },
                 values: r
@@ -670,9 +674,14 @@ fn finding_ctx(a: &Audit, index: usize, f: &Finding) -> FindingCtx {
             line: f.origin.line,
         },
         baseline: f.baseline,
-        baseline_label: f
-            .baseline
-            .map(|b| i18n::label(locale, &format!("baseline_{}", b.as_str()))),
+        baseline_label: f.baseline.map(|b| {
+            let state = i18n::label(locale, &format!("baseline_{}", b.as_str()));
+            match &baseline_change {
+                Some(c) => format!("{state}: {}", c.text),
+                None => state,
+            }
+        }),
+        baseline_change,
         suppressed: f.suppressed.as_ref().map(|s| SuppressedCtx {
             reason: s.reason.clone(),
             owner: s.owner.clone(),
@@ -682,11 +691,66 @@ fn finding_ctx(a: &Audit, index: usize, f: &Finding) -> FindingCtx {
     }
 }
 
+/// What changed against the baseline, in the audit's locale and the value's unit
+/// (`12 → 15 offending rows`), for the serialized formats.
+pub fn change_text(a: &Audit, f: &Finding, c: &crate::eval::finding::BaselineChange) -> String {
+    let unit = value_unit(a.pack, &f.rule);
+    baseline_change_ctx(c, unit, &a.snapshot.manifest.currency, a.locale).text
+}
+
+fn baseline_change_ctx(
+    c: &crate::eval::finding::BaselineChange,
+    unit: Option<Unit>,
+    currency: &str,
+    locale: &str,
+) -> BaselineChangeCtx {
+    let value = |x: Option<f64>| x.map(|v| format_value(v, unit, currency, locale));
+    let (old_value_text, new_value_text) = (value(c.old_value), value(c.new_value));
+    let mut parts = Vec::new();
+    if c.old_status != c.new_status {
+        parts.push(format!(
+            "{} → {}",
+            i18n::status(locale, c.old_status.as_str()),
+            i18n::status(locale, c.new_status.as_str())
+        ));
+    }
+    let count = |x: Option<i64>| x.map_or_else(|| "?".to_string(), |n| n.to_string());
+    if c.old_offending.is_some() || c.new_offending.is_some() {
+        parts.push(format!(
+            "{} → {} {}",
+            count(c.old_offending),
+            count(c.new_offending),
+            i18n::label(locale, "baseline_rows")
+        ));
+    } else if c.old_value != c.new_value {
+        let na = || i18n::label(locale, "na");
+        parts.push(format!(
+            "{} → {}",
+            old_value_text.clone().unwrap_or_else(na),
+            new_value_text.clone().unwrap_or_else(na)
+        ));
+    }
+    if parts.is_empty() {
+        parts.push(i18n::label(locale, "baseline_other_rows"));
+    }
+    BaselineChangeCtx {
+        old_status: c.old_status,
+        new_status: c.new_status,
+        old_value_text,
+        new_value_text,
+        old_offending: c.old_offending,
+        new_offending: c.new_offending,
+        worse: c.worse,
+        text: parts.join(", "),
+    }
+}
+
 fn baseline_ctx(c: &crate::baseline::Comparison, locale: &str) -> BaselineCtx {
     BaselineCtx {
         file: c.file.clone(),
         new: c.new,
         unchanged: c.unchanged,
+        changed: c.changed,
         fixed: c
             .fixed
             .iter()
@@ -726,10 +790,24 @@ fn suppressions_ctx(a: &Audit) -> SuppressionsCtx {
                 state: e.state.as_str(),
                 state_label: i18n::label(a.locale, &format!("suppression_{}", e.state.as_str())),
                 matched: e.matched,
+                note: e
+                    .note
+                    .as_deref()
+                    .map(|n| crate::eval::reasons::localize(a.locale, n)),
             }
         })
         .collect();
     SuppressionsCtx {
+        state_width: ["active", "expired", "unused"]
+            .iter()
+            .map(|s| {
+                i18n::label(a.locale, &format!("suppression_{s}"))
+                    .chars()
+                    .count()
+                    + 1
+            })
+            .max()
+            .unwrap_or(8),
         suppressed: a.suppressions.suppressed,
         stale: a
             .suppressions
@@ -805,7 +883,10 @@ fn overall_metrics(store: &Store, locale: &str) -> Vec<FamilyCtx> {
                         unit,
                         value: now.filter(|x| x.is_finite()),
                         text: metric_text(&m.value, unit, &store.currency, locale),
-                        na: m.value.na_reason().map(String::from),
+                        na: m
+                            .value
+                            .na_reason()
+                            .map(|r| crate::eval::reasons::localize(locale, r)),
                         previous_text: before
                             .map(|b| metric_text(b, unit, &store.currency, locale)),
                         trend: match (now, was) {
@@ -1062,6 +1143,16 @@ pub fn build(a: &Audit) -> Context {
             .max()
             .unwrap_or(4)
             .min(40),
+        status_width: ["pass", "fail", "skipped", "error"]
+            .iter()
+            .map(|s| i18n::status(locale, s).chars().count() + 1)
+            .max()
+            .unwrap_or(8),
+        severity_width: Severity::ALL
+            .iter()
+            .map(|&s| i18n::severity(locale, s).chars().count() + 1)
+            .max()
+            .unwrap_or(9),
     };
     let as_of_day = snap.clock.local_day(snap.as_of);
     let mut ctx = Context {
@@ -1096,6 +1187,7 @@ pub fn build(a: &Audit) -> Context {
             fail_on: a.fail_on,
             fail_on_label: i18n::severity(locale, a.fail_on),
             show_pii: a.show_pii,
+            show_passed: a.show_passed,
         },
         summary,
         steps,
@@ -1178,16 +1270,47 @@ mod tests {
         assert_eq!(unit("data.leads-without-source"), Some(Unit::Share));
         assert_eq!(unit("funnel.won-without-amount"), Some(Unit::Count));
         assert_eq!(unit("funnel.definitions"), Some(Unit::Count));
-        // A metric (ROMI shown as a percent), a quotient of counts, a quotient of days, and
-        // counts times money.
+        // A metric's own unit (ROMI shown as a percent).
         assert_eq!(unit("unit.ltv-cac"), Some(Unit::Ratio));
         assert_eq!(unit("unit.romi"), Some(Unit::Share));
+        assert_eq!(unit("processes.median-response"), Some(Unit::Minutes));
+        // Not a metric: the rule's `unit:` (a quotient of counts, of days, counts times
+        // money, the audit period, a script's staleness and plan deviation).
         assert_eq!(unit("channels.sql-share"), Some(Unit::Share));
         assert_eq!(unit("customers.cycle-tail"), Some(Unit::Ratio));
         assert_eq!(unit("actions.unanswered-revenue"), Some(Unit::Money));
-        // Not a metric: plain.
-        assert_eq!(unit("goals.horizon"), None);
+        assert_eq!(unit("goals.horizon"), Some(Unit::Days));
+        assert_eq!(unit("reporting.stale-reports"), Some(Unit::Days));
+        assert_eq!(unit("plan.attainment"), Some(Unit::Share));
         assert_eq!(unit("no.such-rule"), None);
+    }
+
+    /// Issue 16: every value a built-in rule reports has a unit, so no report shows a share
+    /// as `0.79` or days without their name; a declared unit agrees with the metric's.
+    #[test]
+    fn every_built_in_value_has_a_unit() {
+        let pack = crate::rules::resolve(
+            &[crate::rules::builtin::DEFAULT_PACK.to_string()],
+            Path::new("."),
+        )
+        .unwrap();
+        for r in &pack.rules {
+            let reports_a_value = match &r.shape {
+                Shape::Check(_) => r.value.is_some(),
+                _ => true,
+            };
+            if reports_a_value {
+                assert!(value_unit(&pack, &r.id).is_some(), "{} has no unit", r.id);
+            }
+            let metric = r.value.as_ref().and_then(|v| display_unit(v.source.trim()));
+            if let (Some(declared), Some(metric)) = (r.unit, metric) {
+                assert_eq!(
+                    declared, metric,
+                    "{}: `unit:` disagrees with its metric",
+                    r.id
+                );
+            }
+        }
     }
 
     #[test]

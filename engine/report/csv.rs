@@ -77,13 +77,14 @@ fn evidence(a: &Audit, f: &Finding) -> String {
     let Some(e) = &f.evidence else {
         return String::new();
     };
+    let label = |key: &str| super::i18n::label(a.locale, key);
     let mut parts = Vec::new();
     if !e.counts.is_empty() {
         let counts: Vec<String> = e.counts.iter().map(|(k, v)| format!("{k}={v}")).collect();
         parts.push(counts.join(" "));
     }
     if !e.missing.is_empty() {
-        parts.push(format!("missing: {}", e.missing.join(", ")));
+        parts.push(format!("{}: {}", label("missing_lc"), e.missing.join(", ")));
     }
     if !e.rows.is_empty() {
         let file = e
@@ -99,9 +100,9 @@ fn evidence(a: &Audit, f: &Finding) -> String {
             .map(|l| l.to_string())
             .collect();
         if lines.is_empty() {
-            parts.push(format!("{} sample rows", e.rows.len()));
+            parts.push(format!("{} {}", e.rows.len(), label("sample_rows")));
         } else {
-            parts.push(format!("rows at {file}:{}", lines.join(",")));
+            parts.push(format!("{} {file}:{}", label("rows_at"), lines.join(",")));
         }
     }
     parts.join("; ")

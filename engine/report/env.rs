@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use minijinja::syntax::SyntaxConfig;
-use minijinja::value::Value;
+use minijinja::value::{Value, ValueKind};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
 use crate::diag::{Diagnostic, Location};
@@ -84,11 +84,15 @@ pub fn safe_relative(name: &str) -> Option<PathBuf> {
 pub struct Source {
     /// The override folder, canonicalized.
     pub dir: Option<PathBuf>,
+    /// The override folder as the user named it (relative to the working directory), for
+    /// messages: errors name the user's files the way they wrote the path.
+    pub shown: Option<PathBuf>,
 }
 
 impl Source {
     /// Check the override folder exists and resolve it.
     pub fn new(dir: Option<&Path>) -> Result<Source, Diagnostic> {
+        let dir_arg = dir;
         let dir = match dir {
             None => None,
             Some(d) => Some(d.canonicalize().ok().filter(|c| c.is_dir()).ok_or_else(|| {
@@ -100,7 +104,10 @@ impl Source {
                 .help("pass a folder holding report.html, report.md or report.txt (see docs/templates.md)")
             })?),
         };
-        Ok(Source { dir })
+        Ok(Source {
+            dir,
+            shown: dir_arg.map(Path::to_path_buf),
+        })
     }
 
     /// The file a template name is read from, when the folder overrides it.
@@ -145,10 +152,12 @@ impl Source {
             .map(|(_, s)| s.to_string()))
     }
 
-    /// Where a template's errors point: the override file, or the embedded name.
+    /// Where a template's errors point: the override file (under the folder as the user
+    /// named it), or the embedded name.
     pub fn location(&self, name: &str, line: Option<usize>) -> Location {
-        let file = match self.override_file(name) {
-            Ok(Some(f)) => f,
+        let file = match (self.override_file(name), &self.shown, safe_relative(name)) {
+            (Ok(Some(_)), Some(shown), Some(rel)) => shown.join(rel),
+            (Ok(Some(f)), ..) => f,
             _ => PathBuf::from(format!("builtin:templates/{name}")),
         };
         Location {
@@ -197,24 +206,39 @@ fn pad(s: &str, width: usize, left: bool) -> String {
 }
 
 fn unit_of(name: &str) -> Result<Unit, Error> {
-    Ok(match name {
-        "count" => Unit::Count,
-        "share" => Unit::Share,
-        "money" => Unit::Money,
-        "ratio" => Unit::Ratio,
-        "days" => Unit::Days,
-        "minutes" => Unit::Minutes,
-        "months" => Unit::Months,
-        "score" => Unit::Score,
-        other => {
-            return Err(Error::new(
-                ErrorKind::InvalidOperation,
-                format!(
-                "unknown unit `{other}` (count, share, money, ratio, days, minutes, months, score)"
-            ),
+    Unit::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Unit::ALL.iter().map(|u| u.as_str()).collect();
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("unknown unit `{name}` ({})", names.join(", ")),
+        )
+    })
+}
+
+/// `n` and the word that follows it: `plural("rules")` names a word of `i18n::PLURALS`;
+/// `plural("row", "rows")` (English) or `plural("строка", "строки", "строк")` (Russian)
+/// give the forms.
+fn plural(locale: &str, n: f64, forms: &[String]) -> Result<String, Error> {
+    let bad = |what: String| Error::new(ErrorKind::InvalidOperation, what);
+    match forms {
+        [key] => super::i18n::count(locale, n, key).ok_or_else(|| {
+            let keys: Vec<&str> = super::i18n::PLURALS.iter().map(|p| p.0).collect();
+            bad(format!(
+                "plural(\"{key}\"): no such word ({}), or give the forms: plural(\"one\", \"other\")",
+                keys.join(", ")
+            ))
+        }),
+        _ => {
+            let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
+            let word = crate::plural::form(n, &forms).ok_or_else(|| {
+                bad("plural takes a word of the report, or 2 (English) or 3 (Russian) forms".into())
+            })?;
+            Ok(format!(
+                "{} {word}",
+                numbers::number_auto(n, 2, NumberStyle::of(locale))
             ))
         }
-    })
+    }
 }
 
 /// The environment for one run.
@@ -280,6 +304,13 @@ pub fn environment(source: Source, locale: &str, currency: &str) -> Environment<
             Ok(numbers::by_unit(x, unit_of(unit)?, &cur, &loc))
         },
     );
+    let l = locale.to_string();
+    env.add_filter(
+        "plural",
+        move |n: f64, forms: minijinja::value::Rest<String>| -> Result<String, Error> {
+            plural(&l, n, &forms)
+        },
+    );
     env.add_filter("ljust", |s: &str, width: usize| {
         pad(s, width.min(500), true)
     });
@@ -313,20 +344,185 @@ pub fn environment(source: Source, locale: &str, currency: &str) -> Environment<
 
 /// A template error as a diagnostic pointing at the template and line.
 pub fn diagnostic(source: &Source, e: &Error) -> Diagnostic {
-    let name = e.name().unwrap_or("report");
-    let detail = e
-        .detail()
-        .map(str::to_string)
-        .unwrap_or_else(|| e.to_string());
-    let mut msg = format!("template {name} failed: {detail} ({})", e.kind());
+    diagnostic_with(source, e, None)
+}
+
+/// A template error as a diagnostic at the place in the template that failed: the innermost
+/// template of an `include` chain (a user's partial, not the built-in report that includes
+/// it), its line and column, what is undefined, and a did-you-mean from the keys of
+/// `context` (the value the template was rendered with) when given.
+pub fn diagnostic_with(source: &Source, e: &Error, context: Option<&Value>) -> Diagnostic {
+    // The chain of errors, outermost first: each include adds one.
+    let mut chain: Vec<&Error> = vec![e];
     let mut cause = std::error::Error::source(e);
     while let Some(c) = cause {
-        msg.push_str(&format!("; {c}"));
+        if let Some(inner) = c.downcast_ref::<Error>() {
+            chain.push(inner);
+        }
         cause = c.source();
     }
-    Diagnostic::new("E-REPORT-TEMPLATE", msg)
-        .at(source.location(name, e.line()))
-        .help("templates read the variables and filters listed in docs/templates.md; a template folder may only include files inside it")
+    let at = chain
+        .iter()
+        .rposition(|x| x.name().is_some() && x.line().is_some())
+        .unwrap_or(0);
+    let inner = chain[at];
+    let name = inner.name().unwrap_or("report");
+    let mut location = source.location(name, inner.line());
+    let text = source.load(name).ok().flatten();
+    let snippet = match (inner.range(), &text) {
+        (Some(r), Some(t)) => {
+            let start = r.start.min(t.len());
+            let line_start = t[..start].rfind('\n').map_or(0, |i| i + 1);
+            location.column = t
+                .get(line_start..start)
+                .map(|s| s.chars().count() as u64 + 1);
+            t.get(r).map(str::trim)
+        }
+        _ => None,
+    };
+    let detail = inner
+        .detail()
+        .map(str::to_string)
+        .unwrap_or_else(|| inner.kind().to_string());
+    let is_path = |s: &str| {
+        !s.is_empty()
+            && s.split('.')
+                .all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_alphanumeric() || c == '_'))
+    };
+    let (mut message, help) = match (inner.kind(), snippet) {
+        (ErrorKind::UndefinedError, Some(path)) if is_path(path) => (
+            format!("`{path}` is undefined"),
+            context.and_then(|c| suggest_path(c, path)).map_or_else(
+                || "templates read the variables listed in docs/templates.md".to_string(),
+                |s| format!("did you mean `{s}`? (the variables are listed in docs/templates.md)"),
+            ),
+        ),
+        (ErrorKind::SyntaxError, _) => (
+            format!("syntax error: {detail}"),
+            "check the `{{ … }}`, `{% … %}` and `{# … #}` tags near this place".to_string(),
+        ),
+        _ => {
+            let mut msg = format!("template {name} failed: {detail} ({})", inner.kind());
+            let mut cause = std::error::Error::source(inner);
+            while let Some(c) = cause {
+                if c.downcast_ref::<Error>().is_none() {
+                    msg.push_str(&format!("; {c}"));
+                }
+                cause = c.source();
+            }
+            (msg, "templates read the variables and filters listed in docs/templates.md; a template folder may only include files inside it".to_string())
+        }
+    };
+    // Which templates included it, innermost first.
+    let includers: Vec<String> = chain[..at]
+        .iter()
+        .rev()
+        .filter_map(|x| {
+            let n = x.name()?;
+            Some(source.location(n, x.line()).to_string())
+        })
+        .collect();
+    if !includers.is_empty() {
+        message.push_str(&format!(" (included from {})", includers.join(", ")));
+    }
+    Diagnostic::new("E-REPORT-TEMPLATE", message)
+        .at(location)
+        .help(help)
+}
+
+/// The nearest existing path to a mistyped `a.b.c`: the last segment replaced by the
+/// closest key of what `a.b` is in `context` (for a loop variable, which the context does
+/// not hold, the closest key of any object in it).
+fn suggest_path(context: &Value, path: &str) -> Option<String> {
+    let segs: Vec<&str> = path.split('.').collect();
+    let (last, prefix) = segs.split_last()?;
+    let mut node = Some(context.clone());
+    for seg in prefix {
+        node = node
+            .and_then(|n| n.get_attr(seg).ok())
+            .filter(|v| !v.is_undefined());
+    }
+    let keys: Vec<String> = match node {
+        Some(n) if n.kind() == ValueKind::Map => map_keys(&n),
+        _ => {
+            let mut all = std::collections::BTreeSet::new();
+            collect_keys(context, 0, &mut all);
+            all.into_iter().collect()
+        }
+    };
+    let best = crate::diag::did_you_mean(last, keys.iter().map(String::as_str))?;
+    let mut out: Vec<&str> = prefix.to_vec();
+    out.push(best);
+    Some(out.join("."))
+}
+
+fn map_keys(v: &Value) -> Vec<String> {
+    v.try_iter()
+        .map(|it| it.filter_map(|k| k.as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
+
+/// Every map key in `v`, looking into the first few items of each list.
+fn collect_keys(v: &Value, depth: usize, out: &mut std::collections::BTreeSet<String>) {
+    if depth > 8 {
+        return;
+    }
+    match v.kind() {
+        ValueKind::Map => {
+            for k in map_keys(v) {
+                if let Ok(child) = v.get_attr(&k) {
+                    collect_keys(&child, depth + 1, out);
+                }
+                out.insert(k);
+            }
+        }
+        ValueKind::Seq => {
+            if let Ok(items) = v.try_iter() {
+                for item in items.take(3) {
+                    collect_keys(&item, depth + 1, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The files a template folder overrides or adds (`.html`, `.htm`, `.md`, `.txt`, `.css`,
+/// `.svg`), parsed before anything is audited: every syntax error of every file at once, at
+/// its line and column. (Undefined variables depend on the data and the includes; they are
+/// found when the report renders, at the same precision.)
+pub fn check_folder(dir: &Path) -> Vec<Diagnostic> {
+    let source = match Source::new(Some(dir)) {
+        Ok(s) => s,
+        Err(d) => return vec![d],
+    };
+    let Some(root) = source.dir.clone() else {
+        return Vec::new();
+    };
+    let env = environment(source.clone(), "en", "XXX");
+    let mut names: Vec<String> = walkdir::WalkDir::new(&root)
+        .max_depth(8)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| {
+            e.path()
+                .extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| ["html", "htm", "md", "txt", "css", "svg"].contains(&x))
+        })
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(&root).ok()?;
+            let name = rel.to_str()?.replace('\\', "/");
+            safe_relative(&name).map(|_| name)
+        })
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .filter_map(|n| env.get_template(n).err())
+        .map(|e| diagnostic(&source, &e))
+        .collect()
 }
 
 #[cfg(test)]
@@ -444,5 +640,15 @@ mod tests {
             "1\u{202f}234\u{202f}567,89 7,3\u{202f}% 12\u{202f}345\u{a0}RUB 4,2\u{a0}мес."
         );
         assert!(en.render_str("{{ 1 | metric('furlongs') }}", ()).is_err());
+        let t = "{{ 72 | plural('rules') }}, {{ 1 | plural('rules') }}, {{ 244 | plural('rows_more') }}, {{ 3 | plural('lead', 'leads') }}";
+        assert_eq!(
+            en.render_str(t, ()).unwrap(),
+            "72 rules, 1 rule, 244 more rows not shown, 3 leads"
+        );
+        assert_eq!(
+            ru.render_str(t, ()).unwrap(),
+            "72 правила, 1 правило, 244 строки не показаны, 3 leads"
+        );
+        assert!(en.render_str("{{ 2 | plural('furlongs') }}", ()).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! The gist of one audit (scores, failures by severity, top problems, baseline counts):
 //! what a summary over many clients (`fleet`) shows per client. The audit itself is
-//! `cli::check::audit_one`.
+//! `audit::run`.
 
 use serde::Serialize;
 
@@ -43,6 +43,7 @@ pub struct StepScore {
 pub struct BaselineCounts {
     pub new: usize,
     pub unchanged: usize,
+    pub changed: usize,
     pub fixed: usize,
 }
 
@@ -86,6 +87,7 @@ pub fn summarize(a: &Audit) -> AuditSummary {
         baseline: a.baseline.map(|c| BaselineCounts {
             new: c.new,
             unchanged: c.unchanged,
+            changed: c.changed,
             fixed: c.fixed.len(),
         }),
     }

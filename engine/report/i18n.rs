@@ -31,7 +31,7 @@ pub static LABELS: &[(&str, &str, &str)] = &[
     ("no_problems", "No check failed.", "Все проверки пройдены."),
     ("suppressed", "suppressed", "подавлено"),
     ("suppressions", "Suppressions", "Исключения"),
-    ("suppressions_note", "Findings accepted in marqa.yaml: kept in the report, not counted for fail-on until they expire. Expired and unused entries need a look.", "Выводы, принятые в marqa.yaml: остаются в отчёте и не учитываются в fail-on до истечения срока. Истёкшие и несработавшие записи требуют внимания."),
+    ("suppressions_note", "Findings accepted in marqa.yaml: kept in the report, not counted for --fail-on until they expire. Expired and unused entries need a look.", "Выводы, принятые в marqa.yaml: остаются в отчёте и не учитываются в --fail-on до истечения срока. Истёкшие и несработавшие записи требуют внимания."),
     ("suppression_active", "active", "действует"),
     ("suppression_expired", "expired", "срок истёк"),
     ("suppression_unused", "unused", "не сработало"),
@@ -94,6 +94,33 @@ pub static LABELS: &[(&str, &str, &str)] = &[
     ("skipped_count", "skipped", "пропущено"),
     ("error_count", "error", "с ошибкой"),
     ("at_or_above", "at or above --fail-on", "не ниже уровня --fail-on"),
+    ("locale", "Locale", "Язык"),
+    ("vs", "vs", "при пороге"),
+    ("not_shown", "Not shown", "Не показаны"),
+    ("show_passed_hint", "--show-passed lists every check", "--show-passed покажет все проверки"),
+    ("reason", "Reason", "Причина"),
+    ("declared_at", "Declared at", "Где задано"),
+    ("expires", "Expires", "Действует до"),
+    ("previous", "Previous window", "Прошлый период"),
+    ("trend", "Trend", "Динамика"),
+    ("counts", "counts", "счётчики"),
+    ("ids", "ids", "ID"),
+    ("missing_lc", "missing", "не заполнено"),
+    ("recommendation_lc", "recommendation", "рекомендация"),
+    ("rule_lc", "rule", "правило"),
+    ("suppressed_lc", "suppressed", "подавлено"),
+    ("fixed_since_baseline", "Fixed since the baseline", "Исправлено с базовой линии"),
+    ("rows_at", "rows at", "строки"),
+    ("sample_rows", "sample rows", "строк в примере"),
+    ("rule_defined_here", "the rule is defined here", "здесь задано правило"),
+    ("in_baseline", "in the baseline", "в базовой линии"),
+    ("in_baseline_better", "in the baseline, better now", "в базовой линии, теперь лучше"),
+    ("suppression", "suppression", "исключение"),
+    ("baseline_new_count", "new", "новых"),
+    ("baseline_unchanged_count", "unchanged", "известных"),
+    ("baseline_changed_count", "changed", "изменившихся"),
+    ("baseline_fixed_count", "fixed", "исправлено"),
+    ("baseline_fixed_mark", "FIXED", "ИСПРАВЛЕНО"),
     ("deadlines_from", "deadlines from", "сроки от"),
     ("baseline", "Baseline", "Базовая линия"),
     ("diff_title", "What changed", "Что изменилось"),
@@ -116,6 +143,9 @@ pub static LABELS: &[(&str, &str, &str)] = &[
     ("search_warnings", "Skipped while searching for snapshots", "Пропущено при поиске снимков"),
     ("baseline_new", "new", "новая"),
     ("baseline_unchanged", "unchanged", "известная"),
+    ("baseline_changed", "changed", "изменилась"),
+    ("baseline_rows", "offending rows", "строк с нарушением"),
+    ("baseline_other_rows", "other offending rows", "другие строки с нарушением"),
     ("baseline_fixed", "Fixed since the baseline", "Исправлено с базовой линии"),
     ("baseline_summary", "against the baseline", "относительно базовой линии"),
     ("baseline_none_fixed", "Nothing of the baseline was fixed.", "Ничего из базовой линии не исправлено."),
@@ -295,6 +325,26 @@ pub static LABELS: &[(&str, &str, &str)] = &[
     ("metric_cost_per_target_attendee_offline", "… offline", "… офлайн"),
 ];
 
+/// Words that follow a number: `(key, en "one|other", ru "one|few|many")` (`crate::plural`
+/// picks the form). Templates write `{{ n | plural("rules") }}` → `72 rules` / `72 правила`.
+pub static PLURALS: &[(&str, &str, &str)] = &[
+    ("rules", "rule|rules", "правило|правила|правил"),
+    ("packs", "pack|packs", "набор|набора|наборов"),
+    ("checks", "check|checks", "проверка|проверки|проверок"),
+    (
+        "rows_more",
+        "more row not shown|more rows not shown",
+        "строка не показана|строки не показаны|строк не показано",
+    ),
+    ("rows", "row|rows", "строка|строки|строк"),
+    (
+        "suppressed_n",
+        "suppressed|suppressed",
+        "подавлен|подавлено|подавлено",
+    ),
+    ("days", "day|days", "день|дня|дней"),
+];
+
 /// The reports' languages; anything else falls back to English.
 pub const LOCALES: &[&str] = &["en", "ru"];
 
@@ -306,6 +356,18 @@ pub fn labels(locale: &str) -> BTreeMap<&'static str, &'static str> {
         .collect()
 }
 
+/// `n` and the word that follows it in the locale (`72 правила`), the number written as
+/// the locale writes numbers; None when `key` is not in [`PLURALS`].
+pub fn count(locale: &str, n: f64, key: &str) -> Option<String> {
+    let (_, en, ru) = PLURALS.iter().find(|(k, _, _)| *k == key)?;
+    let forms: Vec<&str> = (if locale == "ru" { *ru } else { *en })
+        .split('|')
+        .collect();
+    let word = crate::plural::form(n, &forms)?;
+    let number = super::numbers::number_auto(n, 2, super::numbers::NumberStyle::of(locale));
+    Some(format!("{number} {word}"))
+}
+
 /// One label; the key itself when there is none (an owner role nobody translated).
 pub fn label(locale: &str, key: &str) -> String {
     LABELS
@@ -314,6 +376,51 @@ pub fn label(locale: &str, key: &str) -> String {
         .map(|(_, en, ru)| if locale == "ru" { *ru } else { *en })
         .unwrap_or(key)
         .to_string()
+}
+
+/// A suppressed finding in one line: `reason (owner O, until D, FILE:LINE)`.
+pub fn suppressed(locale: &str, s: &crate::eval::suppression::Suppressed) -> String {
+    format!(
+        "{} ({} {}, {} {}, {}:{})",
+        s.reason,
+        label(locale, "owner").to_lowercase(),
+        s.owner,
+        label(locale, "until"),
+        s.expires,
+        s.file.display(),
+        s.line
+    )
+}
+
+/// A declared suppression and what became of it, in one line:
+/// `expired RULE [GROUP] ids A, B: reason (owner O, until D, FILE:LINE); matched N`.
+pub fn suppression(locale: &str, e: &crate::eval::suppression::Outcome) -> String {
+    let s = &e.suppression;
+    let mut scope = s.rule.clone();
+    if let Some(g) = &s.group {
+        scope.push_str(&format!(" [{g}]"));
+    }
+    if !s.ids.is_empty() {
+        scope.push_str(&format!(" {} {}", label(locale, "ids"), s.ids.join(", ")));
+    }
+    let mut line = format!(
+        "{} {scope}: {} ({} {}, {} {}, {}:{}); {} {}",
+        label(locale, &format!("suppression_{}", e.state.as_str())),
+        s.reason,
+        label(locale, "owner").to_lowercase(),
+        s.owner,
+        label(locale, "until"),
+        s.expires,
+        s.file.display(),
+        s.line,
+        label(locale, "matched"),
+        e.matched
+    );
+    if let Some(n) = &e.note {
+        line.push_str("; ");
+        line.push_str(&crate::eval::reasons::localize(locale, n));
+    }
+    line
 }
 
 /// A label looked up as `prefix_name`, or `name` itself when it has none.

@@ -64,6 +64,9 @@ pub struct RuleOut<'a> {
     pub tags: &'a [String],
     /// The title template in the report's locale (as written, before rendering).
     pub title: &'a str,
+    /// The unit of its findings' value and threshold (`context::value_unit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<crate::metrics::registry::Unit>,
     pub origin: &'a Origin,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub overridden: &'a [Applied],
@@ -109,6 +112,7 @@ pub fn render(a: &Audit, roadmap: &Roadmap) -> String {
                     params: params_json(&r.params),
                     tags: &r.tags,
                     title: r.title.get(a.locale),
+                    unit: super::context::value_unit(a.pack, &r.id),
                     origin: &r.origin,
                     overridden: &r.overridden,
                 })

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::eval::finding::{BaselineState, Finding, Status};
+use crate::eval::finding::{BaselineChange, BaselineState, Finding, Status};
 use crate::rules::model::Step;
 
 use super::context::relative_file;
@@ -41,6 +41,7 @@ fn text(s: &str) -> String {
 /// The failure body: message, counts, the sample rows with their file and line, and the
 /// recommendation.
 fn failure_body(a: &Audit, f: &Finding) -> String {
+    let w = |key: &str| super::i18n::label(a.locale, key);
     let mut out = String::new();
     if let Some(m) = &f.message {
         let _ = writeln!(out, "{m}");
@@ -48,10 +49,10 @@ fn failure_body(a: &Audit, f: &Finding) -> String {
     if let Some(e) = &f.evidence {
         if !e.counts.is_empty() {
             let counts: Vec<String> = e.counts.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            let _ = writeln!(out, "counts: {}", counts.join(", "));
+            let _ = writeln!(out, "{}: {}", w("counts"), counts.join(", "));
         }
         if !e.missing.is_empty() {
-            let _ = writeln!(out, "missing: {}", e.missing.join(", "));
+            let _ = writeln!(out, "{}: {}", w("missing_lc"), e.missing.join(", "));
         }
         if !e.rows.is_empty() {
             let file = e
@@ -66,8 +67,10 @@ fn failure_body(a: &Audit, f: &Finding) -> String {
                     .iter()
                     .map(|v| v.as_deref().unwrap_or("—"))
                     .collect();
+                let own = r.file.as_deref().map(|p| relative_file(a.snapshot, p));
                 match r.line {
                     Some(l) => {
+                        let file = own.as_deref().unwrap_or(&file);
                         let _ = writeln!(out, "{file}:{l}  {}", values.join(" | "));
                     }
                     None => {
@@ -78,35 +81,49 @@ fn failure_body(a: &Audit, f: &Finding) -> String {
         }
     }
     if let Some(t) = f.recommendation.as_ref().and_then(|r| r.text.as_ref()) {
-        let _ = writeln!(out, "recommendation: {t}");
+        let _ = writeln!(out, "{}: {t}", w("recommendation_lc"));
     }
     let _ = write!(
         out,
-        "rule: {}:{}",
+        "{}: {}:{}",
+        w("rule_lc"),
         f.origin.file.to_string_lossy(),
         f.origin.line
     );
     out
 }
 
-/// How a finding shows in JUnit: against a baseline, a problem already in it is skipped
-/// (it does not fail the run), so CI test tabs show only new failures.
+/// How a finding shows in JUnit: against a baseline, a problem already in it (unchanged,
+/// or changed for the better) is skipped (it does not fail the run), so CI test tabs show
+/// only new failures and ones that got worse.
 fn shown(f: &Finding) -> Status {
+    let better = f.baseline_change.as_ref().is_some_and(|c| !c.worse);
     match (f.status, f.baseline) {
         (Status::Fail | Status::Error, Some(BaselineState::Unchanged)) => Status::Skipped,
+        (Status::Fail | Status::Error, Some(BaselineState::Changed)) if better => Status::Skipped,
         (s, _) => s,
     }
 }
 
-/// `<properties>` of a test case: its baseline state, when compared with one.
-fn case_properties(state: Option<BaselineState>) -> String {
-    match state {
-        Some(b) => format!(
-            "\n      <properties>\n        <property name=\"baseline\" value=\"{}\"/>\n      </properties>",
-            b.as_str()
-        ),
-        None => String::new(),
+/// `<properties>` of a test case: its baseline state, when compared with one (and for a
+/// changed problem, what changed).
+fn case_properties(state: Option<BaselineState>, change: Option<&BaselineChange>) -> String {
+    let Some(b) = state else {
+        return String::new();
+    };
+    let mut out = format!(
+        "\n      <properties>\n        <property name=\"baseline\" value=\"{}\"/>",
+        b.as_str()
+    );
+    if let Some(c) = change {
+        let _ = write!(
+            out,
+            "\n        <property name=\"baseline_change\" value=\"{}\"/>",
+            xml(&c.describe())
+        );
     }
+    out.push_str("\n      </properties>");
+    out
 }
 
 pub fn render(a: &Audit) -> String {
@@ -174,7 +191,7 @@ pub fn render(a: &Audit) -> String {
                 let _ = writeln!(
                     out,
                     r#"      <property name="suppression" value="{}"/>"#,
-                    xml(&e.describe())
+                    xml(&super::i18n::suppression(a.locale, e))
                 );
             }
         }
@@ -192,13 +209,17 @@ pub fn render(a: &Audit) -> String {
                 xml(&f.origin.file.to_string_lossy()),
                 f.origin.line
             );
-            let props = case_properties(f.baseline);
+            let props = case_properties(f.baseline, f.baseline_change.as_deref());
             let message = xml(f.message.as_deref().unwrap_or(&f.title));
             if let Some(sup) = &f.suppressed {
                 let _ = writeln!(
                     out,
                     ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                    xml(&format!("suppressed: {}", sup.describe()))
+                    xml(&format!(
+                        "{}: {}",
+                        super::i18n::label(a.locale, "suppressed_lc"),
+                        super::i18n::suppressed(a.locale, sup)
+                    ))
                 );
                 continue;
             }
@@ -220,9 +241,16 @@ pub fn render(a: &Audit) -> String {
                     );
                 }
                 Status::Skipped => {
-                    let message = match f.baseline {
-                        Some(BaselineState::Unchanged) => xml(&format!(
-                            "in the baseline: {}",
+                    let message = match (f.baseline, f.baseline_change.as_ref()) {
+                        (Some(BaselineState::Unchanged), _) => xml(&format!(
+                            "{}: {}",
+                            super::i18n::label(a.locale, "in_baseline"),
+                            f.message.as_deref().unwrap_or(&f.title)
+                        )),
+                        (Some(BaselineState::Changed), Some(c)) => xml(&format!(
+                            "{} ({}): {}",
+                            super::i18n::label(a.locale, "in_baseline_better"),
+                            super::context::change_text(a, f, c),
                             f.message.as_deref().unwrap_or(&f.title)
                         )),
                         _ => message,
@@ -245,7 +273,7 @@ pub fn render(a: &Audit) -> String {
     </testcase>"#,
                 xml(&name),
                 step.as_str(),
-                case_properties(Some(BaselineState::Fixed))
+                case_properties(Some(BaselineState::Fixed), None)
             );
         }
         let _ = writeln!(out, "  </testsuite>");

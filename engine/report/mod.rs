@@ -45,6 +45,9 @@ pub struct Audit<'a> {
     pub fail_on: Severity,
     /// Whether evidence was left unmasked (the rule engine masks; reports say so).
     pub show_pii: bool,
+    /// Whether the text view lists every check (`--show-passed`); by default it lists
+    /// failures and errors only. The other formats always hold every finding.
+    pub show_passed: bool,
     /// The comparison with `--baseline FILE` (findings carry their state; fixed ones are
     /// here).
     pub baseline: Option<&'a crate::baseline::Comparison>,
@@ -162,8 +165,9 @@ impl<'a> Renderer<'a> {
                     .env
                     .get_template(name)
                     .map_err(|e| env::diagnostic(&self.source, &e))?;
-                tmpl.render(self.template_value())
-                    .map_err(|e| env::diagnostic(&self.source, &e))
+                let value = self.template_value();
+                tmpl.render(&value)
+                    .map_err(|e| env::diagnostic_with(&self.source, &e, Some(&value)))
             }
             None => Ok(match format {
                 Format::Json => json::render(self.audit, &self.context.roadmap),

@@ -187,7 +187,9 @@ pub fn refuse_inputs(requests: &[Request], inputs: &Inputs) -> Result<(), Diagno
     }
 }
 
-/// Write a file atomically: a temporary file beside it, synced, renamed over it.
+/// Write a file atomically: a temporary file beside it, synced, renamed over it. A folder
+/// on the way that does not exist yet is created first: every output of marqa (reports,
+/// baselines, diffs, schemas, summaries) behaves the same, `--out bl/x.json` included.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), Diagnostic> {
     let fail = |what: &str, e: std::io::Error| {
         Diagnostic::new(
@@ -195,7 +197,7 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), Diagnostic> {
             format!("cannot {what} {}: {e}", path.display()),
         )
         .in_file(path)
-        .help("check that the folder exists and is writable")
+        .help("check that the folder is writable")
     };
     let name = path
         .file_name()
@@ -212,6 +214,16 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), Diagnostic> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    if !dir.is_dir() {
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            Diagnostic::new(
+                "E-REPORT-WRITE",
+                format!("cannot create the folder {}: {e}", dir.display()),
+            )
+            .in_file(&dir)
+            .help("check that the folder can be created (its parent is writable and no file has its name)")
+        })?;
+    }
     // A device or pipe (`--out /dev/null`, `/dev/stdout`, a FIFO) is written into: renaming
     // a temporary file over it would replace the device with a regular file.
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
@@ -341,7 +353,15 @@ mod tests {
         assert_eq!(std::fs::read(&f).unwrap(), b"two");
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "no temporary file is left behind");
-        let e = write_atomic(&dir.path().join("missing/r.html"), b"x").unwrap_err();
+        // A folder that does not exist yet is created, however deep.
+        write_atomic(&dir.path().join("new/deeper/r.html"), b"x").unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("new/deeper/r.html")).unwrap(),
+            b"x"
+        );
+        // One that cannot be (a file has its name) is an error naming it.
+        let e = write_atomic(&f.join("r.html"), b"x").unwrap_err();
         assert_eq!(e.code, "E-REPORT-WRITE");
+        assert!(e.message.contains("cannot create the folder"), "{e}");
     }
 }

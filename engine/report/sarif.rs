@@ -13,15 +13,16 @@
 //! - `partialFingerprints` (`marqa/v1` = rule and group) keep a finding's identity stable
 //!   across runs; `fingerprints` (`marqa/v2`) is the full fingerprint (rule, group and the
 //!   business keys of the offending rows).
-//! - With `--baseline`, each result has its native `baselineState` (`new`, `unchanged`), and
-//!   the baseline's problems that are fixed are results with `baselineState: absent`
-//!   (`kind: pass`, level `none`).
+//! - With `--baseline`, each result has its native `baselineState` (`new`, `unchanged`, or
+//!   `updated` for a problem of the same rule and group with other offending rows, its old
+//!   and new counts in the property `baseline_change`), and the baseline's problems that
+//!   are fixed are results with `baselineState: absent` (`kind: pass`, level `none`).
 
 use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use crate::eval::finding::{Finding, Status};
+use crate::eval::finding::{BaselineState, Finding, Status};
 use crate::rules::model::Severity;
 
 use super::Audit;
@@ -75,12 +76,13 @@ fn location(file: &Path, line: u64, message: Option<String>) -> Value {
     loc
 }
 
-fn result(f: &Finding, rule_index: Option<usize>) -> Value {
+fn result(f: &Finding, rule_index: Option<usize>, locale: &str) -> Value {
     let rule_loc = location(&f.origin.file, f.origin.line, None);
     let mut locations: Vec<Value> = Vec::new();
     if let Some(e) = &f.evidence {
-        if let Some(file) = &e.file {
-            for r in &e.rows {
+        for r in &e.rows {
+            // A row of evidence that spans tables names its own file.
+            if let Some(file) = r.file.as_ref().or(e.file.as_ref()) {
                 if let Some(l) = r.line {
                     let values: Vec<String> = e
                         .columns
@@ -99,7 +101,11 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     let mut related = location(
         &f.origin.file,
         f.origin.line,
-        Some(format!("rule `{}` is defined here", f.rule)),
+        Some(format!(
+            "{} `{}`",
+            super::i18n::label(locale, "rule_defined_here"),
+            f.rule
+        )),
     );
     related["id"] = json!(0);
     let mut props = Map::new();
@@ -131,9 +137,15 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     if let Some(r) = &f.recommendation {
         props.insert("recommendation".into(), json!(r));
     }
+    if let Some(c) = &f.baseline_change {
+        props.insert("baseline_change".into(), json!(c));
+    }
     let mut text = f.message.clone().unwrap_or_else(|| f.title.clone());
     if let Some(t) = f.recommendation.as_ref().and_then(|r| r.text.as_ref()) {
-        text = format!("{text} Recommendation: {t}");
+        text = format!(
+            "{text} {}: {t}",
+            super::i18n::label(locale, "recommendation")
+        );
     }
     let mut res = json!({
         "ruleId": f.rule,
@@ -155,14 +167,19 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
         res["ruleIndex"] = json!(i);
     }
     if let Some(b) = f.baseline {
-        res["baselineState"] = json!(b.as_str());
+        // SARIF's word for a result that is in the baseline but differs from it.
+        let state = match b {
+            BaselineState::Changed => "updated",
+            other => other.as_str(),
+        };
+        res["baselineState"] = json!(state);
     }
     // SARIF's own way to say "accepted": viewers hide or mark suppressed results.
     if let Some(sup) = &f.suppressed {
         res["suppressions"] = json!([{
             "kind": "external",
             "status": "accepted",
-            "justification": sup.describe(),
+            "justification": super::i18n::suppressed(locale, sup),
             "location": location(&sup.file, sup.line, None),
             "properties": {"reason": sup.reason, "owner": sup.owner, "expires": sup.expires},
         }]);
@@ -171,12 +188,12 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
 }
 
 /// A problem of the baseline that is gone: SARIF's `absent` result.
-fn absent(e: &crate::baseline::Entry, rule_index: Option<usize>) -> Value {
+fn absent(e: &crate::baseline::Entry, rule_index: Option<usize>, locale: &str) -> Value {
     let mut res = json!({
         "ruleId": e.rule,
         "kind": "pass",
         "level": "none",
-        "message": {"text": format!("Fixed since the baseline: {}", e.title)},
+        "message": {"text": format!("{}: {}", super::i18n::label(locale, "fixed_since_baseline"), e.title)},
         "baselineState": "absent",
         "fingerprints": {"marqa/v2": e.fingerprint},
         "partialFingerprints": {
@@ -232,10 +249,10 @@ pub fn render(a: &Audit) -> String {
         .findings
         .iter()
         .filter(|f| f.status == Status::Fail)
-        .map(|f| result(f, index(&f.rule)))
+        .map(|f| result(f, index(&f.rule), a.locale))
         .collect();
     if let Some(c) = a.baseline {
-        results.extend(c.fixed.iter().map(|e| absent(e, index(&e.rule))));
+        results.extend(c.fixed.iter().map(|e| absent(e, index(&e.rule), a.locale)));
     }
     let notifications: Vec<Value> = a
         .findings
@@ -263,7 +280,11 @@ pub fn render(a: &Audit) -> String {
         if e.state != crate::eval::suppression::State::Active {
             notifications.push(json!({
                 "level": "warning",
-                "message": {"text": format!("suppression {}", e.describe())},
+                "message": {"text": format!(
+                    "{} {}",
+                    super::i18n::label(a.locale, "suppression"),
+                    super::i18n::suppression(a.locale, e)
+                )},
                 "locations": [location(&e.suppression.file, e.suppression.line, None)],
                 "descriptor": {"id": format!("suppression-{}", e.state.as_str())},
             }));

@@ -1,11 +1,15 @@
-//! Rhai expressions in rules (`check`, `value`, `threshold`, `rows.where`): compiled once at
-//! load with strict variables against the names their scope will hold, so a typo is a load
-//! error that points into the YAML with a did-you-mean.
+//! Rhai expressions in rules (`check`, `value`, `threshold`, `rows.where`) and scripts:
+//! compiled once at load with strict variables against the names their scope will hold,
+//! then walked for the functions, params and names they use (`calls.rs`), so a typo is a
+//! load error that points into the YAML (or the script) with a did-you-mean.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rhai::{Engine, ParseErrorType};
+use rhai::{Engine, ParseErrorType, AST};
+use serde_json::Value;
 
+use super::calls::{self, Kind};
 use super::model::Expr;
 use super::names;
 use crate::diag::did_you_mean;
@@ -28,16 +32,81 @@ pub struct ExprProblem {
     pub help: Option<String>,
     pub line: usize,
     pub column: usize,
+    /// The diagnostic code when it is not the field's own (`E-RULE-PARAM` for an unknown
+    /// param, as in row checks).
+    pub code: Option<&'static str>,
 }
 
-/// Compile a check-scope expression (`check`, `value`, `threshold`).
-pub fn compile_check(engine: &Engine, source: &str) -> Result<Expr, ExprProblem> {
+/// Unknown variables reported per expression before giving up (each is found by one more
+/// compile with the previous ones declared).
+const MAX_UNDEFINED: usize = 16;
+
+/// Compile with strict variables, collecting every unknown variable (not just the first),
+/// then check what the code calls and reads. Every problem, in source order.
+fn compile_all(
+    engine: &Engine,
+    names: &[&str],
+    source: &str,
+    script: bool,
+    check: impl Fn(&AST) -> Vec<ExprProblem>,
+    undefined: impl Fn(&str) -> (String, Option<String>),
+) -> Result<AST, Vec<ExprProblem>> {
+    let mut extra: Vec<String> = Vec::new();
+    let mut problems = Vec::new();
+    let ast = loop {
+        let all: Vec<&str> = names
+            .iter()
+            .copied()
+            .chain(extra.iter().map(String::as_str))
+            .collect();
+        let r = if script {
+            sandbox::compile_script(engine, &all, source)
+        } else {
+            sandbox::compile_expression(engine, &all, source)
+        };
+        match r {
+            Ok(ast) => break Some(ast),
+            Err(e) => {
+                problems.push(problem(&e, &undefined));
+                match e.err_type() {
+                    ParseErrorType::VariableUndefined(v)
+                        if extra.len() < MAX_UNDEFINED && !all.contains(&v.as_str()) =>
+                    {
+                        extra.push(v.clone())
+                    }
+                    _ => break None,
+                }
+            }
+        }
+    };
+    if let Some(ast) = &ast {
+        problems.extend(check(ast));
+    }
+    problems.sort_by_key(|p| (p.line, p.column));
+    match ast {
+        Some(ast) if problems.is_empty() => Ok(ast),
+        _ => Err(problems),
+    }
+}
+
+/// Compile a check-scope expression (`check`, `value`, `threshold`) of a rule with
+/// `params`.
+pub fn compile_check(
+    engine: &Engine,
+    source: &str,
+    params: &BTreeMap<String, Value>,
+) -> Result<Expr, Vec<ExprProblem>> {
     let mut names: Vec<&str> = CHECK_VARS.to_vec();
     names.extend(names::metric_names());
-    let ast = sandbox::compile_expression(engine, &names, source).map_err(|e| {
-        problem(&e, |v| {
-            let hint = names::suggest_metric(v)
-                .or_else(|| did_you_mean(v, CHECK_VARS.iter().copied()));
+    let ast = compile_all(
+        engine,
+        &names,
+        source,
+        false,
+        |ast| calls::check(ast, Kind::Check, params),
+        |v| {
+            let hint =
+                names::suggest_metric(v).or_else(|| did_you_mean(v, CHECK_VARS.iter().copied()));
             (
                 format!("unknown metric `{v}`"),
                 Some(match hint {
@@ -48,8 +117,8 @@ pub fn compile_check(engine: &Engine, source: &str) -> Result<Expr, ExprProblem>
                     ),
                 }),
             )
-        })
-    })?;
+        },
+    )?;
     let reads = identifiers(source)
         .into_iter()
         .filter(|n| names::known_metric(n))
@@ -61,13 +130,23 @@ pub fn compile_check(engine: &Engine, source: &str) -> Result<Expr, ExprProblem>
     })
 }
 
-/// Compile a row predicate over `table`'s columns.
-pub fn compile_where(engine: &Engine, table: TableName, source: &str) -> Result<Expr, ExprProblem> {
+/// Compile a row predicate over `table`'s columns, of a rule with `params`.
+pub fn compile_where(
+    engine: &Engine,
+    table: TableName,
+    source: &str,
+    params: &BTreeMap<String, Value>,
+) -> Result<Expr, Vec<ExprProblem>> {
     let columns: Vec<&str> = table.spec().columns.iter().map(|c| c.name).collect();
     let mut names: Vec<&str> = WHERE_VARS.to_vec();
     names.extend(columns.iter().copied());
-    let ast = sandbox::compile_expression(engine, &names, source).map_err(|e| {
-        problem(&e, |v| {
+    let ast = compile_all(
+        engine,
+        &names,
+        source,
+        false,
+        |ast| calls::check(ast, Kind::Where, params),
+        |v| {
             (
                 format!("`{v}` is not a column of {table}"),
                 Some(match did_you_mean(v, names.iter().copied()) {
@@ -79,8 +158,8 @@ pub fn compile_where(engine: &Engine, table: TableName, source: &str) -> Result<
                     ),
                 }),
             )
-        })
-    })?;
+        },
+    )?;
     let reads = identifiers(source)
         .into_iter()
         .filter(|n| columns.contains(&n.as_str()))
@@ -90,6 +169,44 @@ pub fn compile_where(engine: &Engine, table: TableName, source: &str) -> Result<
         ast: Arc::new(ast),
         reads,
     })
+}
+
+/// Compile a script of a rule with `params`: its variables, and what it calls and reads.
+pub fn compile_script(
+    engine: &Engine,
+    source: &str,
+    params: &BTreeMap<String, Value>,
+) -> Result<AST, Vec<ExprProblem>> {
+    compile_all(
+        engine,
+        SCRIPT_VARS,
+        source,
+        true,
+        |ast| calls::check(ast, Kind::Script, params),
+        |v| {
+            (
+                format!("unknown variable `{v}`"),
+                Some(match did_you_mean(v, SCRIPT_VARS.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!(
+                        "declare it with `let`; scripts get {} as variables and read the snapshot with functions (docs/rules.md)",
+                        SCRIPT_VARS.join(", ")
+                    ),
+                }),
+            )
+        },
+    )
+}
+
+/// Where (line, column) in `source` is, in characters from its start: the index the YAML
+/// scalar positions (`yaml::scalar`) work with.
+pub fn char_index(source: &str, line: usize, column: usize) -> usize {
+    let before: usize = source
+        .split('\n')
+        .take(line.saturating_sub(1))
+        .map(|l| l.chars().count() + 1)
+        .sum();
+    before + column.saturating_sub(1)
 }
 
 /// Turn a parse error into a problem; `undefined` explains an unknown variable.
@@ -112,6 +229,7 @@ pub fn problem(
         help,
         line,
         column,
+        code: None,
     }
 }
 
@@ -214,39 +332,15 @@ pub fn identifiers(src: &str) -> Vec<String> {
     out
 }
 
-/// Where a position inside an expression lies in the YAML file: the expression is the
-/// scalar starting at (`line`, `col`) of `file_text`. Exact for one-line plain and quoted
-/// scalars and for block scalars (`|`); for folded multi-line scalars, the scalar's start.
-pub fn locate(
-    file_text: &str,
-    line: u64,
-    col: u64,
-    expr_line: usize,
-    expr_col: usize,
-) -> (u64, u64) {
-    let Some(src_line) = file_text.lines().nth(line.saturating_sub(1) as usize) else {
-        return (line, col);
-    };
-    let first = src_line.chars().nth(col.saturating_sub(1) as usize);
-    match first {
-        Some('|') | Some('>') => {
-            let target = line + expr_line as u64;
-            let indent = file_text
-                .lines()
-                .nth(target.saturating_sub(1) as usize)
-                .map(|l| l.chars().take_while(|c| *c == ' ').count())
-                .unwrap_or(0);
-            (target, indent as u64 + expr_col as u64)
-        }
-        Some('"') | Some('\'') if expr_line == 1 => (line, col + expr_col as u64),
-        _ if expr_line == 1 => (line, col + expr_col as u64 - 1),
-        _ => (line, col),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn params(keys: &[&str]) -> BTreeMap<String, Value> {
+        keys.iter()
+            .map(|k| (k.to_string(), Value::from(1)))
+            .collect()
+    }
 
     #[test]
     fn identifiers_skip_strings_properties_calls_and_keys() {
@@ -261,12 +355,29 @@ mod tests {
     #[test]
     fn unknown_metrics_get_a_suggestion() {
         let e = sandbox::engine(&sandbox::Limits::default());
-        let ok = compile_check(&e, "ltv_cac >= params.min").unwrap();
+        let ok = compile_check(&e, "ltv_cac >= params.min", &params(&["min"])).unwrap();
         assert_eq!(ok.reads, vec!["ltv_cac"]);
-        let p = compile_check(&e, "ltv_cak >= params.min").unwrap_err();
+        let p = &compile_check(&e, "ltv_cak >= params.min", &params(&["min"])).unwrap_err()[0];
         assert_eq!(p.message, "unknown metric `ltv_cak`");
         assert_eq!(p.help.as_deref(), Some("did you mean `ltv_cac`?"));
         assert_eq!((p.line, p.column), (1, 1));
+        // Every unknown name of an expression, and what the walk finds, together.
+        let all = compile_check(
+            &e,
+            "ltv_cak >= params.mni && romy > 1 && ltv_cak < 9",
+            &params(&["min"]),
+        )
+        .unwrap_err();
+        let found: Vec<(usize, &str)> =
+            all.iter().map(|p| (p.column, p.message.as_str())).collect();
+        assert_eq!(
+            found,
+            vec![
+                (1, "unknown metric `ltv_cak`"),
+                (19, "unknown param `mni`"),
+                (26, "unknown metric `romy`")
+            ]
+        );
     }
 
     #[test]
@@ -276,19 +387,18 @@ mod tests {
             &e,
             TableName::Deals,
             "amount > params.big && status == \"won\"",
+            &params(&["big"]),
         )
         .unwrap();
         assert_eq!(ok.reads, vec!["amount", "status"]);
-        let p = compile_where(&e, TableName::Deals, "ammount > 1").unwrap_err();
+        let p = &compile_where(&e, TableName::Deals, "ammount > 1", &params(&[])).unwrap_err()[0];
         assert_eq!(p.message, "`ammount` is not a column of deals");
         assert_eq!(p.help.as_deref(), Some("did you mean `amount`?"));
     }
 
     #[test]
-    fn positions_map_into_the_yaml() {
-        let text = "id: a.b\ncheck: \"ltv_cak >= 3\"\nvalue: x + y\nwhere: |\n  a &&\n    bb\n";
-        assert_eq!(locate(text, 2, 8, 1, 1), (2, 9));
-        assert_eq!(locate(text, 3, 8, 1, 5), (3, 12));
-        assert_eq!(locate(text, 4, 8, 2, 3), (6, 7));
+    fn char_indexes_count_lines_and_characters() {
+        assert_eq!(char_index("ab\nёжz", 2, 3), 5);
+        assert_eq!(char_index("abc", 1, 1), 0);
     }
 }

@@ -20,7 +20,6 @@ use super::names;
 use super::rows;
 use super::texts::{self, Text};
 use crate::diag::{did_you_mean, Diagnostic, Location};
-use crate::eval::sandbox;
 use crate::metrics::By;
 use crate::schema;
 use crate::snapshot::TableName;
@@ -41,16 +40,18 @@ impl DocCtx<'_> {
     pub fn key_err(&self, code: &'static str, ptr: &str, msg: impl Into<String>) -> Diagnostic {
         Diagnostic::new(code, msg).at(self.doc.key_location(self.file, ptr))
     }
-    /// An expression problem, placed at the offending character inside the YAML scalar.
+    /// An expression problem, placed at the offending character inside the YAML scalar
+    /// (whatever its style: quoted with escapes, a `|` or `>` block).
     pub fn expr_err(&self, code: &'static str, ptr: &str, p: &ExprProblem) -> Diagnostic {
-        let loc = match self.doc.positions.value(ptr) {
-            Some((l, c)) => {
-                let (line, col) = expr::locate(self.text, l, c, p.line, p.column);
-                Location::at(self.file, line, col)
-            }
-            None => Location::file(self.file),
-        };
-        let d = Diagnostic::new(code, p.message.clone()).at(loc);
+        let source = self
+            .doc
+            .value
+            .pointer(ptr)
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let index = expr::char_index(source, p.line, p.column);
+        let loc = self.doc.char_location(self.file, self.text, ptr, index);
+        let d = Diagnostic::new(p.code.unwrap_or(code), p.message.clone()).at(loc);
         match &p.help {
             Some(h) => d.help(h.clone()),
             None => d,
@@ -156,18 +157,28 @@ fn parse_rule(dcx: &DocCtx, cx: &FileCtx, errors: &mut Vec<Diagnostic>) -> Optio
     let shape = match shapes[0] {
         "check" => {
             let src = v["check"].as_str().unwrap_or_default();
-            match expr::compile_check(dcx.engine, src) {
+            match expr::compile_check(dcx.engine, src, &params) {
                 Ok(e) => Some(Shape::Check(e)),
-                Err(p) => {
-                    errors.push(dcx.expr_err("E-RULE-CHECK", "/check", &p));
+                Err(problems) => {
+                    errors.extend(
+                        problems
+                            .iter()
+                            .map(|p| dcx.expr_err("E-RULE-CHECK", "/check", p)),
+                    );
                     None
                 }
             }
         }
         "rows" => rows::parse(dcx, &v["rows"], &params, errors).map(|r| Shape::Rows(Box::new(r))),
         "require" => parse_require(dcx, &v["require"], errors).map(Shape::Require),
-        _ => parse_script(dcx, cx, v["script"].as_str().unwrap_or_default(), errors)
-            .map(Shape::Script),
+        _ => parse_script(
+            dcx,
+            cx,
+            v["script"].as_str().unwrap_or_default(),
+            &params,
+            errors,
+        )
+        .map(Shape::Script),
     };
 
     // Fields that only some shapes use.
@@ -189,6 +200,7 @@ fn parse_rule(dcx: &DocCtx, cx: &FileCtx, errors: &mut Vec<Diagnostic>) -> Optio
     only("value", &["check"], errors);
     only("threshold", &["check"], errors);
     only("on_na", &["check"], errors);
+    only("unit", &["check", "script"], errors);
     only("evidence", &["rows"], errors);
     only("per", &["check", "rows"], errors);
 
@@ -200,16 +212,26 @@ fn parse_rule(dcx: &DocCtx, cx: &FileCtx, errors: &mut Vec<Diagnostic>) -> Optio
 
     let expr_field = |key: &str, errors: &mut Vec<Diagnostic>| {
         let src = v.get(key)?.as_str()?;
-        match expr::compile_check(dcx.engine, src) {
+        match expr::compile_check(dcx.engine, src, &params) {
             Ok(e) => Some(e),
-            Err(p) => {
-                errors.push(dcx.expr_err("E-RULE-CHECK", &format!("/{key}"), &p));
+            Err(problems) => {
+                let ptr = format!("/{key}");
+                errors.extend(
+                    problems
+                        .iter()
+                        .map(|p| dcx.expr_err("E-RULE-CHECK", &ptr, p)),
+                );
                 None
             }
         }
     };
     let value = expr_field("value", errors);
     let threshold = expr_field("threshold", errors);
+    // The schema allows only the unit names, so anything else was reported already.
+    let unit = v
+        .get("unit")
+        .and_then(Value::as_str)
+        .and_then(crate::metrics::registry::Unit::parse);
     let on_na = match v.get("on_na").and_then(Value::as_str) {
         Some("fail") => OnNa::Fail,
         Some("pass") => OnNa::Pass,
@@ -272,6 +294,7 @@ fn parse_rule(dcx: &DocCtx, cx: &FileCtx, errors: &mut Vec<Diagnostic>) -> Optio
         message,
         value,
         threshold,
+        unit,
         on_na,
         recommendation,
         evidence,
@@ -313,15 +336,16 @@ pub(super) fn check_text(
             } else {
                 format!("{ptr}/{locale}")
             };
-            let mut d = dcx.err("E-RULE-TEMPLATE", &at, p.message);
-            if let (Some(tl), Some(loc)) = (p.line, d.location.as_mut()) {
-                // Multi-line templates (block scalars, whose position is their first
-                // line): move down to the template's line.
-                if tl > 1 {
-                    loc.line = loc.line.map(|l| l + tl as u64 - 1);
-                    loc.column = None;
+            // At the offending character inside the scalar (whatever its style), else at the
+            // template's line.
+            let loc = match p.offset {
+                Some(off) => {
+                    let index = src[..off.min(src.len())].chars().count();
+                    dcx.doc.char_location(dcx.file, dcx.text, &at, index)
                 }
-            }
+                None => dcx.doc.location(dcx.file, &at),
+            };
+            let mut d = Diagnostic::new("E-RULE-TEMPLATE", p.message).at(loc);
             if let Some(h) = p.help {
                 d = d.help(h);
             }
@@ -392,6 +416,7 @@ fn parse_script(
     dcx: &DocCtx,
     cx: &FileCtx,
     path: &str,
+    params: &BTreeMap<String, Value>,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Script> {
     let (file, source) = match (cx.read)(path) {
@@ -404,32 +429,23 @@ fn parse_script(
             return None;
         }
     };
-    match sandbox::compile_script(dcx.engine, expr::SCRIPT_VARS, &source) {
+    match expr::compile_script(dcx.engine, &source, params) {
         Ok(ast) => Some(Script {
             path: path.to_string(),
             file,
             source: Arc::from(source),
             ast: Arc::new(ast),
         }),
-        Err(e) => {
-            let p = expr::problem(&e, |v| {
-                (
-                    format!("unknown variable `{v}`"),
-                    Some(format!(
-                        "declare it with `let`; scripts get {} as variables and read the snapshot with functions (docs/rules.md)",
-                        expr::SCRIPT_VARS.join(", ")
-                    )),
-                )
-            });
-            let d = Diagnostic::new("E-RULE-SCRIPT", p.message).at(Location::at(
-                &file,
-                p.line as u64,
-                p.column as u64,
-            ));
-            errors.push(match p.help {
-                Some(h) => d.help(h),
-                None => d,
-            });
+        Err(problems) => {
+            // Positions are in the script file itself.
+            errors.extend(problems.into_iter().map(|p| {
+                let d = Diagnostic::new(p.code.unwrap_or("E-RULE-SCRIPT"), p.message)
+                    .at(Location::at(&file, p.line as u64, p.column as u64));
+                match p.help {
+                    Some(h) => d.help(h),
+                    None => d,
+                }
+            }));
             None
         }
     }

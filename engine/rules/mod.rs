@@ -5,6 +5,7 @@
 //! docs/rules.md.
 
 pub mod builtin;
+pub mod calls;
 pub mod expr;
 pub mod load;
 pub mod manifest_path;

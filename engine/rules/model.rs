@@ -279,6 +279,9 @@ pub struct Rule {
     pub message: Option<Text>,
     pub value: Option<Expr>,
     pub threshold: Option<Expr>,
+    /// The unit of the finding's value and threshold when the value is not a metric
+    /// (`unit: days`); reports format both by it (report::context::value_unit).
+    pub unit: Option<crate::metrics::registry::Unit>,
     pub on_na: OnNa,
     pub recommendation: Option<Recommendation>,
     pub evidence: Vec<String>,

@@ -656,10 +656,15 @@ pub(super) fn parse(
         }
     }
     let predicate = match v.get("where").and_then(Value::as_str) {
-        Some(src) => match expr::compile_where(cx.engine, table, src) {
+        Some(src) => match expr::compile_where(cx.engine, table, src, params) {
             Ok(e) => Some(e),
-            Err(p) => {
-                errors.push(cx.expr_err("E-RULE-WHERE", &format!("{base}/where"), &p));
+            Err(problems) => {
+                let ptr = format!("{base}/where");
+                errors.extend(
+                    problems
+                        .iter()
+                        .map(|p| cx.expr_err("E-RULE-WHERE", &ptr, p)),
+                );
                 None
             }
         },

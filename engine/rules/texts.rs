@@ -118,17 +118,69 @@ pub fn environment() -> Environment<'static> {
     env.set_recursion_limit(16);
     // Texts are plain text: reports escape for their format themselves.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    // `{{ value | plural("lead", "leads") }}` → `1 lead`, `3 leads`; three forms follow
+    // Russian (`plural("заявка", "заявки", "заявок")`): crate::plural.
+    env.add_filter(
+        "plural",
+        |n: f64, forms: minijinja::value::Rest<String>| -> Result<String, minijinja::Error> {
+            let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
+            let word = crate::plural::form(n, &forms).ok_or_else(|| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    "plural takes 2 forms (English: \"lead\", \"leads\") or 3 (Russian: \"заявка\", \"заявки\", \"заявок\")",
+                )
+            })?;
+            let number = if n.fract() == 0.0 && n.abs() < 1e15 {
+                format!("{}", n as i64)
+            } else {
+                format!("{n}")
+            };
+            Ok(format!("{number} {word}"))
+        },
+    );
     env
 }
 
-/// A problem with one template: the message, and the byte offset inside the template
-/// source when minijinja knows the line.
+/// A problem with one template: the message, and where inside the template source.
 #[derive(Debug)]
 pub struct TemplateProblem {
     pub message: String,
     pub help: Option<String>,
     /// 1-based line inside the template.
     pub line: Option<usize>,
+    /// Byte offset inside the template source of what is wrong, when known.
+    pub offset: Option<usize>,
+}
+
+/// Where `name` is first read as a variable in a template: inside a `{{ … }}` or `{% … %}`
+/// tag, as a whole word, not an attribute (`x.name`) nor inside a string. A byte offset.
+pub fn find_variable(source: &str, name: &str) -> Option<usize> {
+    static TAGS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let tags =
+        TAGS.get_or_init(|| regex::Regex::new(r"(?s)\{\{.*?\}\}|\{%.*?%\}").expect("valid regex"));
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    for tag in tags.find_iter(source) {
+        let body = tag.as_str();
+        let mut quote: Option<char> = None;
+        let mut prev: Option<char> = None;
+        for (i, c) in body.char_indices() {
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None if c == '"' || c == '\'' => quote = Some(c),
+                None => {
+                    let starts = body[i..].starts_with(name)
+                        && !prev.is_some_and(|p| word(p) || p == '.')
+                        && !body[i + name.len()..].chars().next().is_some_and(word);
+                    if starts {
+                        return Some(tag.start() + i);
+                    }
+                }
+            }
+            prev = Some(c);
+        }
+    }
+    None
 }
 
 /// Compile a template and check it only reads the variables a rule text gets. Rule texts
@@ -151,6 +203,7 @@ pub fn check_template(env: &Environment<'static>, source: &str) -> Result<(), Te
             ),
             help: Some("write the text out in the rule; texts can use the rule's values, params, metrics and evidence".into()),
             line: Some(line),
+            offset: m.get(0).map(|x| x.start()),
         });
     }
     let tmpl = env.template_from_str(source).map_err(|e| TemplateProblem {
@@ -160,6 +213,7 @@ pub fn check_template(env: &Environment<'static>, source: &str) -> Result<(), Te
         ),
         help: Some("check the `{{ … }}` and `{% … %}` tags".into()),
         line: e.line(),
+        offset: e.range().map(|r| r.start),
     })?;
     let mut unknown: Vec<String> = tmpl
         .undeclared_variables(false)
@@ -175,6 +229,7 @@ pub fn check_template(env: &Environment<'static>, source: &str) -> Result<(), Te
                 None => format!("texts can use: {}", TEMPLATE_VARS.join(", ")),
             }),
             line: None,
+            offset: find_variable(source, v),
         });
     }
     Ok(())
@@ -183,6 +238,17 @@ pub fn check_template(env: &Environment<'static>, source: &str) -> Result<(), Te
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plural_filter_picks_the_form_by_the_forms_given() {
+        let env = environment();
+        let t = "{{ 1 | plural('lead is', 'leads are') }}; {{ 3 | plural('lead is', 'leads are') }}; {{ 244 | plural('строка', 'строки', 'строк') }}; {{ 11 | plural('строка', 'строки', 'строк') }}";
+        assert_eq!(
+            env.render_str(t, ()).unwrap(),
+            "1 lead is; 3 leads are; 244 строки; 11 строк"
+        );
+        assert!(env.render_str("{{ 2 | plural('x') }}", ()).is_err());
+    }
 
     #[test]
     fn falls_back_to_english_then_plain() {
@@ -218,6 +284,10 @@ mod tests {
         assert_eq!(e.message, "rule texts cannot `include` other templates");
         assert_eq!(e.line, Some(2));
         assert!(check_template(&env, "{% import 'm' as m %}").is_err());
+        // Where the unknown variable is read: not in a string, not as an attribute.
+        let src = "{{ \"valeu\" }} {{ x.valeu }} {{ valeu }}";
+        let e = check_template(&env, src).unwrap_err();
+        assert_eq!(e.offset, Some(src.rfind("valeu").unwrap()));
         // A word that merely starts like one is fine.
         assert!(check_template(&env, "{% if value %}included{% endif %}").is_ok());
     }

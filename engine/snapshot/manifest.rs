@@ -134,6 +134,30 @@ pub struct UtmStandard {
     pub sources: Vec<String>,
     #[serde(default)]
     pub mediums: Vec<String>,
+    /// This export's own spellings of "no source" (`Прочее`, `manual`), added to the
+    /// built-in list (`snapshot::normalize::NO_SOURCE_VALUES`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub no_source_values: Vec<String>,
+}
+
+impl UtmStandard {
+    /// Whether an agreed standard is declared (lists or the lowercase rule): a `utm`
+    /// section with only `no_source_values` declares none, so `utm_violations` stays n/a.
+    pub fn declares_standard(&self) -> bool {
+        self.lowercase || !self.sources.is_empty() || !self.mediums.is_empty()
+    }
+}
+
+impl Manifest {
+    /// The values that mean "no source" in this snapshot: the built-in list plus
+    /// `utm.no_source_values`.
+    pub fn no_source(&self) -> crate::snapshot::normalize::NoSource {
+        crate::snapshot::normalize::NoSource::with(
+            self.utm
+                .as_ref()
+                .map_or(&[][..], |u| u.no_source_values.as_slice()),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -293,8 +317,17 @@ pub fn parse(text: &str, path: &Path) -> Result<LoadedManifest, Diagnostics> {
     if let Some(d) = crate::secrets::find(&document, path, "snapshot.yaml") {
         return Err(d.into());
     }
-    let errors = schema::MANIFEST.check(&document, path);
+    let mut errors = schema::MANIFEST.check(&document, path);
     if !errors.is_empty() {
+        // The checks beyond the schema (time zones, dates, the period) in the same run,
+        // when the values are of the right types; not twice at the same place.
+        if let Ok(m) = serde_json::from_value::<Manifest>(document.value.clone()) {
+            if let Err(more) = resolve(&m, &document, path) {
+                let taken: Vec<_> = errors.iter().map(|d| d.location.clone()).collect();
+                errors.extend(more.0.into_iter().filter(|d| !taken.contains(&d.location)));
+                errors.sort_by_key(|d| d.location.as_ref().map(|l| (l.line, l.column)));
+            }
+        }
         return Err(Diagnostics(errors));
     }
     let manifest: Manifest = serde_json::from_value(document.value.clone()).map_err(|e| {
@@ -309,6 +342,39 @@ pub fn parse(text: &str, path: &Path) -> Result<LoadedManifest, Diagnostics> {
         manifest,
         document,
         resolved,
+    })
+}
+
+/// What reading the tables needs from a manifest.
+pub struct TableSettings {
+    pub document: Document,
+    pub tables: BTreeMap<String, TableOverride>,
+    /// The snapshot's zone, or UTC when it is not known (only naive timestamps use it, and
+    /// cell errors do not depend on it).
+    pub tz: TimeZone,
+}
+
+/// The table settings of a manifest that did not load, as far as they can be read: so the
+/// tables' own problems (a missing column, a bad cell) are reported in the same run as the
+/// manifest's. None when the YAML does not parse or its `tables` cannot be read (reading
+/// files with the wrong path, encoding or delimiter would report problems that are not).
+pub fn table_settings(path: &Path) -> Option<TableSettings> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let document = yaml::parse_single(&text, path).ok()?;
+    let tables = match document.value.get("tables") {
+        None => BTreeMap::new(),
+        Some(t) => serde_json::from_value(t.clone()).ok()?,
+    };
+    let tz = document
+        .value
+        .get("timezone")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|z| zone(z).ok())
+        .unwrap_or(TimeZone::UTC);
+    Some(TableSettings {
+        document,
+        tables,
+        tz,
     })
 }
 

@@ -57,6 +57,10 @@ pub struct Snapshot {
     pub tables: BTreeMap<TableName, Table>,
     /// Referential facts (orphans, duplicate ids…) found at load; not errors.
     pub facts: Facts,
+    /// Tables with rows the manifest's `channels` map could not place because it reads a
+    /// column the table lacks (leads without `medium` under a map on source and medium),
+    /// with those columns. Their rows' channel is undecidable: metrics by channel are n/a.
+    pub channel_gaps: BTreeMap<TableName, Vec<String>>,
 }
 
 impl Snapshot {
@@ -115,78 +119,43 @@ impl Snapshot {
                 .help("pass the snapshot folder (the one holding snapshot.yaml), e.g. `marqa validate examples/demo`")
                 .into());
         }
-        let loaded = manifest::load(&manifest_path)?;
-        let clock = LocalClock::new(loaded.resolved.tz.clone());
-        let planned = plan_tables(&root, &loaded)?;
-        let r = &loaded.resolved;
-        let from = time::days_from_date(r.period_from);
-        let to = time::days_from_date(r.period_to);
-        let mut params = source::Params {
-            period_from: r.period_from,
-            period_to: r.period_to,
-            period_start: clock.day_start(from),
-            period_end: clock.day_start(to + 1),
-            as_of: r.as_of,
-            touches_from: None,
-        };
-        let load_one = |p: &PlannedTable, params: &source::Params| {
-            let clock = p.clock.as_ref().unwrap_or(&clock);
-            let r = match &p.from {
-                From::Database(db) => source::load_database(p.name, db, conns, params, clock, opts),
-                _ => {
-                    let src = TableSource {
-                        table: p.name,
-                        path: p.path.clone(),
-                        jsonl: p.jsonl,
-                        encoding: p.encoding,
-                        delimiter: p.delimiter,
-                        clock,
-                    };
-                    match p.from {
-                        From::Parquet => source::load_parquet(&src, opts),
-                        _ => load::load_table(&src, opts),
+        let loaded = match manifest::load(&manifest_path) {
+            Ok(l) => l,
+            Err(mut e) => {
+                // The tables are still read (as far as the manifest can be understood), so
+                // a missing column is reported in the same run as the manifest's mistakes.
+                if let Some(settings) = manifest::table_settings(&manifest_path) {
+                    let clock = LocalClock::new(settings.tz.clone());
+                    // No database is asked: its queries need the manifest's period.
+                    let problems = plan_tables(&root, &settings.tables, &settings.document)
+                        .and_then(|planned| load_tables(&planned, &clock, opts, None));
+                    if let Err(more) = problems {
+                        e.0.extend(more.0);
                     }
                 }
-            };
-            (p.name, r)
-        };
-        // Tables load in parallel: each is independent until references are checked. A
-        // touches table from a database waits for the leads: its window starts at the
-        // earliest lead's attribution look-back (`source::sql::window`).
-        let later =
-            |p: &PlannedTable| p.name == TableName::Touches && matches!(p.from, From::Database(_));
-        let mut results: Vec<(TableName, Result<Table, Diagnostics>)> = planned
-            .par_iter()
-            .filter(|p| !later(p))
-            .map(|p| load_one(p, &params))
-            .collect();
-        if let Some(p) = planned.iter().find(|p| later(p)) {
-            let leads = results
-                .iter()
-                .find(|(n, _)| *n == TableName::Leads)
-                .and_then(|(_, t)| t.as_ref().ok());
-            let earliest = leads
-                .and_then(|t| t.column("created_at"))
-                .and_then(Column::times)
-                .and_then(|v| v.iter().copied().filter(|&x| x != column::NULL_I64).min())
-                .unwrap_or(params.period_start);
-            let lookback = (loaded.manifest.attribution.lookback_days * 86_400.0).round() as i64;
-            params.touches_from = Some(earliest - lookback.max(0));
-            results.push(load_one(p, &params));
-        }
-        let mut tables = BTreeMap::new();
-        let mut errors = Vec::new();
-        for (name, r) in results {
-            match r {
-                Ok(t) => {
-                    tables.insert(name, t);
-                }
-                Err(e) => errors.extend(e.0),
+                return Err(e);
             }
-        }
-        if !errors.is_empty() {
-            return Err(Diagnostics(errors));
-        }
+        };
+        let clock = LocalClock::new(loaded.resolved.tz.clone());
+        let planned = plan_tables(&root, &loaded.manifest.tables, &loaded.document)?;
+        let r = &loaded.resolved;
+        let (from, to) = (
+            time::days_from_date(r.period_from),
+            time::days_from_date(r.period_to),
+        );
+        let databases = Databases {
+            conns,
+            params: source::Params {
+                period_from: r.period_from,
+                period_to: r.period_to,
+                period_start: clock.day_start(from),
+                period_end: clock.day_start(to + 1),
+                as_of: r.as_of,
+                touches_from: None,
+            },
+            lookback: (loaded.manifest.attribution.lookback_days * 86_400.0).round() as i64,
+        };
+        let mut tables = load_tables(&planned, &clock, opts, Some(&databases))?;
         if !tables.contains_key(&TableName::Leads) && !require_leads {
             tables.insert(
                 TableName::Leads,
@@ -199,6 +168,9 @@ impl Snapshot {
                 .help("a snapshot needs leads.csv (or leads.jsonl, or `tables.leads.path` in snapshot.yaml)")
                 .into());
         }
+        let r = &loaded.resolved;
+        let from = time::days_from_date(r.period_from);
+        let to = time::days_from_date(r.period_to);
         let mut snap = Snapshot {
             root,
             manifest: loaded.manifest.clone(),
@@ -210,6 +182,7 @@ impl Snapshot {
             clock,
             tables,
             facts: Facts::default(),
+            channel_gaps: BTreeMap::new(),
         };
         derive::derive_channels(&mut snap);
         snap.facts = facts::collect(&snap);
@@ -229,15 +202,106 @@ struct PlannedTable {
     clock: Option<LocalClock>,
 }
 
+/// What database sources need: the URLs, the query parameters, the attribution look-back.
+struct Databases<'a> {
+    conns: &'a Connections,
+    params: source::Params,
+    /// Seconds.
+    lookback: i64,
+}
+
+/// Read the planned tables, in parallel (each is independent until references are
+/// checked); every table's problems together. Database tables are read only with
+/// `databases` (a broken manifest gives no period to query with). A touches table from a
+/// database waits for the leads: its window starts at the earliest lead's attribution
+/// look-back (`source::sql::window`).
+fn load_tables(
+    planned: &[PlannedTable],
+    clock: &LocalClock,
+    opts: LoadOptions,
+    databases: Option<&Databases>,
+) -> Result<BTreeMap<TableName, Table>, Diagnostics> {
+    let load_one = |p: &PlannedTable, params: &source::Params| {
+        let clock = p.clock.as_ref().unwrap_or(clock);
+        let r = match (&p.from, databases) {
+            (From::Database(db), Some(d)) => Some(source::load_database(
+                p.name, db, d.conns, params, clock, opts,
+            )),
+            (From::Database(_), None) => None,
+            (from, _) => {
+                let src = TableSource {
+                    table: p.name,
+                    path: p.path.clone(),
+                    jsonl: p.jsonl,
+                    encoding: p.encoding,
+                    delimiter: p.delimiter,
+                    clock,
+                };
+                Some(match from {
+                    From::Parquet => source::load_parquet(&src, opts),
+                    _ => load::load_table(&src, opts),
+                })
+            }
+        };
+        r.map(|r| (p.name, r))
+    };
+    let later =
+        |p: &PlannedTable| p.name == TableName::Touches && matches!(p.from, From::Database(_));
+    let mut params = databases.map(|d| d.params).unwrap_or(source::Params {
+        period_from: jiff::civil::Date::default(),
+        period_to: jiff::civil::Date::default(),
+        period_start: 0,
+        period_end: 0,
+        as_of: 0,
+        touches_from: None,
+    });
+    let mut results: Vec<(TableName, Result<Table, Diagnostics>)> = planned
+        .par_iter()
+        .filter(|p| !later(p))
+        .filter_map(|p| load_one(p, &params))
+        .collect();
+    if let (Some(p), Some(d)) = (planned.iter().find(|p| later(p)), databases) {
+        let earliest = results
+            .iter()
+            .find(|(n, _)| *n == TableName::Leads)
+            .and_then(|(_, t)| t.as_ref().ok())
+            .and_then(|t| t.column("created_at"))
+            .and_then(Column::times)
+            .and_then(|v| v.iter().copied().filter(|&x| x != column::NULL_I64).min())
+            .unwrap_or(d.params.period_start);
+        params.touches_from = Some(earliest - d.lookback.max(0));
+        results.extend(load_one(p, &params));
+    }
+    let mut tables = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (name, r) in results {
+        match r {
+            Ok(t) => {
+                tables.insert(name, t);
+            }
+            Err(e) => errors.extend(e.0),
+        }
+    }
+    if errors.is_empty() {
+        Ok(tables)
+    } else {
+        Err(Diagnostics(errors))
+    }
+}
+
 /// Which tables exist and how to read them: `NAME.csv`, `NAME.tsv` or `NAME.jsonl` in the
-/// folder, or `tables.NAME.path`. Paths must stay inside the snapshot folder.
-fn plan_tables(root: &Path, loaded: &LoadedManifest) -> Result<Vec<PlannedTable>, Diagnostics> {
-    let m = &loaded.manifest;
+/// folder, or `tables.NAME.path` of the manifest's `tables` (whose `document` places errors).
+/// Paths must stay inside the snapshot folder.
+fn plan_tables(
+    root: &Path,
+    overrides: &BTreeMap<String, manifest::TableOverride>,
+    document: &crate::yaml::Document,
+) -> Result<Vec<PlannedTable>, Diagnostics> {
     let manifest_path = root.join(MANIFEST_FILE);
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for name in TableName::ALL {
-        let o = m.tables.get(name.as_str()).cloned().unwrap_or_default();
+        let o = overrides.get(name.as_str()).cloned().unwrap_or_default();
         let clock = o
             .timezone
             .as_deref()
@@ -264,9 +328,7 @@ fn plan_tables(root: &Path, loaded: &LoadedManifest) -> Result<Vec<PlannedTable>
                             "E-TABLE-PATH",
                             format!("`tables.{name}.path` leaves the snapshot folder: {p}"),
                         )
-                        .at(loaded
-                            .document
-                            .location(&manifest_path, &format!("/tables/{name}/path")))
+                        .at(document.location(&manifest_path, &format!("/tables/{name}/path")))
                         .help(
                             "copy the file into the snapshot folder and give a path relative to it",
                         ),
@@ -279,9 +341,7 @@ fn plan_tables(root: &Path, loaded: &LoadedManifest) -> Result<Vec<PlannedTable>
                             "E-TABLE-PATH",
                             format!("`tables.{name}.path` names a file that does not exist: {p}"),
                         )
-                        .at(loaded
-                            .document
-                            .location(&manifest_path, &format!("/tables/{name}/path")))
+                        .at(document.location(&manifest_path, &format!("/tables/{name}/path")))
                         .help("fix the path (it is relative to the snapshot folder)"),
                     );
                     continue;

@@ -94,22 +94,90 @@ pub fn phone_key(raw: &str) -> Option<u128> {
     Some(value << 5 | u128::from(len))
 }
 
-/// Source values that mean "no source" (case-insensitive, after trimming), besides empty.
+/// Source values that mean "no source" besides an empty cell, in every export marqa has
+/// met: analytics placeholders (`(not set)`, `(none)`, `(direct)`), programming nulls, and
+/// what people and CRMs type (`unknown`, `n/a`, `не указан`, `нет`). Compared trimmed and
+/// case-insensitively (Unicode: `Не указан` too). One list for the `leads_without_source`
+/// metric, the rules' `missing: {placeholders: true}` and `marqa import`'s scaffold; a
+/// manifest adds its own spellings with `utm.no_source_values` ([`NoSource`]).
 pub const NO_SOURCE_VALUES: &[&str] = &[
     "(not set)",
+    "not set",
     "(none)",
     "(direct)",
     "none",
     "null",
+    "nil",
     "undefined",
     "-",
+    "--",
+    "—",
+    "?",
+    "unknown",
+    "(unknown)",
+    "n/a",
+    "(n/a)",
+    "не указан",
+    "не указано",
+    "не указана",
+    "не задан",
+    "не определен",
+    "не определён",
+    "неизвестно",
+    "неизвестен",
+    "нет",
+    "без источника",
 ];
 
-/// Whether a lead's `source` counts as missing for `leads_without_source`.
+/// Whether a `source` counts as missing under the built-in list alone (an empty cell, or a
+/// value of [`NO_SOURCE_VALUES`]); a snapshot's own list is [`NoSource`].
 pub fn is_missing_source(raw: Option<&str>) -> bool {
-    match raw.map(str::trim) {
-        None | Some("") => true,
-        Some(s) => NO_SOURCE_VALUES.iter().any(|v| v.eq_ignore_ascii_case(s)),
+    NoSource::builtin().is_missing(raw)
+}
+
+/// The "no source" values of one snapshot: the built-in list plus the manifest's
+/// `utm.no_source_values`, lowercased once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoSource {
+    values: Vec<String>,
+}
+
+impl NoSource {
+    /// The built-in list only.
+    pub fn builtin() -> NoSource {
+        NoSource::with(&[])
+    }
+
+    /// The built-in list and `extra` (a manifest's `utm.no_source_values`).
+    pub fn with(extra: &[String]) -> NoSource {
+        let mut values: Vec<String> = NO_SOURCE_VALUES
+            .iter()
+            .map(|v| v.to_string())
+            .chain(extra.iter().map(|v| v.trim().to_lowercase()))
+            .filter(|v| !v.is_empty())
+            .collect();
+        values.sort();
+        values.dedup();
+        NoSource { values }
+    }
+
+    /// Whether a source value means "no source": empty, or one of the list's values
+    /// (trimmed, case-insensitive).
+    pub fn is_missing(&self, raw: Option<&str>) -> bool {
+        let Some(s) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+            return true;
+        };
+        // Most sources are ASCII: compare without allocating.
+        if s.is_ascii() {
+            return self.values.iter().any(|v| v.eq_ignore_ascii_case(s));
+        }
+        let lower = s.to_lowercase();
+        self.values.contains(&lower)
+    }
+
+    /// The values, lowercased and sorted (for messages and the scaffold).
+    pub fn values(&self) -> &[String] {
+        &self.values
     }
 }
 
@@ -163,5 +231,36 @@ mod tests {
             assert!(is_missing_source(s), "{s:?}");
         }
         assert!(!is_missing_source(Some("yandex")));
+    }
+
+    #[test]
+    fn real_exports_spell_no_source_many_ways() {
+        // Issue 16: seen in real exports and counted as a source before.
+        for s in [
+            "unknown",
+            "Unknown",
+            "(unknown)",
+            "n/a",
+            "N/A",
+            "не указан",
+            "Не указан",
+            "НЕИЗВЕСТНО",
+            "нет",
+            " Нет ",
+        ] {
+            assert!(is_missing_source(Some(s)), "{s:?}");
+        }
+        for s in ["yandex", "direct", "нетология", "unknown_partner", "na"] {
+            assert!(!is_missing_source(Some(s)), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn a_manifest_adds_its_own_spellings() {
+        let own = NoSource::with(&["  Прочее ".to_string(), "other".into()]);
+        assert!(own.is_missing(Some("прочее")));
+        assert!(own.is_missing(Some("OTHER")));
+        assert!(own.is_missing(Some("(not set)")), "the built-in list stays");
+        assert!(!NoSource::builtin().is_missing(Some("other")));
     }
 }

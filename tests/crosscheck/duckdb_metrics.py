@@ -43,6 +43,13 @@ INTS = {"nps": ["score"], "calls": ["duration_s"], "traffic": ["visits", "unique
         "events": ["registered", "attended", "target_attended"], "spend": ["impressions", "clicks"],
         "leads": ["company_size"], "customers": ["company_size"]}
 BOOLS = {"calls": ["answered"]}
+# Source values that mean "no source" besides empty (metrics.md, leads_without_source; the
+# list of docs/snapshot.md), compared trimmed and lowercased; a manifest adds its own with
+# utm.no_source_values.
+NO_SOURCE = ["(not set)", "not set", "(none)", "(direct)", "none", "null", "nil", "undefined",
+             "-", "--", "—", "?", "unknown", "(unknown)", "n/a", "(n/a)", "не указан",
+             "не указано", "не указана", "не задан", "не определен", "не определён",
+             "неизвестно", "неизвестен", "нет", "без источника"]
 TABLES = ["leads", "deals", "stage_changes", "touches", "spend", "customers", "payments", "nps",
           "events", "calls", "traffic", "plan"]
 
@@ -178,6 +185,8 @@ def compute(con, manifest, present):
         "utm_mediums": sql_list((utm or {}).get("mediums") or []),
         "n_sources": len((utm or {}).get("sources") or []),
         "n_mediums": len((utm or {}).get("mediums") or []),
+        "no_source": sql_list(sorted(set(
+            [""] + NO_SOURCE + [v.strip().lower() for v in (utm or {}).get("no_source_values") or []]))),
         "as_of_local": as_of + int(datetime.fromtimestamp(as_of, zone).utcoffset().total_seconds()),
     }
     bh = sla.get("business_hours")
@@ -201,7 +210,8 @@ def compute(con, manifest, present):
             continue  # speed_bh instead
         if name == "speed_bh" and not sla.get("business_hours"):
             continue
-        if name == "utm" and not utm:
+        # `utm.no_source_values` alone declares no standard.
+        if name == "utm" and not (utm and (utm.get("sources") or utm.get("mediums") or utm.get("lowercase"))):
             skipped[name] = "no utm standard"
             continue
         q = sql

@@ -1,7 +1,8 @@
 -- The metric definitions of metrics.md, written independently of marqa's Rust code as
 -- DuckDB SQL. duckdb_metrics.py loads the snapshot (timestamps as unix seconds, money as
 -- DECIMAL, channels derived), substitutes {ps} {pe} (period start/end instants), {pfrom}
--- {pto} (period dates), {as_of}, {sla}, {window}, {cap} and the utm lists, and runs each
+-- {pto} (period dates), {as_of}, {sla}, {window}, {cap}, the utm lists and {no_source} (the
+-- lowercased spellings of "no source", '' included), and runs each
 -- block. A block returns one row whose columns are metric names (by_channel: one row per
 -- channel).
 
@@ -159,8 +160,7 @@ FROM latest;
 
 -- name: quality needs: leads
 WITH p AS (SELECT * FROM leads WHERE created_at >= {ps} AND created_at < {pe}),
-flags AS (SELECT *, (source IS NULL OR lower(trim(source)) IN
-                      ('(not set)', '(none)', '(direct)', 'none', 'null', 'undefined', '-', '')) AS no_source
+flags AS (SELECT *, (source IS NULL OR list_contains({no_source}, lower(trim(source)))) AS no_source
           FROM p)
 SELECT count(*) FILTER (WHERE no_source) AS leads_without_source,
        count(*) FILTER (WHERE no_source) / nullif(count(*), 0) AS leads_without_source_share
@@ -168,8 +168,7 @@ FROM flags;
 
 -- name: utm needs: leads
 WITH p AS (SELECT * FROM leads WHERE created_at >= {ps} AND created_at < {pe}),
-f AS (SELECT (source IS NULL OR lower(trim(source)) IN
-                ('(not set)', '(none)', '(direct)', 'none', 'null', 'undefined', '-', '')) AS no_source,
+f AS (SELECT (source IS NULL OR list_contains({no_source}, lower(trim(source)))) AS no_source,
              ({n_sources} > 0 AND NOT list_contains({utm_sources}, source))
              OR ({n_mediums} > 0 AND (medium IS NULL OR NOT list_contains({utm_mediums}, medium)))
              OR ({utm_lower} AND (source <> lower(source) OR coalesce(medium <> lower(medium), FALSE))) AS bad
@@ -212,9 +211,11 @@ SELECT
 WITH sp AS (SELECT DISTINCT channel FROM spend WHERE date BETWEEN {pfrom} AND {pto}),
 l AS (SELECT * FROM leads WHERE created_at >= {ps} AND created_at < {pe})
 SELECT
-  (SELECT count(*) FROM sp WHERE channel NOT IN (SELECT channel FROM l)) AS unmatched_spend_channels,
+  -- `(none)` (rows no channel claims) is not a channel.
+  (SELECT count(*) FROM sp WHERE channel NOT IN (SELECT channel FROM l)
+     AND channel <> '(none)') AS unmatched_spend_channels,
   (SELECT count(DISTINCT channel) FROM l WHERE lower(medium) IN ('cpc', 'cpm')
-     AND channel NOT IN (SELECT channel FROM sp)) AS paid_channels_without_spend;
+     AND channel NOT IN (SELECT channel FROM sp) AND channel <> '(none)') AS paid_channels_without_spend;
 
 -- name: calls needs: calls
 SELECT count(*) AS calls_without_lead FROM calls
@@ -264,10 +265,12 @@ rev_c AS (SELECT coalesce(c.channel, '(none)') AS channel, sum(p.amount) AS reve
           WHERE p.paid_at >= {ps} AND p.paid_at < {pe} GROUP BY 1),
 chans AS (SELECT channel FROM lead_c UNION SELECT channel FROM spend_c UNION SELECT channel FROM new_c
           UNION SELECT channel FROM rev_c)
+-- Spend of `(none)` is no channel's: no CPL, CAC or ROMI.
 SELECT ch.channel, coalesce(l.leads, 0) AS leads, coalesce(s.spend, 0) AS spend,
-       s.spend::DOUBLE / nullif(l.leads, 0) AS cpl,
-       coalesce(n.new_customers, 0) AS new_customers, s.spend::DOUBLE / nullif(n.new_customers, 0) AS cac,
-       (coalesce(a.agp, 0) - s.spend)::DOUBLE / nullif(s.spend::DOUBLE, 0) AS romi,
+       CASE WHEN ch.channel <> '(none)' THEN s.spend::DOUBLE / nullif(l.leads, 0) END AS cpl,
+       coalesce(n.new_customers, 0) AS new_customers,
+       CASE WHEN ch.channel <> '(none)' THEN s.spend::DOUBLE / nullif(n.new_customers, 0) END AS cac,
+       CASE WHEN ch.channel <> '(none)' THEN (coalesce(a.agp, 0) - s.spend)::DOUBLE / nullif(s.spend::DOUBLE, 0) END AS romi,
        coalesce(r.revenue, 0) AS revenue
 FROM chans ch LEFT JOIN lead_c l USING (channel) LEFT JOIN spend_c s USING (channel)
   LEFT JOIN new_c n USING (channel) LEFT JOIN attr_c a USING (channel) LEFT JOIN rev_c r USING (channel);
