@@ -6,8 +6,6 @@
 //! a column of the wrong type, a connection lost mid-stream, a missing variable, a written
 //! password: each exit 2 with an error naming the source, and no report written.
 
-#[allow(dead_code)]
-mod common;
 #[path = "common/db_load.rs"]
 mod db_load;
 #[path = "common/servers.rs"]

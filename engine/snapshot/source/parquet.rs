@@ -327,12 +327,14 @@ fn render_group(
     Ok(out)
 }
 
+/// A typed column reader's `read_records` for one chunk: (definition levels, values) ->
+/// (records, values, levels) read.
+type ReadRecords<'a, T> =
+    dyn FnMut(&mut Vec<i16>, &mut Vec<T>) -> parquet::errors::Result<(usize, usize, usize)> + 'a;
+
 /// Read a column chunk's `rows` records into `defs` and `values`.
 fn read_all<T>(
-    read: &mut dyn FnMut(
-        &mut Vec<i16>,
-        &mut Vec<T>,
-    ) -> parquet::errors::Result<(usize, usize, usize)>,
+    read: &mut ReadRecords<'_, T>,
     defs: &mut Vec<i16>,
     values: &mut Vec<T>,
     rows: usize,
