@@ -24,7 +24,7 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort | tail -1)
 [ -x "$pgbin/postgres" ] || { echo "needs PostgreSQL: apt-get install postgresql" >&2; exit 2; }
 [ -x /usr/sbin/clickhouse-server ] || { echo "needs ClickHouse: apt-get install clickhouse-server" >&2; exit 2; }
 
-cargo build --release --quiet --bin marqa --example sources_load
+cargo build --release --quiet --features parquet --bin marqa --example sources_load
 marqa=target/release/marqa
 loader=target/release/examples/sources_load
 out=bench/out

@@ -534,6 +534,22 @@ fn parquet_source_equals_csv() {
     assert_fails(&dir, &[], "E-SOURCE-PARQUET", &["deals.parquet"]);
 }
 
+/// Without the `parquet` feature (the default build), a Parquet table is a clear error.
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn parquet_without_the_feature_says_how_to_get_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("parquet");
+    copy_dir(&demo(), &dir);
+    std::fs::rename(dir.join("deals.csv"), dir.join("deals.parquet")).unwrap();
+    assert_fails(
+        &dir,
+        &[],
+        "E-SOURCE-PARQUET",
+        &["deals.parquet", "--features parquet"],
+    );
+}
+
 #[test]
 fn written_passwords_and_bad_source_keys_are_refused() {
     let tmp = tempfile::tempdir().unwrap();

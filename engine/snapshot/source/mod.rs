@@ -200,7 +200,7 @@ pub fn load_parquet(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagn
         )
         .in_file(&src.path)
         .help(
-            "build with the default features (`cargo build --release`), or export the table as CSV",
+            "build marqa with `cargo build --release --features parquet`, or export the table as CSV",
         )
         .into())
     }
