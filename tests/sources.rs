@@ -212,6 +212,28 @@ fn postgres_source_equals_csv_and_fails_cleanly() {
     assert_eq!(code, want_code, "{err}");
     assert_same("postgres", &got.unwrap(), &want, false);
 
+    // `marqa validate` names each table's source and format.
+    let v = marqa()
+        .arg("validate")
+        .arg(&dir)
+        .args(["--format", "json"])
+        .env("DEMO_PG_URL", &url)
+        .output()
+        .unwrap();
+    let summary: Value = serde_json::from_slice(&v.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&v.stderr)));
+    let leads = summary["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "leads")
+        .unwrap();
+    assert_eq!(
+        leads["file"], "postgres $DEMO_PG_URL: demo.leads",
+        "{leads}"
+    );
+    assert_eq!(leads["format"], "postgres", "{leads}");
+
     // The example of docs/sources.md (leads and deals from PostgreSQL, the rest files).
     let docs = tmp.path().join("docs-example");
     copy_dir(&demo(), &docs);
