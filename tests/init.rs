@@ -1,7 +1,11 @@
 //! `marqa init`: the scaffold is a working client folder. The CI snippets are parsed as
-//! YAML, their commands (GitHub Actions `run:` steps, GitLab CI `before_script` and
-//! `script`) are run with this build of marqa on PATH over a generated snapshot, and the
-//! files the upload steps name (SARIF, JUnit) must then exist and parse.
+//! YAML and run with this build of marqa on PATH over a generated snapshot: the GitHub
+//! workflow's step that uses marqa's action runs that action (action.yml, through
+//! tests/action_support) with the step's inputs, then its `run:` steps; the GitLab job's
+//! `before_script` and `script`; the pre-commit hooks' commands. The files the upload steps
+//! name (SARIF, JUnit, the reports folder) must then exist and parse.
+
+mod action_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,7 +37,7 @@ fn strings(v: &Value) -> Vec<String> {
 }
 
 /// Run one CI command as CI would: `sh -c`, in the client folder, marqa on PATH, CI=true.
-fn run(dir: &Path, cmd: &str) -> std::process::Output {
+fn run_cmd(dir: &Path, cmd: &str) -> std::process::Output {
     let bin_dir = marqa_bin().parent().unwrap().to_path_buf();
     let path = std::env::join_paths(
         std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
@@ -77,18 +81,52 @@ fn assert_reports(dir: &Path, sarif: &str, junit: &str) {
 }
 
 #[test]
-fn the_github_actions_workflow_runs_and_produces_what_it_uploads() {
+fn the_github_actions_workflow_runs_marqas_action_and_produces_what_it_uploads() {
     let t = client();
     let dir = t.path().join("client");
     let wf = yaml(&dir.join(".github/workflows/marqa.yml"));
     let steps = wf["jobs"]["audit"]["steps"].as_sequence().unwrap();
-    let commands: Vec<String> = steps.iter().flat_map(|s| strings(&s["run"])).collect();
-    assert!(
-        commands.iter().any(|c| c.starts_with("marqa check")),
-        "{commands:?}"
+    // The audit is marqa's own action (action.yml), at the tag of this version.
+    let audit = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.split('@').next().unwrap().ends_with("/marqa"))
+        })
+        .expect("a step uses marqa's action");
+    assert_eq!(
+        audit["uses"].as_str().unwrap().split('@').nth(1),
+        Some(format!("v{}", env!("CARGO_PKG_VERSION")).as_str())
     );
+    // Run the action as the runner would, with the step's inputs (marqa already on PATH).
+    let mut inputs = vec![("install", "none".to_string())];
+    for (k, v) in audit["with"].as_mapping().unwrap() {
+        inputs.push((k.as_str().unwrap(), v.as_str().unwrap().to_string()));
+    }
+    let temp = tempfile::tempdir().unwrap();
+    let run = action_support::Runner {
+        inputs: inputs.iter().map(|(k, v)| (*k, v.as_str())).collect(),
+        workspace: &dir,
+        temp: temp.path(),
+        path: vec![marqa_bin().parent().unwrap().to_path_buf()],
+        env: Vec::new(),
+    }
+    .run();
+    assert!(!run.failed, "the clean snapshot passes:\n{}", run.log());
+    assert_eq!(run.outputs["exit-code"], "0");
+    let sarif = run.outputs["sarif"].clone();
+    assert!(
+        run.steps.iter().any(|s| matches!(s,
+            action_support::Step::WouldUse { with, .. } if with["sarif_file"] == sarif)),
+        "the action uploads its SARIF: {:#?}",
+        run.steps
+    );
+    // The workflow's own commands, after the action put marqa on PATH.
+    let commands: Vec<String> = steps.iter().flat_map(|s| strings(&s["run"])).collect();
+    assert!(commands.iter().any(|c| c.starts_with("marqa rules test")));
     for cmd in &commands {
-        let out = run(&dir, cmd);
+        let out = run_cmd(&dir, cmd);
         assert!(
             out.status.success(),
             "`{cmd}` failed:\n{}\n{}",
@@ -96,11 +134,7 @@ fn the_github_actions_workflow_runs_and_produces_what_it_uploads() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    // The upload steps name files the audit wrote.
-    let sarif = steps
-        .iter()
-        .find_map(|s| s["with"]["sarif_file"].as_str())
-        .expect("a SARIF upload step");
+    // The artifact holds every report the step asked for.
     let uploaded = steps
         .iter()
         .find_map(|s| {
@@ -108,8 +142,58 @@ fn the_github_actions_workflow_runs_and_produces_what_it_uploads() {
                 .then(|| s["with"]["path"].as_str())?
         })
         .expect("an artifact upload step");
-    assert!(dir.join(uploaded).is_dir());
-    assert_reports(&dir, sarif, "reports/junit.xml");
+    for f in ["marqa.sarif", "report.html", "junit.xml", "report.json"] {
+        assert!(
+            dir.join(uploaded).join(f).is_file(),
+            "{f} not in {uploaded}"
+        );
+    }
+    assert_reports(&dir, &sarif, "reports/junit.xml");
+}
+
+#[test]
+fn the_pre_commit_hooks_run_marqas_hooks_with_the_marqa_on_path() {
+    let t = client();
+    let dir = t.path().join("client");
+    let config = yaml(&dir.join(".pre-commit-config.yaml"));
+    let hooks = config["repos"][0]["hooks"].as_sequence().unwrap();
+    assert_eq!(config["repos"][0]["repo"].as_str(), Some("local"));
+    // The same ids, commands and arguments as the hooks marqa's repository publishes.
+    let published: Value = serde_yaml::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let published = published.as_sequence().unwrap();
+    assert_eq!(hooks.len(), published.len());
+    for (local, public) in hooks.iter().zip(published) {
+        for key in ["id", "name", "entry", "args", "pass_filenames"] {
+            assert_eq!(local[key], public[key], "{key} of {:?}", local["id"]);
+        }
+        assert_eq!(local["language"].as_str(), Some("system"));
+        // Run the hook's command as pre-commit would (no file names passed).
+        let cmd = format!(
+            "{} {}",
+            local["entry"].as_str().unwrap(),
+            strings(&local["args"]).join(" ")
+        );
+        let out = run_cmd(&dir, &cmd);
+        assert!(
+            out.status.success(),
+            "`{cmd}` failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A broken rule test fails the hook.
+    let rule = dir.join("pack/rules/owners.yaml");
+    let text = std::fs::read_to_string(&rule).unwrap();
+    std::fs::write(&rule, text.replace("max_share: 0.1}", "max_share: 0.5}")).unwrap();
+    assert_eq!(
+        run_cmd(&dir, "marqa rules test pack").status.code(),
+        Some(1)
+    );
 }
 
 #[test]
@@ -124,7 +208,7 @@ fn the_gitlab_job_runs_and_produces_its_junit_report() {
         .collect();
     assert!(commands.len() >= 3, "{commands:?}");
     for cmd in &commands {
-        let out = run(&dir, cmd);
+        let out = run_cmd(&dir, cmd);
         assert!(
             out.status.success(),
             "`{cmd}` failed:\n{}\n{}",
@@ -150,7 +234,7 @@ fn the_ci_audit_fails_the_job_when_a_rule_fails() {
         .args(["generate", "--out", "snapshot"])
         .assert()
         .code(0);
-    let out = run(&dir, "marqa check snapshot --quiet");
+    let out = run_cmd(&dir, "marqa check snapshot --quiet");
     assert_eq!(out.status.code(), Some(1));
     assert_reports(&dir, "reports/marqa.sarif", "reports/junit.xml");
 }

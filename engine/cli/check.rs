@@ -26,6 +26,12 @@ use super::{CmdResult, Ui};
 pub struct Args {
     /// The snapshot folder (holding snapshot.yaml); default: the current directory.
     pub snapshot: Option<PathBuf>,
+    /// Audit the built-in demo company instead of a folder: the snapshot
+    /// `marqa generate --seed 42 --scale 1` writes (examples/demo in the repository),
+    /// generated into a temporary folder that is removed when the run ends. No marqa.yaml
+    /// is read unless --config names one.
+    #[arg(long, conflicts_with_all = ["snapshot", "baseline"])]
+    pub demo: bool,
     #[command(flatten)]
     pub eval: EvalArgs,
     /// Output format (default: text, or `outputs` in marqa.yaml). Repeat with --out to
@@ -159,7 +165,16 @@ impl Args {
     }
 }
 
-pub fn run(args: Args, ui: &Ui) -> CmdResult {
+pub fn run(mut args: Args, ui: &Ui) -> CmdResult {
+    // Held until the run ends: dropping it removes the generated demo.
+    let _demo_folder = if args.demo {
+        let folder = demo_snapshot()?;
+        args.snapshot = Some(folder.path().join(DEMO_NAME));
+        args.config.no_config |= args.config.config.is_none();
+        Some(folder)
+    } else {
+        None
+    };
     let dir = super::snapshot_dir(args.snapshot.clone());
     if dir.is_dir() && !fleet::is_snapshot(&dir) {
         let found = fleet::discover(&dir, args.out_dir.as_deref());
@@ -204,6 +219,33 @@ pub fn run(args: Args, ui: &Ui) -> CmdResult {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The demo snapshot's folder name inside its temporary folder (reports name its files).
+const DEMO_NAME: &str = "demo";
+
+/// `--demo`: the demo company written by the generator (seed 42, scale 1, every defect)
+/// into a new private temporary folder. Generating it (~2 000 leads) takes a fraction of a
+/// second and keeps the binary small; the files are the ones in examples/demo (a test
+/// compares them).
+fn demo_snapshot() -> Result<tempfile::TempDir, Diagnostics> {
+    let folder = tempfile::Builder::new()
+        .prefix("marqa-demo-")
+        .tempdir()
+        .map_err(|e| {
+            Diagnostic::new(
+                "E-DEMO-TEMP",
+                format!("cannot create a temporary folder for the demo: {e}"),
+            )
+            .help("set TMPDIR to a writable folder, or write the demo yourself with `marqa generate --out DIR` and run `marqa check DIR`")
+        })?;
+    let opts = crate::generate::Options {
+        seed: 42,
+        scale: 1.0,
+        defects: crate::generate::DefectSet::all(),
+    };
+    crate::generate::write_snapshot(&folder.path().join(DEMO_NAME), &opts, false)?;
+    Ok(folder)
 }
 
 fn create_dir(dir: &Path) -> Result<(), Diagnostic> {

@@ -16,6 +16,7 @@ pub mod progress;
 pub mod rules;
 mod rules_doc;
 pub mod schema;
+mod shell;
 mod stdout;
 mod validate;
 
@@ -35,7 +36,7 @@ pub use progress::Ui;
 (snapshot.yaml plus CSV/JSONL tables), computes the metrics audits argue about, evaluates \
 rule packs written in YAML and sandboxed Rhai, and reports findings for people and CI.\n\n\
 Exit codes: 0 = passed, 1 = a rule failed at or above --fail-on, 2 = the run could not be done.",
-    after_help = "Start with `marqa validate examples/demo`. Docs: docs/ in the repository."
+    after_help = "Start with `marqa check --demo` (the audit of a built-in demo company). Docs: docs/ in the repository."
 )]
 pub struct Cli {
     /// No progress bar and no warnings on standard error: reports and errors only.
@@ -99,10 +100,15 @@ pub enum Command {
     #[command(subcommand)]
     Config(config::Command),
     /// Scaffold a client folder: marqa.yaml, a pack extending builtin:b2b-core with an
-    /// override, an example rule and its test, and CI for GitHub Actions and GitLab CI.
+    /// override, an example rule and its test, CI for GitHub Actions (marqa's action) and
+    /// GitLab CI, and pre-commit hooks.
     ///
     /// Never overwrites: exit 2 (and nothing written) if any of the files exists.
     Init(init::Args),
+    /// Print the shell completion script for bash, zsh, fish or PowerShell.
+    Completions(shell::CompletionsArgs),
+    /// Print the manual page (roff), or write a page per subcommand with --out-dir.
+    Man(shell::ManArgs),
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
@@ -127,6 +133,8 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Config(cmd) => config::run(cmd),
         Command::Init(args) => init::run(args),
+        Command::Completions(args) => shell::completions(args),
+        Command::Man(args) => shell::man(args),
     };
     match result {
         Ok(code) => code,

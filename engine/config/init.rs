@@ -1,7 +1,7 @@
 //! `marqa init [DIR]`: a client folder to start from. The files are embedded from
 //! `engine/config/scaffold/` (a marqa.yaml, a pack extending builtin:b2b-core with one
-//! override and one rule of its own, a rule test that passes, and CI for GitHub Actions and
-//! GitLab CI). Nothing is overwritten: if any target exists, nothing is written.
+//! override and one rule of its own, a rule test that passes, CI for GitHub Actions (marqa's
+//! action) and GitLab CI, and pre-commit hooks). Nothing is overwritten: if any target exists, nothing is written.
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +33,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("scaffold/.github/workflows/marqa.yml"),
     ),
     (".gitlab-ci.yml", include_str!("scaffold/.gitlab-ci.yml")),
+    (
+        ".pre-commit-config.yaml",
+        include_str!("scaffold/.pre-commit-config.yaml"),
+    ),
 ];
 
 /// Write the scaffold into `dir` (created if missing). Returns the files written.
