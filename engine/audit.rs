@@ -18,7 +18,7 @@ use crate::metrics::Store;
 use crate::report;
 use crate::report::gist::AuditSummary;
 use crate::rules::ResolvedPack;
-use crate::snapshot::{LoadOptions, Snapshot};
+use crate::snapshot::{Connections, LoadOptions, Snapshot};
 
 /// What to audit, and how: a plain request.
 pub struct Request<'a> {
@@ -31,6 +31,9 @@ pub struct Request<'a> {
     pub baseline: Option<&'a Path>,
     /// Told of each stage (a progress bar); None: nobody listens.
     pub progress: Option<ProgressHandle>,
+    /// Database URLs by variable name, for tables read from a database (the CLI reads
+    /// them from the environment: `cli::connections`).
+    pub connections: &'a Connections,
 }
 
 /// What auditing one snapshot gave.
@@ -119,11 +122,12 @@ pub fn run(req: &Request) -> Result<AuditRun, Diagnostics> {
         }
     };
     stage("loading snapshot");
-    let snap = Snapshot::load(
+    let snap = Snapshot::load_with(
         req.dir,
         LoadOptions {
             lenient: cfg.lenient.value,
         },
+        req.connections,
     );
     let (pack, snap) = match (pack, snap) {
         (Ok(pack), Ok(snap)) => (pack, snap),

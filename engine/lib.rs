@@ -27,5 +27,6 @@ pub mod plural;
 pub mod report;
 pub mod rules;
 pub mod schema;
+pub mod secrets;
 pub mod snapshot;
 pub mod yaml;

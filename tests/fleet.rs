@@ -281,6 +281,7 @@ fn the_audit_pipeline_is_a_library_function() {
         config: &cfg,
         baseline: None,
         progress: None,
+        connections: &marqa::snapshot::Connections::default(),
     })
     .unwrap();
     assert!(run.failed && run.stdout.is_none());

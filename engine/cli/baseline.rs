@@ -64,6 +64,7 @@ fn write(args: WriteArgs) -> CmdResult {
                 config: &cfg,
                 baseline: None,
                 progress: None,
+                connections: &super::connections(),
             })?;
             let m = &run.snapshot.manifest;
             Baseline::of_findings(&m.company, &m.as_of, &run.pack.name, &run.findings)

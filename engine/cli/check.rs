@@ -200,6 +200,7 @@ pub fn run(mut args: Args, ui: &Ui) -> CmdResult {
         config: &cfg,
         baseline: args.baseline.as_deref(),
         progress: bar.as_ref().map(|b| b.handle()),
+        connections: &super::connections(),
     });
     if let Some(b) = &bar {
         b.finish();
@@ -320,6 +321,7 @@ fn run_many(args: &Args, root: &Path, found: fleet::Discovery, ui: &Ui) -> CmdRe
             out_dir,
             formats: &args.format,
             jobs: workers,
+            connections: &super::connections(),
         },
     );
     for r in &results {

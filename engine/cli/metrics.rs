@@ -79,11 +79,12 @@ pub fn run(args: Args) -> CmdResult {
         },
     };
     let dir = super::snapshot_dir(args.snapshot);
-    let snap = Snapshot::load(
+    let snap = Snapshot::load_with(
         &dir,
         LoadOptions {
             lenient: args.lenient,
         },
+        &super::connections(),
     )?;
     let opts = Options {
         model,

@@ -148,6 +148,15 @@ pub fn main() -> ExitCode {
 /// What every command returns: an exit code, or diagnostics (exit 2).
 pub type CmdResult = Result<ExitCode, Diagnostics>;
 
+/// Database URLs for the manifest's `url_env` names, read from the environment here (the
+/// library never reads it; docs/sources.md).
+pub fn connections() -> crate::snapshot::Connections {
+    crate::snapshot::Connections::from_vars(
+        std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+    )
+}
+
 /// The snapshot folder a command works on: the argument, or the current directory.
 pub fn snapshot_dir(arg: Option<std::path::PathBuf>) -> std::path::PathBuf {
     arg.unwrap_or_else(|| std::path::PathBuf::from("."))

@@ -29,11 +29,12 @@ pub enum Format {
 
 pub fn run(args: Args) -> CmdResult {
     let dir = super::snapshot_dir(args.snapshot);
-    let snap = Snapshot::load(
+    let snap = Snapshot::load_with(
         &dir,
         LoadOptions {
             lenient: args.lenient,
         },
+        &super::connections(),
     )?;
     let summary = summarize(&snap);
     match args.format {

@@ -105,6 +105,10 @@ pub fn read_as(path: &Path, shown: &Path) -> (Option<ConfigFile>, Vec<Diagnostic
     if doc.value.is_null() {
         doc.value = Value::Object(Default::default());
     }
+    // A written password first: its error names the variable to use (docs/sources.md).
+    if let Some(d) = crate::secrets::find(&doc, shown, "marqa.yaml") {
+        return (None, vec![d]);
+    }
     let mut errors = schema::CONFIG.check(&doc, shown);
     check(&doc, shown, path, &mut errors);
     errors.sort_by_key(|d| d.location.as_ref().map(|l| (l.line, l.column)));

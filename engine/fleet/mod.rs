@@ -89,6 +89,8 @@ pub struct FleetOptions<'a> {
     pub formats: &'a [Format],
     /// Workers auditing clients at once.
     pub jobs: usize,
+    /// Database URLs by variable name: each client's snapshot names its own variables.
+    pub connections: &'a crate::snapshot::Connections,
 }
 
 /// Audit every client; results in the clients' order.
@@ -148,6 +150,7 @@ where
             config: &cfg,
             baseline: None,
             progress: None,
+            connections: fleet.connections,
         })
     })();
     let rel = |file: &str| format!("{}/{file}", client.name);

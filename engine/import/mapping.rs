@@ -214,6 +214,9 @@ pub fn parse(
     preset: Option<&str>,
 ) -> Result<Mapping, Diagnostics> {
     let doc = yaml::parse_single(text, path)?;
+    if let Some(d) = crate::secrets::find(&doc, path, "the mapping") {
+        return Err(d.into());
+    }
     let errors = schema::IMPORT_MAPPING.check(&doc, path);
     if !errors.is_empty() {
         return Err(Diagnostics(errors));

@@ -558,18 +558,213 @@ fn load_csv_in_chunks(
     b.finish(SourceFormat::Csv(dialect), bytes)
 }
 
+/// Bytes of a stream handed to the loader at a time: a round of chunks.
+const STREAM_BLOCK: usize = ROUND * chunks::CHUNK_BYTES as usize;
+
+/// Load a table from a stream of comma-separated UTF-8 text with a header row: a
+/// database's `COPY … TO STDOUT (FORMAT csv, HEADER)` or `FORMAT CSVWithNames` output, or
+/// a Parquet file rendered as CSV. The stream is read block by block on its own thread;
+/// each block's complete records go through the same chunked, parallel splitting and
+/// typing as a file's, so types, normalization and diagnostics are the same. Positions
+/// are lines of the stream: line 1 is the header, the first row is line 2 (the line an
+/// export of the same rows would give it). The producer quotes every cell that holds a
+/// quote, so a record ends at a line end after an even number of quotes.
+///
+/// `src.path` names the source in messages (`postgres $ACME_PG_URL: leads`). A read error
+/// (a connection lost mid-stream) is `E-SOURCE-READ`, naming the source and the row.
+pub fn load_csv_stream(
+    src: &TableSource,
+    opts: LoadOptions,
+    stream: &mut (dyn Read + Send),
+    format: SourceFormat,
+) -> Result<Table, Diagnostics> {
+    let dialect = Dialect {
+        encoding: Encoding::Utf8,
+        bom: false,
+        delimiter: b',',
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
+    std::thread::scope(|scope| {
+        // The reader runs ahead of the typing by up to two blocks.
+        scope.spawn(move || loop {
+            let mut block = vec![0u8; STREAM_BLOCK];
+            let mut n = 0;
+            let r = loop {
+                match stream.read(&mut block[n..]) {
+                    Ok(0) => break Ok(()),
+                    Ok(k) => {
+                        n += k;
+                        if n == block.len() {
+                            break Ok(());
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => break Err(e),
+                }
+            };
+            // A stream is not read again once it ended (a database client's reader may
+            // fail when polled past its end); a closed channel is the end for the receiver.
+            let last = n < block.len() || r.is_err();
+            block.truncate(n);
+            let msg = match r {
+                Ok(()) => Ok(block),
+                Err(e) => Err(e),
+            };
+            if tx.send(msg).is_err() || last {
+                return;
+            }
+        });
+        let result = type_stream(src, opts, &dialect, rx, format);
+        // A table that ended early (an error) leaves the reader blocked on a full channel:
+        // the receiver was dropped with `type_stream`, so its next send fails and it stops.
+        result
+    })
+}
+
+/// The typing side of `load_csv_stream`: blocks from `rx` (an empty one is the end).
+fn type_stream(
+    src: &TableSource,
+    opts: LoadOptions,
+    dialect: &Dialect,
+    rx: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    format: SourceFormat,
+) -> Result<Table, Diagnostics> {
+    let mut b = Builder::new(src, opts);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut bytes = 0u64;
+    let mut eof = false;
+    let lost = |e: std::io::Error, lines: u64| -> Diagnostics {
+        Diagnostic::new(
+            "E-SOURCE-READ",
+            format!("the data stopped coming after {} rows: {e}", lines.saturating_sub(1)),
+        )
+        .at(Location::at(&src.path, lines + 1, 1))
+        .help("the connection was lost or the server failed mid-query; run again, and check the server's log if it repeats")
+        .into()
+    };
+    let mut more = |buf: &mut Vec<u8>, eof: &mut bool, lines: u64| -> Result<(), Diagnostics> {
+        match rx.recv() {
+            Ok(Ok(block)) if !block.is_empty() => {
+                bytes += block.len() as u64;
+                buf.extend_from_slice(&block);
+                Ok(())
+            }
+            Ok(Err(e)) => Err(lost(e, lines)),
+            _ => {
+                *eof = true;
+                Ok(())
+            }
+        }
+    };
+    // The header.
+    let mut reader = ChunkReader::new(dialect.delimiter, dialect.encoding);
+    let (headers, head) = loop {
+        more(&mut buf, &mut eof, 0)?;
+        if let Some(end) = complete_records(&buf, 0) {
+            if let Ok(h) = reader.header(&buf[..end], 0) {
+                break h;
+            }
+        }
+        if eof {
+            return Err(Diagnostic::new(
+                "E-TABLE-EMPTY",
+                "the source gave no header row",
+            )
+            .at(Location::at(&src.path, 1, 1))
+            .help("the query must return named columns, e.g. SELECT id AS lead_id, created AS created_at …")
+            .into());
+        }
+        if buf.len() > MAX_RECORD_BYTES {
+            return Err(too_long(&src.path, 1));
+        }
+    };
+    for h in &headers {
+        let name = std::str::from_utf8(h)
+            .map_err(|_| utf8_error(&src.path, 1, 0))?
+            .trim();
+        if b.columns.iter().any(|c| c.name == name) {
+            return Err(Diagnostic::new(
+                "E-COLUMN-DUPLICATE",
+                format!("column `{name}` appears twice in the result"),
+            )
+            .at(Location::at(&src.path, 1, b.columns.len() as u64 + 1))
+            .help("give each selected column its own name (… AS name)")
+            .into());
+        }
+        b.add_column(name);
+    }
+    b.check_required_columns()?;
+    buf.drain(..head.next as usize);
+    let mut lines = head.newlines;
+    loop {
+        if !eof && buf.len() < STREAM_BLOCK {
+            more(&mut buf, &mut eof, lines)?;
+            continue;
+        }
+        let end = if eof {
+            buf.len()
+        } else {
+            match complete_records(&buf, 0) {
+                Some(end) => end,
+                None if buf.len() > MAX_RECORD_BYTES + STREAM_BLOCK => {
+                    return Err(too_long(&src.path, lines + 1))
+                }
+                None => {
+                    more(&mut buf, &mut eof, lines)?;
+                    continue;
+                }
+            }
+        };
+        let block = &buf[..end];
+        let cuts = chunks::plan(block, 0, chunks::CHUNK_BYTES).map_err(|e| match e {
+            PlanError::LongLine { .. } => too_long(&src.path, lines + 1),
+            PlanError::Io(e) => read_error(&src.path, e),
+        })?;
+        let start = ChunkEnd {
+            next: 0,
+            newlines: lines,
+        };
+        match b.read_chunks(block, dialect, &cuts, start)? {
+            Some(l) => lines = l,
+            None => break,
+        }
+        buf.drain(..end);
+        if eof {
+            break;
+        }
+    }
+    b.finish(format, bytes)
+}
+
+/// The end of the last complete record in `buf` (records start at `start`): just after the
+/// last line end preceded by an even number of quotes. None if no record is complete.
+fn complete_records(buf: &[u8], start: usize) -> Option<usize> {
+    let text = &buf[start..];
+    let mut odd = memchr::memchr_iter(b'"', text).count() % 2 == 1;
+    for i in memchr::memrchr2_iter(b'"', b'\n', text) {
+        if text[i] == b'"' {
+            odd = !odd;
+        } else if !odd {
+            return Some(start + i + 1);
+        }
+    }
+    None
+}
+
 impl<'a> Builder<'a> {
     /// Split and type the chunks between `cuts`, a round at a time: the chunks of a round
     /// in parallel, each into its own shard, then the shards appended in file order. A
     /// chunk is taken only if it starts where the records before it ended (see chunks.rs);
     /// one that started inside a quoted cell is split again from the true record start.
+    /// Returns the line ends read up to the last record, or None when the table ended in
+    /// an error (a ragged row, too many broken cells).
     fn read_chunks(
         &mut self,
-        file: &File,
+        file: &(impl Source + ?Sized),
         dialect: &Dialect,
         cuts: &[u64],
         head: ChunkEnd,
-    ) -> Result<(), Diagnostics> {
+    ) -> Result<Option<u64>, Diagnostics> {
         let spans: Vec<(u64, u64)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
         // Readers keep their buffers from chunk to chunk; one per thread at most.
         let readers = Mutex::new(Vec::new());
@@ -617,10 +812,10 @@ impl<'a> Builder<'a> {
                 }
             }
             if !self.merge(&shards, &taken) || self.too_many_errors() {
-                return Ok(());
+                return Ok(None);
             }
         }
-        Ok(())
+        Ok(Some(lines))
     }
 }
 

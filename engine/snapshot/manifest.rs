@@ -263,6 +263,23 @@ pub struct TableOverride {
     pub delimiter: Option<String>,
     #[serde(default)]
     pub encoding: Option<String>,
+    /// Where the table comes from (docs/sources.md): `file` (the default; a `.parquet` path
+    /// is read as Parquet), `parquet`, `postgres` or `clickhouse`.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// A database source's connection: the *name* of the environment variable holding its
+    /// URL (never the URL itself, which carries the password).
+    #[serde(default)]
+    pub url_env: Option<String>,
+    /// A database table (`schema.table` or `table`): marqa writes the SELECT.
+    #[serde(default)]
+    pub table: Option<String>,
+    /// The user's own SELECT, with `{period_from}`-style parameters.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// With `table`: marqa column name -> the database column holding it.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
 }
 
 /// The manifest's values that need parsing, parsed once.
@@ -295,6 +312,11 @@ pub fn load(path: &Path) -> Result<LoadedManifest, Diagnostics> {
 
 pub fn parse(text: &str, path: &Path) -> Result<LoadedManifest, Diagnostics> {
     let document = yaml::parse_single(text, path)?;
+    // Before the schema: a written password gets its own error naming the variable to use,
+    // not "unknown key `url`".
+    if let Some(d) = crate::secrets::find(&document, path, "snapshot.yaml") {
+        return Err(d.into());
+    }
     let mut errors = schema::MANIFEST.check(&document, path);
     if !errors.is_empty() {
         // The checks beyond the schema (time zones, dates, the period) in the same run,
@@ -429,6 +451,9 @@ fn resolve(m: &Manifest, doc: &Document, path: &Path) -> Result<Resolved, Diagno
                 );
             }
         }
+    }
+    for (name, o) in &m.tables {
+        errors.extend(super::source::check_override(name, o, doc, path));
     }
     match (tz, as_of, from, to) {
         (Some(tz), Some(as_of), Some(period_from), Some(period_to)) if errors.is_empty() => {

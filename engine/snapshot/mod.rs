@@ -11,6 +11,7 @@ pub mod load;
 pub mod manifest;
 pub mod normalize;
 pub mod records;
+pub mod source;
 pub mod spec;
 pub mod summary;
 pub mod table;
@@ -26,6 +27,7 @@ pub use column::{Column, ColumnData};
 pub use facts::Facts;
 pub use load::LoadOptions;
 pub use manifest::{LoadedManifest, Manifest};
+pub use source::Connections;
 pub use spec::{ColType, TableName};
 pub use table::Table;
 pub use time::LocalClock;
@@ -78,18 +80,29 @@ impl Snapshot {
 
     /// Load a snapshot folder (or the folder of a given `snapshot.yaml`).
     pub fn load(path: &Path, opts: LoadOptions) -> Result<Snapshot, Diagnostics> {
-        Self::load_impl(path, opts, true)
+        Self::load_impl(path, opts, &Connections::default(), true)
+    }
+
+    /// `load` with the database URLs that the manifest's `url_env` names (the CLI reads
+    /// them from the environment; the library does not).
+    pub fn load_with(
+        path: &Path,
+        opts: LoadOptions,
+        conns: &Connections,
+    ) -> Result<Snapshot, Diagnostics> {
+        Self::load_impl(path, opts, conns, true)
     }
 
     /// Like `load`, but a missing leads table is an empty one instead of an error. For
     /// rule test cases, which hold a manifest plus only the tables their rules need.
     pub fn load_partial(path: &Path, opts: LoadOptions) -> Result<Snapshot, Diagnostics> {
-        Self::load_impl(path, opts, false)
+        Self::load_impl(path, opts, &Connections::default(), false)
     }
 
     fn load_impl(
         path: &Path,
         opts: LoadOptions,
+        conns: &Connections,
         require_leads: bool,
     ) -> Result<Snapshot, Diagnostics> {
         let (root, manifest_path) = if path.is_dir() {
@@ -113,8 +126,9 @@ impl Snapshot {
                 // a missing column is reported in the same run as the manifest's mistakes.
                 if let Some(settings) = manifest::table_settings(&manifest_path) {
                     let clock = LocalClock::new(settings.tz.clone());
+                    // No database is asked: its queries need the manifest's period.
                     let problems = plan_tables(&root, &settings.tables, &settings.document)
-                        .and_then(|planned| load_tables(&planned, &clock, opts));
+                        .and_then(|planned| load_tables(&planned, &clock, opts, None));
                     if let Err(more) = problems {
                         e.0.extend(more.0);
                     }
@@ -124,7 +138,24 @@ impl Snapshot {
         };
         let clock = LocalClock::new(loaded.resolved.tz.clone());
         let planned = plan_tables(&root, &loaded.manifest.tables, &loaded.document)?;
-        let mut tables = load_tables(&planned, &clock, opts)?;
+        let r = &loaded.resolved;
+        let (from, to) = (
+            time::days_from_date(r.period_from),
+            time::days_from_date(r.period_to),
+        );
+        let databases = Databases {
+            conns,
+            params: source::Params {
+                period_from: r.period_from,
+                period_to: r.period_to,
+                period_start: clock.day_start(from),
+                period_end: clock.day_start(to + 1),
+                as_of: r.as_of,
+                touches_from: None,
+            },
+            lookback: (loaded.manifest.attribution.lookback_days * 86_400.0).round() as i64,
+        };
+        let mut tables = load_tables(&planned, &clock, opts, Some(&databases))?;
         if !tables.contains_key(&TableName::Leads) && !require_leads {
             tables.insert(
                 TableName::Leads,
@@ -159,10 +190,11 @@ impl Snapshot {
     }
 }
 
-/// A table file to read, and the zone for its naive timestamps when it differs from the
+/// A table to read, and the zone for its naive timestamps when it differs from the
 /// snapshot's (`tables.NAME.timezone`).
 struct PlannedTable {
     name: TableName,
+    from: From,
     path: PathBuf,
     jsonl: bool,
     encoding: Option<Encoding>,
@@ -170,27 +202,76 @@ struct PlannedTable {
     clock: Option<LocalClock>,
 }
 
+/// What database sources need: the URLs, the query parameters, the attribution look-back.
+struct Databases<'a> {
+    conns: &'a Connections,
+    params: source::Params,
+    /// Seconds.
+    lookback: i64,
+}
+
 /// Read the planned tables, in parallel (each is independent until references are
-/// checked); every table's problems together.
+/// checked); every table's problems together. Database tables are read only with
+/// `databases` (a broken manifest gives no period to query with). A touches table from a
+/// database waits for the leads: its window starts at the earliest lead's attribution
+/// look-back (`source::sql::window`).
 fn load_tables(
     planned: &[PlannedTable],
     clock: &LocalClock,
     opts: LoadOptions,
+    databases: Option<&Databases>,
 ) -> Result<BTreeMap<TableName, Table>, Diagnostics> {
-    let results: Vec<(TableName, Result<Table, Diagnostics>)> = planned
+    let load_one = |p: &PlannedTable, params: &source::Params| {
+        let clock = p.clock.as_ref().unwrap_or(clock);
+        let r = match (&p.from, databases) {
+            (From::Database(db), Some(d)) => Some(source::load_database(
+                p.name, db, d.conns, params, clock, opts,
+            )),
+            (From::Database(_), None) => None,
+            (from, _) => {
+                let src = TableSource {
+                    table: p.name,
+                    path: p.path.clone(),
+                    jsonl: p.jsonl,
+                    encoding: p.encoding,
+                    delimiter: p.delimiter,
+                    clock,
+                };
+                Some(match from {
+                    From::Parquet => source::load_parquet(&src, opts),
+                    _ => load::load_table(&src, opts),
+                })
+            }
+        };
+        r.map(|r| (p.name, r))
+    };
+    let later =
+        |p: &PlannedTable| p.name == TableName::Touches && matches!(p.from, From::Database(_));
+    let mut params = databases.map(|d| d.params).unwrap_or(source::Params {
+        period_from: jiff::civil::Date::default(),
+        period_to: jiff::civil::Date::default(),
+        period_start: 0,
+        period_end: 0,
+        as_of: 0,
+        touches_from: None,
+    });
+    let mut results: Vec<(TableName, Result<Table, Diagnostics>)> = planned
         .par_iter()
-        .map(|p| {
-            let src = TableSource {
-                table: p.name,
-                path: p.path.clone(),
-                jsonl: p.jsonl,
-                encoding: p.encoding,
-                delimiter: p.delimiter,
-                clock: p.clock.as_ref().unwrap_or(clock),
-            };
-            (p.name, load::load_table(&src, opts))
-        })
+        .filter(|p| !later(p))
+        .filter_map(|p| load_one(p, &params))
         .collect();
+    if let (Some(p), Some(d)) = (planned.iter().find(|p| later(p)), databases) {
+        let earliest = results
+            .iter()
+            .find(|(n, _)| *n == TableName::Leads)
+            .and_then(|(_, t)| t.as_ref().ok())
+            .and_then(|t| t.column("created_at"))
+            .and_then(Column::times)
+            .and_then(|v| v.iter().copied().filter(|&x| x != column::NULL_I64).min())
+            .unwrap_or(d.params.period_start);
+        params.touches_from = Some(earliest - d.lookback.max(0));
+        results.extend(load_one(p, &params));
+    }
     let mut tables = BTreeMap::new();
     let mut errors = Vec::new();
     for (name, r) in results {
@@ -221,6 +302,23 @@ fn plan_tables(
     let mut errors = Vec::new();
     for name in TableName::ALL {
         let o = overrides.get(name.as_str()).cloned().unwrap_or_default();
+        let clock = o
+            .timezone
+            .as_deref()
+            .and_then(|z| manifest::zone(z).ok())
+            .map(LocalClock::new);
+        if let Some(db) = source::Database::from_override(&o) {
+            out.push(PlannedTable {
+                name,
+                path: db.descriptor(name),
+                from: From::Database(db),
+                jsonl: false,
+                encoding: None,
+                delimiter: None,
+                clock,
+            });
+            continue;
+        }
         let path = match &o.path {
             Some(p) => {
                 let full = root.join(p);
@@ -251,7 +349,7 @@ fn plan_tables(
                 full
             }
             None => {
-                let candidates: Vec<PathBuf> = ["csv", "tsv", "jsonl"]
+                let candidates: Vec<PathBuf> = ["csv", "tsv", "jsonl", "parquet"]
                     .iter()
                     .map(|ext| root.join(format!("{name}.{ext}")))
                     .filter(|p| p.is_file())
@@ -280,13 +378,13 @@ fn plan_tables(
             .is_some_and(|e| e == "jsonl" || e == "ndjson");
         let encoding = o.encoding.as_deref().and_then(Encoding::parse);
         let delimiter = o.delimiter.as_deref().and_then(dialect::parse_delimiter);
-        let clock = o
-            .timezone
-            .as_deref()
-            .and_then(|z| manifest::zone(z).ok())
-            .map(LocalClock::new);
+        let parquet = o.source.as_deref() == Some("parquet")
+            || path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
         out.push(PlannedTable {
             name,
+            from: if parquet { From::Parquet } else { From::File },
             path,
             jsonl,
             encoding,
@@ -299,6 +397,13 @@ fn plan_tables(
     } else {
         Err(Diagnostics(errors))
     }
+}
+
+/// Where a planned table's rows come from.
+enum From {
+    File,
+    Parquet,
+    Database(source::Database),
 }
 
 fn inside(root: &Path, path: &Path) -> bool {

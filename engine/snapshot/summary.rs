@@ -87,6 +87,9 @@ fn table_summary(snap: &Snapshot, t: &Table) -> TableSummary {
             )
         }
         SourceFormat::Jsonl => "jsonl".to_string(),
+        SourceFormat::Postgres => "postgres".to_string(),
+        SourceFormat::Clickhouse => "clickhouse".to_string(),
+        SourceFormat::Parquet => "parquet".to_string(),
     };
     TableSummary {
         table: t.name.as_str(),

@@ -14,12 +14,18 @@ use super::spec::{ColType, TableName};
 pub enum SourceFormat {
     Csv(Dialect),
     Jsonl,
+    /// Rows of a PostgreSQL query (`COPY … TO STDOUT`), a ClickHouse query (HTTP,
+    /// CSVWithNames) or a Parquet file: see `snapshot/source`.
+    Postgres,
+    Clickhouse,
+    Parquet,
 }
 
 #[derive(Debug, Clone)]
 pub struct Table {
     pub name: TableName,
-    /// The file the table was read from.
+    /// The file the table was read from, or a database source's descriptor
+    /// (`postgres $ACME_PG_URL: crm.leads`).
     pub source: PathBuf,
     pub format: SourceFormat,
     pub bytes: u64,

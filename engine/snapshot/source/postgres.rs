@@ -1,0 +1,169 @@
+//! PostgreSQL: the sync `postgres` client, `COPY (SELECT …) TO STDOUT (FORMAT csv, HEADER)`
+//! streamed into the loader. The query's columns are first described by the server
+//! (`prepare`, which runs nothing), so marqa can select the columns it knows and render each
+//! as the text the loader reads (instants in UTC with `Z`, booleans as `true`/`false`).
+//! No TLS: a URL with `sslmode=require` is refused with a clear error.
+
+use std::time::Duration;
+
+use super::sql::{self, Dialect, Probed};
+use super::{source_error, Database, Params};
+use crate::diag::Diagnostics;
+use crate::snapshot::load::{load_csv_stream, LoadOptions, TableSource};
+use crate::snapshot::table::{SourceFormat, Table};
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn load(
+    src: &TableSource,
+    db: &Database,
+    url: &str,
+    params: &Params,
+    opts: LoadOptions,
+) -> Result<Table, Diagnostics> {
+    let mut config: postgres::Config = url.parse().map_err(|e| {
+        source_error(
+            "E-SOURCE-URL",
+            src,
+            format!("${} is not a PostgreSQL URL: {e}", db.url_env),
+            "write it like postgresql://user:password@host:5432/database",
+        )
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    let mut client = config
+        .connect(postgres::NoTls)
+        .map_err(|e| connect_error(src, db, &e))?;
+    // Instants in UTC with their offset, dates in ISO order: what `sql::as_text` expects.
+    client
+        .batch_execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'")
+        .map_err(|e| query_error(src, &e))?;
+    let inner = match (&db.table, &db.query) {
+        (Some(t), _) => format!("SELECT * FROM {}", sql::ident(t, Dialect::Postgres)),
+        (None, Some(q)) => sql::fill(q, Dialect::Postgres, params).map_err(|e| {
+            source_error(
+                "E-SOURCE-PARAM",
+                src,
+                e,
+                "see docs/sources.md for the parameters",
+            )
+        })?,
+        (None, None) => unreachable!("checked with the manifest"),
+    };
+    let probed = describe(&mut client, &inner).map_err(|e| query_error(src, &e))?;
+    let select = match &db.table {
+        Some(t) => sql::select_table(
+            src.table,
+            t,
+            &probed,
+            &db.columns,
+            Dialect::Postgres,
+            params,
+        )
+        .map_err(|e| {
+            source_error(
+                "E-SOURCE-COLUMN",
+                src,
+                e,
+                "fix `columns` in snapshot.yaml: marqa column: database column",
+            )
+        })?,
+        None => sql::select_query(&inner, &probed, Dialect::Postgres),
+    };
+    let copy = format!("COPY ({select}) TO STDOUT (FORMAT csv, HEADER)");
+    let mut reader = client
+        .copy_out(copy.as_str())
+        .map_err(|e| query_error(src, &e))?;
+    load_csv_stream(src, opts, &mut reader, SourceFormat::Postgres)
+}
+
+/// The columns a query returns, by name and type, without running it.
+fn describe(client: &mut postgres::Client, query: &str) -> Result<Vec<Probed>, postgres::Error> {
+    let stmt = client.prepare(query)?;
+    Ok(stmt
+        .columns()
+        .iter()
+        .map(|c| Probed {
+            name: c.name().to_string(),
+            ty: c.type_().name().to_string(),
+        })
+        .collect())
+}
+
+fn connect_error(src: &TableSource, db: &Database, e: &postgres::Error) -> Diagnostics {
+    if let Some(d) = e.as_db_error() {
+        let code = d.code().code();
+        if code.starts_with("28") {
+            return source_error(
+                "E-SOURCE-AUTH",
+                src,
+                format!("PostgreSQL refused the login: {}", d.message()),
+                &format!("check the user and password in ${}", db.url_env),
+            );
+        }
+        return source_error(
+            "E-SOURCE-CONNECT",
+            src,
+            format!("PostgreSQL refused the connection: {}", d.message()),
+            &format!(
+                "check the database name and the user's rights in ${}",
+                db.url_env
+            ),
+        );
+    }
+    let text = e.to_string();
+    let help = if text.contains("TLS") || text.contains("tls") {
+        "marqa connects without TLS: use sslmode=disable or prefer on a trusted network, or an SSH tunnel".to_string()
+    } else {
+        format!(
+            "check that the server runs and that host and port in ${} are right",
+            db.url_env
+        )
+    };
+    source_error(
+        "E-SOURCE-CONNECT",
+        src,
+        format!("cannot connect to PostgreSQL: {}", chain(e)),
+        &help,
+    )
+}
+
+fn query_error(src: &TableSource, e: &postgres::Error) -> Diagnostics {
+    match e.as_db_error() {
+        Some(d) => {
+            let mut msg = format!("the query failed: {}", d.message());
+            if let Some(detail) = d.detail() {
+                msg.push_str(&format!(" ({detail})"));
+            }
+            source_error(
+                "E-SOURCE-QUERY",
+                src,
+                msg,
+                d.hint()
+                    .unwrap_or("check the table name, the query and the user's rights"),
+            )
+        }
+        None => source_error(
+            "E-SOURCE-READ",
+            src,
+            format!("the connection failed: {}", chain(e)),
+            "run again; if it repeats, check the server's log",
+        ),
+    }
+}
+
+/// An error with its causes ("error connecting to server: Connection refused").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cause = c.source();
+    }
+    s
+}
