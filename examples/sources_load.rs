@@ -46,7 +46,7 @@ fn main() {
             client
                 .batch_execute("DROP SCHEMA IF EXISTS bench CASCADE")
                 .unwrap();
-            db_load::load_into_postgres(&mut client, &tables, "bench");
+            db_load::load_into_postgres(&mut client, &tables, "bench", true);
             client.batch_execute("VACUUM ANALYZE").unwrap();
             for t in &tables {
                 let map = if t.name.as_str() == "leads" {

@@ -92,6 +92,16 @@ pub fn cell(t: &Table, c: usize, r: usize, clickhouse: bool) -> Option<String> {
 
 /// The table as CSV with a header; nulls are `null` (unquoted), text always quoted.
 pub fn csv_of(t: &Table, clickhouse: bool, null: &str) -> Vec<u8> {
+    csv_rows(t, 0..t.rows, clickhouse, null)
+}
+
+/// The header and rows `rows` of the table as CSV, like `csv_of`.
+pub fn csv_rows(
+    t: &Table,
+    rows: impl IntoIterator<Item = usize>,
+    clickhouse: bool,
+    null: &str,
+) -> Vec<u8> {
     let mut out = String::new();
     let names: Vec<String> = t
         .columns
@@ -100,7 +110,7 @@ pub fn csv_of(t: &Table, clickhouse: bool, null: &str) -> Vec<u8> {
         .collect();
     out.push_str(&names.join(","));
     out.push('\n');
-    for r in 0..t.rows {
+    for r in rows {
         for c in 0..t.columns.len() {
             if c > 0 {
                 out.push(',');
@@ -147,7 +157,21 @@ pub fn ch_type(d: &ColumnData) -> &'static str {
 
 /// A snapshot's tables in schema `schema` of PostgreSQL; `leads.created_at` is named
 /// `created` there (the manifests map it back).
-pub fn load_into_postgres(client: &mut postgres::Client, tables: &[Table], schema: &str) {
+///
+/// With `keys`, as a CRM keeps them: a table whose spec has an id column gets it as its
+/// primary key. Such a table is created and filled in separate transactions, so its heap
+/// does not keep the load's order (COPY puts a later, shorter row into an earlier page's
+/// free space, as rows written over time land): marqa's ORDER BY of the key restores the
+/// file's order. A table without one (every table without `keys`, like a warehouse's
+/// copies) is created and filled in one transaction, where COPY skips the free-space map
+/// and the heap keeps the load's order, which marqa reads back (a sequential scan from the
+/// first page, no parallel workers).
+pub fn load_into_postgres(
+    client: &mut postgres::Client,
+    tables: &[Table],
+    schema: &str,
+    keys: bool,
+) {
     client
         .batch_execute(&format!("CREATE SCHEMA {schema}"))
         .unwrap();
@@ -164,14 +188,19 @@ pub fn load_into_postgres(client: &mut postgres::Client, tables: &[Table], schem
                 format!("\"{name}\" {}", pg_type(&c.data))
             })
             .collect();
-        client
-            .batch_execute(&format!(
-                "CREATE TABLE {schema}.{} ({})",
-                t.name,
-                cols.join(", ")
-            ))
-            .unwrap();
-        let mut w = client
+        let key = t.name.spec().primary_key.filter(|_| keys);
+        let mut tx = client.transaction().unwrap();
+        tx.batch_execute(&format!(
+            "CREATE TABLE {schema}.{} ({})",
+            t.name,
+            cols.join(", ")
+        ))
+        .unwrap();
+        if key.is_some() {
+            tx.commit().unwrap();
+            tx = client.transaction().unwrap();
+        }
+        let mut w = tx
             .copy_in(&format!(
                 "COPY {schema}.{} FROM STDIN (FORMAT csv, HEADER)",
                 t.name
@@ -179,42 +208,89 @@ pub fn load_into_postgres(client: &mut postgres::Client, tables: &[Table], schem
             .unwrap();
         std::io::Write::write_all(&mut w, &csv_of(t, false, "")).unwrap();
         w.finish().unwrap();
+        if let Some(key) = key {
+            tx.batch_execute(&format!(
+                "ALTER TABLE {schema}.{} ADD PRIMARY KEY (\"{key}\")",
+                t.name
+            ))
+            .unwrap();
+        }
+        tx.commit().unwrap();
     }
 }
 
-/// A snapshot's tables in database `db` of ClickHouse (TinyLog: rows keep their order);
-/// `run` sends a statement (with data).
+/// The MergeTree sorting key of a table in ClickHouse (`db_load`): the files' order.
+pub fn ch_sorting_key(t: TableName) -> Option<(&'static str, &'static str)> {
+    match t {
+        TableName::Touches => Some(("lead_id", "at")),
+        TableName::StageChanges => Some(("deal_id", "changed_at")),
+        _ => None,
+    }
+}
+
+/// A snapshot's tables in database `db` of ClickHouse; `run` sends a statement (with data).
+/// Touches and stage changes are MergeTrees sorted by (id, time) (`ch_sorting_key`, the
+/// order of the files), inserted in four batches of consecutive time, as an event log
+/// arrives: each batch is a part of its own until the server merges them, and the parts
+/// hold the rows in another order than the sorting key's. The other tables are TinyLog
+/// (rows kept in insertion order).
 pub fn load_into_clickhouse(run: &dyn Fn(&str, &[u8]), tables: &[Table], db: &str) {
     run(&format!("CREATE DATABASE {db}"), b"");
     for t in tables {
+        let key = ch_sorting_key(t.name);
         let cols: Vec<String> = t
             .columns
             .iter()
-            .map(|c| format!("`{}` {}", c.name, ch_type(&c.data)))
+            .map(|c| {
+                let ty = match key {
+                    // Sorting key columns cannot be Nullable; these are required.
+                    Some((_, time)) if c.name == time => "DateTime",
+                    _ => ch_type(&c.data),
+                };
+                format!("`{}` {ty}", c.name)
+            })
             .collect();
+        let engine = match key {
+            Some((id, time)) => format!("MergeTree ORDER BY ({id}, {time})"),
+            None => "TinyLog".to_string(),
+        };
         run(
             &format!(
-                "CREATE TABLE {db}.{} ({}) ENGINE = TinyLog",
+                "CREATE TABLE {db}.{} ({}) ENGINE = {engine}",
                 t.name,
                 cols.join(", ")
             ),
             b"",
         );
-        let mut body = csv_of(t, true, "\\N");
-        // Booleans are UInt8 there.
-        if t.columns
-            .iter()
-            .any(|c| matches!(c.data, ColumnData::Bool(_)))
-        {
-            body = String::from_utf8(body)
-                .unwrap()
-                .replace("\"true\"", "1")
-                .replace("\"false\"", "0")
-                .into_bytes();
+        let ch_csv = |rows: &mut dyn Iterator<Item = usize>| {
+            let body = csv_rows(t, rows, true, "\\N");
+            // Booleans are UInt8 there.
+            if t.columns
+                .iter()
+                .any(|c| matches!(c.data, ColumnData::Bool(_)))
+            {
+                String::from_utf8(body)
+                    .unwrap()
+                    .replace("\"true\"", "1")
+                    .replace("\"false\"", "0")
+                    .into_bytes()
+            } else {
+                body
+            }
+        };
+        let insert = format!("INSERT INTO {db}.{} FORMAT CSVWithNames", t.name);
+        let Some((_, time)) = key else {
+            run(&insert, &ch_csv(&mut (0..t.rows)));
+            continue;
+        };
+        let at = match &t.columns[t.column_index(time).unwrap()].data {
+            ColumnData::Time(v) => v,
+            _ => panic!("{}.{time} is a timestamp", t.name),
+        };
+        let mut by_time: Vec<usize> = (0..t.rows).collect();
+        by_time.sort_by_key(|&r| (at[r], r));
+        for batch in by_time.chunks(t.rows.div_ceil(4).max(1)) {
+            run(&insert, &ch_csv(&mut batch.iter().copied()));
         }
-        run(
-            &format!("INSERT INTO {db}.{} FORMAT CSVWithNames", t.name),
-            &body,
-        );
     }
 }

@@ -63,7 +63,7 @@ pub fn load(
     // The columns and their types, without reading a row.
     let probe = format!("SELECT * FROM ({inner}) LIMIT 0 FORMAT TabSeparatedWithNamesAndTypes");
     let mut text = String::new();
-    send(&agent, &ep, &probe, src, db)?
+    send(&agent, &ep, &probe, &[], src, db)?
         .read_to_string(&mut text)
         .map_err(|e| read_error(src, &e))?;
     let mut lines = text.lines();
@@ -77,6 +77,16 @@ pub fn load(
             ty: unescape_tsv(t),
         })
         .collect();
+    // marqa's own SELECT is ordered (docs/sources.md, "Row order"): by the sorting key of
+    // a MergeTree, else read by one thread in the order the table keeps.
+    let sorting_key = match &db.table {
+        Some(t) => sorting_key(&agent, &ep, t, src, db)?,
+        None => None,
+    };
+    let one_thread: &[(&str, &str)] = match (&db.table, &sorting_key) {
+        (Some(_), None) => &[("max_threads", "1")],
+        _ => &[],
+    };
     let select = match &db.table {
         Some(t) => sql::select_table(
             src.table,
@@ -85,6 +95,10 @@ pub fn load(
             &db.columns,
             Dialect::Clickhouse,
             params,
+            match &sorting_key {
+                Some(k) => sql::Order::SortingKey(k),
+                None => sql::Order::Stored,
+            },
         )
         .map_err(|e| {
             source_error(
@@ -100,6 +114,7 @@ pub fn load(
         &agent,
         &ep,
         &format!("{select} FORMAT CSVWithNames"),
+        one_thread,
         src,
         db,
     )?;
@@ -118,15 +133,57 @@ pub fn load(
     result
 }
 
-/// POST a query; a non-200 answer is an error with ClickHouse's text.
+/// The sorting key of a MergeTree-family `table` (`db.table` or a table of the URL's
+/// database); None for other engines, a key of `tuple()`, or a table the server does not
+/// list (the SELECT then reports it).
+fn sorting_key(
+    agent: &ureq::Agent,
+    ep: &Endpoint,
+    table: &str,
+    src: &TableSource,
+    db: &Database,
+) -> Result<Option<String>, Diagnostics> {
+    let (database, name) = match table.split_once('.') {
+        Some((d, n)) => (string_literal(d), n),
+        None => ("currentDatabase()".to_string(), table),
+    };
+    let q = format!(
+        "SELECT engine, sorting_key FROM system.tables WHERE database = {database} AND name = {} FORMAT TabSeparated",
+        string_literal(name)
+    );
+    let mut text = String::new();
+    send(agent, ep, &q, &[], src, db)?
+        .read_to_string(&mut text)
+        .map_err(|e| read_error(src, &e))?;
+    let line = text.lines().next().unwrap_or("");
+    let (engine, key) = line.split_once('\t').unwrap_or((line, ""));
+    let key = unescape_tsv(key);
+    Ok((engine.ends_with("MergeTree") && !key.trim().is_empty()).then_some(key))
+}
+
+/// A ClickHouse string literal.
+fn string_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// POST a query, with `settings` for this query only after the URL's own (the last value
+/// of a setting wins); a non-200 answer is an error with ClickHouse's text.
 fn send(
     agent: &ureq::Agent,
     ep: &Endpoint,
     query: &str,
+    settings: &[(&str, &str)],
     src: &TableSource,
     db: &Database,
 ) -> Result<impl Read + Send + 'static, Diagnostics> {
-    let mut req = agent.post(&ep.url);
+    let mut url = ep.url.clone();
+    for (k, v) in settings {
+        if !url.ends_with('?') {
+            url.push('&');
+        }
+        url.push_str(&format!("{k}={v}"));
+    }
+    let mut req = agent.post(&url);
     if let Some(auth) = &ep.auth {
         req = req.header("Authorization", auth);
     }

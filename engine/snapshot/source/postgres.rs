@@ -36,8 +36,15 @@ pub fn load(
         .connect(postgres::NoTls)
         .map_err(|e| connect_error(src, db, &e))?;
     // Instants in UTC with their offset, dates in ISO order: what `sql::as_text` expects.
+    // No parallel plans and no synchronized scans: a sequential scan then returns the
+    // heap's order from its first page, every time (workers interleave their pages as they
+    // run, and a scan joining another one starts mid-table), so the same table gives the
+    // same report (docs/sources.md, "Row order").
     client
-        .batch_execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'")
+        .batch_execute(
+            "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; \
+             SET max_parallel_workers_per_gather = 0; SET synchronize_seqscans = off",
+        )
         .map_err(|e| query_error(src, &e))?;
     let inner = match (&db.table, &db.query) {
         (Some(t), _) => format!("SELECT * FROM {}", sql::ident(t, Dialect::Postgres)),
@@ -52,6 +59,10 @@ pub fn load(
         (None, None) => unreachable!("checked with the manifest"),
     };
     let probed = describe(&mut client, &inner).map_err(|e| query_error(src, &e))?;
+    let key = match &db.table {
+        Some(t) => primary_key(&mut client, t).map_err(|e| query_error(src, &e))?,
+        None => None,
+    };
     let select = match &db.table {
         Some(t) => sql::select_table(
             src.table,
@@ -60,6 +71,10 @@ pub fn load(
             &db.columns,
             Dialect::Postgres,
             params,
+            match &key {
+                Some(key) => sql::Order::Key(key),
+                None => sql::Order::Stored,
+            },
         )
         .map_err(|e| {
             source_error(
@@ -76,6 +91,23 @@ pub fn load(
         .copy_out(copy.as_str())
         .map_err(|e| query_error(src, &e))?;
     load_csv_stream(src, opts, &mut reader, SourceFormat::Postgres)
+}
+
+/// The columns of `table`'s primary key, in the key's order; None without one (or for a
+/// view).
+fn primary_key(
+    client: &mut postgres::Client,
+    table: &str,
+) -> Result<Option<Vec<String>>, postgres::Error> {
+    let rows = client.query(
+        "SELECT a.attname::text FROM pg_index i \
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) \
+         WHERE i.indrelid = to_regclass($1) AND i.indisprimary \
+         ORDER BY array_position(i.indkey::int2[], a.attnum)",
+        &[&sql::ident(table, Dialect::Postgres)],
+    )?;
+    let key: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    Ok((!key.is_empty()).then_some(key))
 }
 
 /// The columns a query returns, by name and type, without running it.

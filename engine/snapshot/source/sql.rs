@@ -151,10 +151,26 @@ pub fn as_text(col: &str, ty: &str, dialect: Dialect) -> String {
     }
 }
 
+/// The order marqa's own SELECT gives a table's rows, so the same table gives the same
+/// report (evidence samples are the first offending rows; float sums follow the row order).
+/// docs/sources.md, "Row order".
+#[derive(Debug, Clone, Copy)]
+pub enum Order<'a> {
+    /// No ORDER BY: the order the server stores them in (PostgreSQL's heap order, read with
+    /// parallel and synchronized scans off; a ClickHouse table without a sorting key, read
+    /// by one thread).
+    Stored,
+    /// PostgreSQL: the columns of the table's primary key.
+    Key(&'a [String]),
+    /// ClickHouse: the MergeTree's sorting key (an expression list), ties broken by every
+    /// selected column, so parts and threads cannot change the order.
+    SortingKey(&'a str),
+}
+
 /// The SELECT marqa runs for a table source: the columns of `table` (probed) that marqa
 /// knows, under marqa's names (`mapping`: marqa name -> database column), each as text;
-/// for touches, only rows from `touches_from` on. Errors name a mapped column that the
-/// table lacks.
+/// for touches, only rows from `touches_from` on; in `order`. Errors name a mapped column
+/// that the table lacks.
 pub fn select_table(
     name: TableName,
     table: &str,
@@ -162,6 +178,7 @@ pub fn select_table(
     mapping: &BTreeMap<String, String>,
     dialect: Dialect,
     p: &Params,
+    order: Order,
 ) -> Result<String, String> {
     let spec = name.spec();
     let mut wanted: Vec<(String, String)> = Vec::new();
@@ -201,14 +218,36 @@ pub fn select_table(
         list.join(", ")
     };
     let from = ident(table, dialect);
-    Ok(match window(name, &wanted, probed, dialect, p) {
-        None => format!("SELECT {list} FROM {from}"),
-        Some(w) => match dialect {
-            Dialect::Postgres => format!("SELECT {list} FROM {from} WHERE {w}"),
-            // In ClickHouse a SELECT alias shadows the column of the same name in WHERE
-            // (`… AS at WHERE at >= …` would compare the text): filter in a subquery.
-            Dialect::Clickhouse => format!("SELECT {list} FROM (SELECT * FROM {from} WHERE {w})"),
-        },
+    let filter = window(name, &wanted, probed, dialect, p)
+        .map(|w| format!(" WHERE {w}"))
+        .unwrap_or_default();
+    Ok(match (dialect, order) {
+        // Key columns qualified by the table: an unqualified name would mean the output
+        // column of that name (`created AS created_at … ORDER BY created_at`).
+        (Dialect::Postgres, Order::Key(key)) if !key.is_empty() => {
+            let key: Vec<String> = key
+                .iter()
+                .map(|k| format!("{from}.{}", ident(k, dialect)))
+                .collect();
+            format!(
+                "SELECT {list} FROM {from}{filter} ORDER BY {}",
+                key.join(", ")
+            )
+        }
+        (Dialect::Postgres, _) => format!("SELECT {list} FROM {from}{filter}"),
+        // In ClickHouse a SELECT alias shadows the column of the same name in WHERE and
+        // ORDER BY (`… AS at WHERE at >= …` would compare the text): filter and sort in a
+        // subquery, whose order the projection keeps.
+        (Dialect::Clickhouse, Order::SortingKey(key)) if !key.trim().is_empty() => {
+            let ties: Vec<String> = wanted.iter().map(|(src, _)| ident(src, dialect)).collect();
+            let by = std::iter::once(key.trim().to_string())
+                .chain(ties)
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("SELECT {list} FROM (SELECT * FROM {from}{filter} ORDER BY {by})")
+        }
+        (Dialect::Clickhouse, _) if filter.is_empty() => format!("SELECT {list} FROM {from}"),
+        (Dialect::Clickhouse, _) => format!("SELECT {list} FROM (SELECT * FROM {from}{filter})"),
     })
 }
 
@@ -322,6 +361,7 @@ mod tests {
             &map,
             Dialect::Postgres,
             &p,
+            Order::Stored,
         )
         .unwrap();
         assert_eq!(
@@ -335,6 +375,7 @@ mod tests {
             &BTreeMap::new(),
             Dialect::Postgres,
             &p,
+            Order::Stored,
         )
         .unwrap();
         assert!(!q.contains("WHERE"), "{q}");
@@ -346,9 +387,85 @@ mod tests {
             &bad,
             Dialect::Postgres,
             &p,
+            Order::Stored,
         )
         .unwrap_err();
         assert!(e.contains("did you mean `ts`"), "{e}");
+    }
+
+    #[test]
+    fn marqa_orders_by_the_primary_key_or_the_sorting_key() {
+        let probed: Vec<Probed> = [("id", "int8"), ("created", "timestamptz"), ("at", "text")]
+            .iter()
+            .map(|(n, t)| Probed {
+                name: n.to_string(),
+                ty: t.to_string(),
+            })
+            .collect();
+        let map: BTreeMap<String, String> = [
+            ("lead_id".to_string(), "id".to_string()),
+            ("created_at".to_string(), "created".to_string()),
+        ]
+        .into();
+        let key = ["id".to_string(), "created".to_string()];
+        let q = select_table(
+            TableName::Leads,
+            "crm.leads",
+            &probed,
+            &map,
+            Dialect::Postgres,
+            &params(),
+            Order::Key(&key),
+        )
+        .unwrap();
+        // Qualified: `created` must not be read as the output column `created_at`'s source
+        // or another output column of the same name.
+        assert!(
+            q.ends_with(
+                "FROM \"crm\".\"leads\" ORDER BY \"crm\".\"leads\".\"id\", \"crm\".\"leads\".\"created\""
+            ),
+            "{q}"
+        );
+        let ch: Vec<Probed> = [
+            ("lead_id", "String"),
+            ("at", "DateTime"),
+            ("kind", "String"),
+        ]
+        .iter()
+        .map(|(n, t)| Probed {
+            name: n.to_string(),
+            ty: t.to_string(),
+        })
+        .collect();
+        let mut p = params();
+        p.touches_from = Some(1_759_276_800);
+        let q = select_table(
+            TableName::Touches,
+            "m.visits",
+            &ch,
+            &BTreeMap::new(),
+            Dialect::Clickhouse,
+            &p,
+            Order::SortingKey("lead_id, toDate(at)"),
+        )
+        .unwrap();
+        // Sorted in the subquery (the outer aliases shadow the columns), ties broken by
+        // every selected column.
+        assert!(
+            q.ends_with("FROM (SELECT * FROM `m`.`visits` WHERE `at` >= toDateTime('2025-10-01 00:00:00', 'UTC') ORDER BY lead_id, toDate(at), `lead_id`, `at`, `kind`)"),
+            "{q}"
+        );
+        let q = select_table(
+            TableName::Touches,
+            "m.visits",
+            &ch,
+            &BTreeMap::new(),
+            Dialect::Clickhouse,
+            &params(),
+            Order::Stored,
+        )
+        .unwrap();
+        assert!(q.ends_with("FROM `m`.`visits`"), "{q}");
     }
 
     #[test]
