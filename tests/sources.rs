@@ -16,7 +16,7 @@ use std::process::Command;
 
 use db_load::{cell, csv_of, load_into_clickhouse, load_into_postgres, raw_tables};
 use marqa::snapshot::load::{LoadOptions, TableSource};
-use marqa::snapshot::{LocalClock, Table, TableName};
+use marqa::snapshot::{ColType, ColumnData, LocalClock, Table, TableName};
 use serde_json::Value;
 
 fn demo() -> PathBuf {
@@ -587,6 +587,36 @@ fn parquet_source_equals_csv() {
     let (code, got, err) = check(&dir, &[]);
     assert_eq!(code, want_code, "{err}");
     assert_same("parquet", &got.unwrap(), &want);
+
+    // A cell that does not type is named by its row (the first row is line 2) and column,
+    // across row groups: the deals' `amount` written as text, "ten" in the 603rd row (its second group).
+    let mut deals = tables
+        .iter()
+        .find(|t| t.name == TableName::Deals)
+        .unwrap()
+        .clone();
+    let at = deals
+        .columns
+        .iter()
+        .position(|c| c.name == "amount")
+        .unwrap();
+    let mut text = marqa::snapshot::Column::new("amount", ColType::Text, false);
+    if let ColumnData::Str(v) = &mut text.data {
+        for r in 0..deals.rows {
+            let amount = cell(&deals, at, r, false).unwrap_or_default();
+            v.push(if r == 602 { "ten" } else { &amount });
+        }
+    }
+    deals.columns[at] = text;
+    let bad = tmp.path().join("bad-cell");
+    copy_dir(&dir, &bad);
+    marqa::snapshot::source::parquet::write_table(&deals, &bad.join("deals.parquet"), 500).unwrap();
+    assert_fails(
+        &bad,
+        &[],
+        "E-CELL",
+        &[&format!("deals.parquet:604:{}", at + 1), "\"ten\""],
+    );
 
     // Not a Parquet file: exit 2 naming it.
     std::fs::write(dir.join("deals.parquet"), b"PAR1 not really").unwrap();

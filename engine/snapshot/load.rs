@@ -25,7 +25,7 @@ use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Location};
 const MAX_CELL_ERRORS: usize = 20;
 /// Chunks split in parallel before their shards are appended: enough to keep every core
 /// busy, few enough that the shards stay small beside the table.
-const ROUND: usize = 8;
+pub(super) const ROUND: usize = 8;
 /// Rows a shard makes room for at first (it grows, and is reused round to round).
 const SHARD_ROWS: usize = 8 * 1024;
 
@@ -47,7 +47,7 @@ pub struct TableSource<'a> {
 }
 
 /// Column builders for one table, plus the error bookkeeping shared by CSV and JSONL.
-struct Builder<'a> {
+pub(super) struct Builder<'a> {
     src: &'a TableSource<'a>,
     opts: LoadOptions,
     columns: Vec<Column>,
@@ -62,7 +62,7 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(src: &'a TableSource<'a>, opts: LoadOptions) -> Self {
+    pub(super) fn new(src: &'a TableSource<'a>, opts: LoadOptions) -> Self {
         Builder {
             src,
             opts,
@@ -76,15 +76,24 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn add_column(&mut self, name: &str) {
+    pub(super) fn add_column(&mut self, name: &str) {
         let spec = self.src.table.spec().column(name);
         let ty = spec.map(|s| s.ty).unwrap_or(ColType::Text);
         self.columns.push(Column::new(name, ty, spec.is_some()));
         self.specs.push(spec);
     }
 
+    pub(super) fn has_column(&self, name: &str) -> bool {
+        self.columns.iter().any(|c| c.name == name)
+    }
+
+    /// Rows typed so far.
+    pub(super) fn rows(&self) -> usize {
+        self.lines.len()
+    }
+
     /// An empty builder with the same columns, for parsing one part of a batch.
-    fn shard(&self, rows: usize) -> Builder<'a> {
+    pub(super) fn shard(&self, rows: usize) -> Builder<'a> {
         let mut shard = Builder::new(self.src, self.opts);
         shard.columns = self.columns.iter().map(|c| c.empty_like(rows)).collect();
         shard.specs = self.specs.clone();
@@ -99,7 +108,7 @@ impl<'a> Builder<'a> {
     /// into fresh memory, whose first touch costs a page fault per 4 KiB, so one column
     /// per core. Returns false when a shard ended in an error that ends the table (it joins
     /// `errors`; `taken` ends with that shard).
-    fn merge(&mut self, shards: &[Builder<'a>], taken: &[(usize, u32)]) -> bool {
+    pub(super) fn merge(&mut self, shards: &[Builder<'a>], taken: &[(usize, u32)]) -> bool {
         self.columns
             .par_iter_mut()
             .enumerate()
@@ -152,17 +161,30 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// A block of well-formed records, typed column by column: one loop per column over
-    /// its cells, so the column's type is matched once per block instead of once per cell.
-    /// Cell errors are found column by column, then put back in file order.
+    /// A block of well-formed records, typed column by column (`type_columns`).
     fn type_grid(&mut self, grid: &Grid, rows: &Rows) {
+        self.type_columns(rows.len(), |c| grid.column(c), |r| rows.newlines(r) as u32);
+    }
+
+    /// Type `n` rows given column by column: `cells(c)` yields column c's cells row by row
+    /// (text without NUL bytes), `line(r)` is row r's line from the block's start. One loop
+    /// per column, so the column's type is matched once per block instead of once per
+    /// cell; cell errors are found column by column, then put back in file order.
+    pub(super) fn type_columns<'t, I>(
+        &mut self,
+        n: usize,
+        cells: impl Fn(usize) -> I,
+        line: impl Fn(usize) -> u32,
+    ) where
+        I: Iterator<Item = &'t str>,
+    {
         let mut bad = BadCells::default();
         // (row, column, error): sorted into file order once the block is typed.
         let mut found = Vec::new();
         for c in 0..self.columns.len() {
             bad.clear();
             let (col, spec) = (&mut self.columns[c], self.specs[c]);
-            type_cells(col, spec, self.src.clock, grid.column(c), &mut bad);
+            type_cells(col, spec, self.src.clock, cells(c), &mut bad);
             if bad.count == 0 {
                 continue;
             }
@@ -171,12 +193,11 @@ impl<'a> Builder<'a> {
                 continue;
             }
             for (r, raw, why) in bad.first.drain(..) {
-                let d = self.cell_diagnostic(c, raw, rows.newlines(r) as u32, &why);
+                let d = self.cell_diagnostic(c, raw, line(r), &why);
                 found.push((r, c, d));
             }
         }
-        self.lines
-            .extend((0..rows.len()).map(|r| rows.newlines(r) as u32));
+        self.lines.extend((0..n).map(&line));
         // Each column kept its first MAX_CELL_ERRORS: the first MAX_CELL_ERRORS in file order
         // are among them. (Rows, not lines: two records can share a line, split by a `\r`.)
         found.sort_by_key(|&(r, c, _)| (r, c));
@@ -216,8 +237,14 @@ impl<'a> Builder<'a> {
             );
             return;
         }
-        for c in 0..width {
-            match std::str::from_utf8(rows.get(r, c)) {
+        self.push_row((0..width).map(|c| rows.get(r, c)), line);
+    }
+
+    /// Type one row, cell by cell (one per column, in order), starting at `line`: a cell
+    /// that is not UTF-8 or holds a NUL byte is null and named.
+    pub(super) fn push_row<'c>(&mut self, cells: impl Iterator<Item = &'c [u8]>, line: u32) {
+        for (c, cell) in cells.enumerate() {
+            match std::str::from_utf8(cell) {
                 Ok(s) => self.push(c, s, line),
                 Err(_) => {
                     push_null(&mut self.columns[c]);
@@ -232,7 +259,7 @@ impl<'a> Builder<'a> {
         self.lines.push(line);
     }
 
-    fn too_many_errors(&self) -> bool {
+    pub(super) fn too_many_errors(&self) -> bool {
         self.errors.len() >= MAX_CELL_ERRORS
     }
 
@@ -286,7 +313,7 @@ impl<'a> Builder<'a> {
         .help(help)
     }
 
-    fn finish(self, format: SourceFormat, bytes: u64) -> Result<Table, Diagnostics> {
+    pub(super) fn finish(self, format: SourceFormat, bytes: u64) -> Result<Table, Diagnostics> {
         if !self.errors.is_empty() {
             let mut errors = self.errors;
             if errors.len() >= MAX_CELL_ERRORS {
@@ -314,7 +341,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Required columns of the spec that the file lacks.
-    fn check_required_columns(&self) -> Result<(), Diagnostics> {
+    pub(super) fn check_required_columns(&self) -> Result<(), Diagnostics> {
         let spec = self.src.table.spec();
         let have: Vec<&str> = self.columns.iter().map(|c| c.name.as_str()).collect();
         let missing: Vec<Diagnostic> = spec
@@ -534,7 +561,7 @@ fn load_csv_in_chunks(
             .help("give every column a name in the header row, or delete the empty column")
             .into());
         }
-        if b.columns.iter().any(|c| c.name == name) {
+        if b.has_column(name) {
             return Err(Diagnostic::new(
                 "E-COLUMN-DUPLICATE",
                 format!("column `{name}` appears twice in the header"),
@@ -682,7 +709,7 @@ fn type_stream(
         let name = std::str::from_utf8(h)
             .map_err(|_| utf8_error(&src.path, 1, 0))?
             .trim();
-        if b.columns.iter().any(|c| c.name == name) {
+        if b.has_column(name) {
             return Err(Diagnostic::new(
                 "E-COLUMN-DUPLICATE",
                 format!("column `{name}` appears twice in the result"),

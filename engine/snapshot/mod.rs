@@ -2,6 +2,7 @@
 //! (`../shared/spec/snapshot.md`, `docs/snapshot.md`). Loading types every cell once;
 //! what follows (metrics, rules, reports) only reads.
 
+pub mod blocks;
 pub mod chunks;
 pub mod column;
 pub mod derive;

@@ -1,7 +1,7 @@
 //! Parquet files (the `parquet` crate without arrow). Row groups are decoded column by
-//! column on every core and rendered as comma-separated text that `load_csv_stream` types
-//! like any table, so a Parquet table gets exactly the checks and messages of its CSV twin
-//! (positions are rows: the first row is line 2, as in an export with a header).
+//! column on every core and handed to the loader as blocks of cell text (`snapshot/blocks`),
+//! typed like the cells of a CSV file, so a Parquet table gets exactly the checks and messages
+//! of its CSV twin (positions are rows: the first row is line 2, as in an export with a header).
 //!
 //! Flat schemas only (a column per field); strings, integers, floats, booleans, DATE,
 //! TIMESTAMP (milli/micro/nano, UTC or local), INT96 timestamps and DECIMAL are read.
@@ -12,9 +12,7 @@
 //! their Parquet snapshots with it.
 
 use std::fs::File;
-use std::io::Read;
 use std::path::Path;
-use std::sync::mpsc;
 use std::sync::Arc;
 
 use parquet::basic::{ConvertedType, LogicalType, Repetition, TimeUnit, Type as Physical};
@@ -25,8 +23,9 @@ use parquet::schema::types::ColumnDescriptor;
 
 use super::source_error;
 use crate::diag::Diagnostics;
+use crate::snapshot::blocks::{load_blocks, CellText, ColumnBlock};
 use crate::snapshot::column::{ColumnData, MONEY_SCALE, NULL_DATE, NULL_I64};
-use crate::snapshot::load::{load_csv_stream, LoadOptions, TableSource};
+use crate::snapshot::load::{LoadOptions, TableSource};
 use crate::snapshot::table::{SourceFormat, Table};
 use crate::snapshot::time::date_from_days;
 
@@ -52,97 +51,37 @@ pub fn load(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
         }
         kinds.push(Render::of(col).map_err(open_error)?);
     }
-    let mut header = Vec::new();
-    for (i, col) in schema.columns().iter().enumerate() {
-        if i > 0 {
-            header.push(b',');
-        }
-        quote(col.name().as_bytes(), &mut header);
-    }
-    header.push(b'\n');
-    let groups = reader.num_row_groups();
-    // Decoders are plain threads, not rayon tasks: this runs inside a rayon task (tables
-    // load in parallel), which blocks on the stream while the loader's own parallel typing
-    // needs the pool. Group g is decoded by decoder g % n and read back in order.
-    let n = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(groups.max(1));
-    let (txs, rxs): (Vec<_>, Vec<_>) = (0..n)
-        .map(|_| mpsc::sync_channel::<std::io::Result<Vec<u8>>>(1))
-        .unzip();
-    std::thread::scope(|scope| {
-        let kinds = &kinds;
-        let mut first = Some(reader);
-        for (k, tx) in txs.into_iter().enumerate() {
-            // Each decoder opens the file itself: the crate reads a `File` through clones
-            // that share one file offset, so decoders sharing a reader would read each
-            // other's pages.
-            let mine = if k == 0 {
-                Ok(first.take().expect("decoder 0 takes the first reader"))
-            } else {
-                File::open(&src.path).and_then(|f| {
-                    SerializedFileReader::new(f).map_err(|e| std::io::Error::other(e.to_string()))
-                })
-            };
-            scope.spawn(move || {
-                let reader = match mine {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return;
-                    }
-                };
-                for g in (k..groups).step_by(n) {
-                    let text = render_group(&reader, g, kinds);
-                    let failed = text.is_err();
-                    if tx.send(text).is_err() || failed {
-                        return;
-                    }
-                }
-            });
-        }
-        let mut stream = Chan {
-            rxs,
-            next: 0,
-            groups,
-            buf: header,
-            at: 0,
+    let names: Vec<&str> = schema.columns().iter().map(|c| c.name()).collect();
+    let bytes = std::fs::metadata(&src.path).map_or(0, |m| m.len());
+    // Each row group is decoded by a reader of its own: the crate reads a `File` through
+    // clones that share one file offset, so two groups decoded at once on one reader
+    // would read each other's pages.
+    let group = |g: usize| -> Result<ColumnBlock, Diagnostics> {
+        let read_error = |e: String| {
+            source_error(
+                "E-SOURCE-PARQUET",
+                src,
+                format!("cannot read row group {} of the Parquet file: {e}", g + 1),
+                "check that the file is not cut short or damaged; write it again from its source",
+            )
         };
-        load_csv_stream(src, opts, &mut stream, SourceFormat::Parquet)
-    })
-}
-
-/// Blocks from a channel as one stream.
-struct Chan {
-    rxs: Vec<mpsc::Receiver<std::io::Result<Vec<u8>>>>,
-    /// The next row group to read, and how many there are.
-    next: usize,
-    groups: usize,
-    buf: Vec<u8>,
-    at: usize,
-}
-
-impl Read for Chan {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        while self.at == self.buf.len() {
-            if self.next == self.groups {
-                return Ok(0);
-            }
-            match self.rxs[self.next % self.rxs.len()].recv() {
-                Ok(Ok(b)) => {
-                    self.buf = b;
-                    self.at = 0;
-                    self.next += 1;
-                }
-                Ok(Err(e)) => return Err(e),
-                Err(_) => return Err(std::io::Error::other("a Parquet decoder stopped")),
-            }
-        }
-        let n = out.len().min(self.buf.len() - self.at);
-        out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
+        let own = if g == 0 {
+            None
+        } else {
+            let file = File::open(&src.path).map_err(|e| read_error(e.to_string()))?;
+            Some(SerializedFileReader::new(file).map_err(|e| read_error(e.to_string()))?)
+        };
+        decode_group(own.as_ref().unwrap_or(&reader), g, &kinds).map_err(read_error)
+    };
+    load_blocks(
+        src,
+        opts,
+        &names,
+        reader.num_row_groups(),
+        group,
+        SourceFormat::Parquet,
+        bytes,
+    )
 }
 
 /// How a column's values become text.
@@ -199,13 +138,13 @@ impl Render {
     }
 }
 
-/// One row group as CSV rows (no header).
-fn render_group(
+/// One row group's cells as text, column by column.
+fn decode_group(
     reader: &SerializedFileReader<File>,
     g: usize,
     kinds: &[Render],
-) -> std::io::Result<Vec<u8>> {
-    let io = |e: parquet::errors::ParquetError| std::io::Error::other(e.to_string());
+) -> Result<ColumnBlock, String> {
+    let io = |e: parquet::errors::ParquetError| e.to_string();
     let rg = reader.get_row_group(g).map_err(io)?;
     let rows = rg.metadata().num_rows() as usize;
     let mut cols: Vec<Cells> = Vec::with_capacity(kinds.len());
@@ -314,17 +253,18 @@ fn render_group(
             next: 0,
         });
     }
-    let mut out = Vec::with_capacity(rows * 16 * kinds.len().max(1));
-    for r in 0..rows {
-        for (c, col) in cols.iter_mut().enumerate() {
-            if c > 0 {
-                out.push(b',');
+    let columns = cols
+        .iter_mut()
+        .map(|col| {
+            let mut text = CellText::with_capacity(rows, rows * col.width());
+            for r in 0..rows {
+                col.write(r, text.text());
+                text.end_cell();
             }
-            col.write(r, &mut out);
-        }
-        out.push(b'\n');
-    }
-    Ok(out)
+            text
+        })
+        .collect();
+    Ok(ColumnBlock { rows, columns })
 }
 
 /// A typed column reader's `read_records` for one chunk: (definition levels, values) ->
@@ -368,6 +308,15 @@ struct Cells {
 }
 
 impl Cells {
+    /// About how many bytes a cell's text takes, to make room for a column once.
+    fn width(&self) -> usize {
+        match &self.values {
+            Values::Bytes(v) => v.iter().map(|b| b.len()).sum::<usize>() / v.len().max(1),
+            Values::Bool(_) => 5,
+            Values::I64(_) | Values::F64(_) => 20,
+        }
+    }
+
     fn write(&mut self, r: usize, out: &mut Vec<u8>) {
         if self.max_def > 0 && self.defs.get(r).is_some_and(|&d| d < self.max_def) {
             return;
@@ -401,7 +350,7 @@ impl Cells {
                 }
                 write_decimal(n, scale, out)
             }
-            (Values::Bytes(v), _) => quote(v[i].data(), out),
+            (Values::Bytes(v), _) => out.extend_from_slice(v[i].data()),
         }
     }
 }
@@ -482,22 +431,6 @@ fn write_instant(secs: i64, utc: bool, out: &mut Vec<u8>) {
     if utc {
         out.push(b'Z');
     }
-}
-
-/// A CSV cell: quoted when it holds a quote, comma or line break (quotes doubled).
-fn quote(cell: &[u8], out: &mut Vec<u8>) {
-    if memchr::memchr3(b'"', b',', b'\n', cell).is_none() && memchr::memchr(b'\r', cell).is_none() {
-        out.extend_from_slice(cell);
-        return;
-    }
-    out.push(b'"');
-    for &b in cell {
-        if b == b'"' {
-            out.push(b'"');
-        }
-        out.push(b);
-    }
-    out.push(b'"');
 }
 
 /// Write a loaded table as Parquet with typed columns (strings and categories as UTF-8,
