@@ -10,6 +10,10 @@
 //! leads file with only id, date and source and a deals file with only won deals fails no
 //! rule that the same snapshot with those columns present (and healthy) passes.
 
+#[path = "common/files.rs"]
+mod files;
+
+use files::copy_dir;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -63,20 +67,6 @@ fn finding<'a>(report: &'a Value, rule: &str) -> &'a Value {
         .iter()
         .find(|f| f["rule"] == rule)
         .unwrap_or_else(|| panic!("no finding of {rule}"))
-}
-
-/// Copy a snapshot folder (files and one level of subfolders).
-fn copy_dir(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from) {
-        let e = e.unwrap();
-        let rel = e.path().strip_prefix(from).unwrap();
-        let dest = to.join(rel);
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
 }
 
 /// A table's file in a snapshot and how its records are delimited (None: JSON lines).

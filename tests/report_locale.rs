@@ -11,6 +11,10 @@
 //! `metrics` store is the machine shape of `marqa metrics --format json`, whose n/a reasons
 //! stay English as that command gives them: docs/reports.md).
 
+#[path = "common/files.rs"]
+mod files;
+
+use files::copy_dir;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -23,18 +27,6 @@ fn marqa(dir: &Path) -> Command {
     let mut c = Command::cargo_bin("marqa").unwrap();
     c.current_dir(dir);
     c
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from) {
-        let e = e.unwrap();
-        let dest = to.join(e.path().strip_prefix(from).unwrap());
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
 }
 
 /// Latin words allowed in Russian prose: acronyms and names written in Latin letters in

@@ -3,6 +3,10 @@
 
 mod common;
 
+#[path = "common/files.rs"]
+mod files;
+
+use files::copy_dir;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -268,19 +272,6 @@ fn rules_test_runs_cases_and_fails_on_a_wrong_expectation() {
         .stderr(predicate::str::contains(
             "the pack has no rule `data.orphan-deal`\n  help: did you mean `data.orphan-deals`?",
         ));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from) {
-        let e = e.unwrap();
-        let rel = e.path().strip_prefix(from).unwrap();
-        let dest = to.join(rel);
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
 }
 
 #[test]

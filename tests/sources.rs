@@ -11,6 +11,10 @@ mod db_load;
 #[path = "common/servers.rs"]
 mod servers;
 
+#[path = "common/files.rs"]
+mod files;
+
+use files::copy_dir;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -123,19 +127,6 @@ fn csv_report_of(base: &Path) -> (i32, Value) {
         code,
         report.unwrap_or_else(|| panic!("no CSV report: {err}")),
     )
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from) {
-        let e = e.unwrap();
-        let rel = e.path().strip_prefix(from).unwrap();
-        let dst = to.join(rel);
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dst).unwrap();
-        } else {
-            std::fs::copy(e.path(), &dst).unwrap();
-        }
-    }
 }
 
 /// The reports are equal finding for finding (evidence rows included: every source gives

@@ -87,29 +87,11 @@ pub fn load(
         (Some(_), None) => &[("max_threads", "1")],
         _ => &[],
     };
-    let select = match &db.table {
-        Some(t) => sql::select_table(
-            src.table,
-            t,
-            &probed,
-            &db.columns,
-            Dialect::Clickhouse,
-            params,
-            match &sorting_key {
-                Some(k) => sql::Order::SortingKey(k),
-                None => sql::Order::Stored,
-            },
-        )
-        .map_err(|e| {
-            source_error(
-                "E-SOURCE-COLUMN",
-                src,
-                e,
-                "fix `columns` in snapshot.yaml: marqa column: database column",
-            )
-        })?,
-        None => sql::select_query(&inner, &probed, Dialect::Clickhouse),
+    let order = match &sorting_key {
+        Some(k) => sql::Order::SortingKey(k),
+        None => sql::Order::Stored,
     };
+    let select = sql::select_for(src, db, &inner, &probed, Dialect::Clickhouse, params, order)?;
     let body = send(
         &agent,
         &ep,

@@ -1,8 +1,9 @@
 //! Where a table's rows come from (docs/sources.md): a file in the snapshot folder (CSV,
 //! TSV, JSONL), a Parquet file, a PostgreSQL query or a ClickHouse query. Every source ends
-//! in the same loader: databases and Parquet produce comma-separated text with a header that
-//! `load::load_csv_stream` splits and types like a file, so types, normalization and located
-//! diagnostics are shared.
+//! in the same loader: databases produce comma-separated text with a header that
+//! `load::load_csv_stream` splits and types like a file, and Parquet row groups give their
+//! cells column by column to the same typing (`snapshot::blocks`), so types, normalization
+//! and located diagnostics are shared.
 //!
 //! A database source names the *environment variable* that holds its URL (`url_env`). The
 //! library never reads the environment: the CLI resolves the variables a manifest names into

@@ -16,8 +16,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use parquet::basic::{ConvertedType, LogicalType, Repetition, TimeUnit, Type as Physical};
-use parquet::column::reader::ColumnReader;
-use parquet::data_type::{ByteArray, Int96};
+use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
+use parquet::data_type::{ByteArray, DataType, Int96};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::ColumnDescriptor;
 
@@ -152,98 +152,36 @@ fn decode_group(
         let max_def = rg.metadata().column(c).column_descr().max_def_level();
         let mut defs: Vec<i16> = Vec::new();
         let values = match rg.get_column_reader(c).map_err(io)? {
-            ColumnReader::BoolColumnReader(mut r) => {
-                let mut v = Vec::new();
-                read_all(
-                    &mut |d, v| r.read_records(rows, Some(d), None, v),
-                    &mut defs,
-                    &mut v,
-                    rows,
-                )
-                .map_err(io)?;
-                Values::Bool(v)
+            ColumnReader::BoolColumnReader(r) => Values::Bool(read_column(r, rows, &mut defs)?),
+            ColumnReader::Int32ColumnReader(r) => Values::I64(
+                read_column(r, rows, &mut defs)?
+                    .into_iter()
+                    .map(i64::from)
+                    .collect(),
+            ),
+            ColumnReader::Int64ColumnReader(r) => Values::I64(read_column(r, rows, &mut defs)?),
+            ColumnReader::Int96ColumnReader(r) => Values::I64(
+                read_column(r, rows, &mut defs)?
+                    .iter()
+                    .map(Int96::to_seconds)
+                    .collect(),
+            ),
+            ColumnReader::FloatColumnReader(r) => Values::F64(
+                read_column(r, rows, &mut defs)?
+                    .into_iter()
+                    .map(f64::from)
+                    .collect(),
+            ),
+            ColumnReader::DoubleColumnReader(r) => Values::F64(read_column(r, rows, &mut defs)?),
+            ColumnReader::ByteArrayColumnReader(r) => {
+                Values::Bytes(read_column(r, rows, &mut defs)?)
             }
-            ColumnReader::Int32ColumnReader(mut r) => {
-                let mut v = Vec::new();
-                read_all(
-                    &mut |d, v| r.read_records(rows, Some(d), None, v),
-                    &mut defs,
-                    &mut v,
-                    rows,
-                )
-                .map_err(io)?;
-                Values::I64(v.into_iter().map(i64::from).collect())
-            }
-            ColumnReader::Int64ColumnReader(mut r) => {
-                let mut v = Vec::new();
-                read_all(
-                    &mut |d, v| r.read_records(rows, Some(d), None, v),
-                    &mut defs,
-                    &mut v,
-                    rows,
-                )
-                .map_err(io)?;
-                Values::I64(v)
-            }
-            ColumnReader::Int96ColumnReader(mut r) => {
-                let mut v: Vec<Int96> = Vec::new();
-                read_all(
-                    &mut |d, v| r.read_records(rows, Some(d), None, v),
-                    &mut defs,
-                    &mut v,
-                    rows,
-                )
-                .map_err(io)?;
-                Values::I64(v.iter().map(Int96::to_seconds).collect())
-            }
-            ColumnReader::FloatColumnReader(mut r) => {
-                let mut v = Vec::new();
-                read_all(
-                    &mut |d, v| r.read_records(rows, Some(d), None, v),
-                    &mut defs,
-                    &mut v,
-                    rows,
-                )
-                .map_err(io)?;
-                Values::F64(v.into_iter().map(f64::from).collect())
-            }
-            ColumnReader::DoubleColumnReader(mut r) => {
-                let mut v = Vec::new();
-                read_all(
-                    &mut |d, v| r.read_records(rows, Some(d), None, v),
-                    &mut defs,
-                    &mut v,
-                    rows,
-                )
-                .map_err(io)?;
-                Values::F64(v)
-            }
-            ColumnReader::ByteArrayColumnReader(mut r) => {
-                let mut v: Vec<ByteArray> = Vec::new();
-                read_all(
-                    &mut |d, v| r.read_records(rows, Some(d), None, v),
-                    &mut defs,
-                    &mut v,
-                    rows,
-                )
-                .map_err(io)?;
-                Values::Bytes(v)
-            }
-            ColumnReader::FixedLenByteArrayColumnReader(mut r) => {
-                let mut v = Vec::new();
-                read_all(
-                    &mut |d, v| r.read_records(rows, Some(d), None, v),
-                    &mut defs,
-                    &mut v,
-                    rows,
-                )
-                .map_err(io)?;
-                Values::Bytes(
-                    v.into_iter()
-                        .map(|f| ByteArray::from(f.data().to_vec()))
-                        .collect(),
-                )
-            }
+            ColumnReader::FixedLenByteArrayColumnReader(r) => Values::Bytes(
+                read_column(r, rows, &mut defs)?
+                    .into_iter()
+                    .map(|f| ByteArray::from(f.data().to_vec()))
+                    .collect(),
+            ),
         };
         cols.push(Cells {
             kind,
@@ -267,27 +205,24 @@ fn decode_group(
     Ok(ColumnBlock { rows, columns })
 }
 
-/// A typed column reader's `read_records` for one chunk: (definition levels, values) ->
-/// (records, values, levels) read.
-type ReadRecords<'a, T> =
-    dyn FnMut(&mut Vec<i16>, &mut Vec<T>) -> parquet::errors::Result<(usize, usize, usize)> + 'a;
-
-/// Read a column chunk's `rows` records into `defs` and `values`.
-fn read_all<T>(
-    read: &mut ReadRecords<'_, T>,
-    defs: &mut Vec<i16>,
-    values: &mut Vec<T>,
+/// A column chunk's `rows` records: their values, and their definition levels into `defs`.
+fn read_column<T: DataType>(
+    mut reader: ColumnReaderImpl<T>,
     rows: usize,
-) -> parquet::errors::Result<()> {
+    defs: &mut Vec<i16>,
+) -> Result<Vec<T::T>, String> {
+    let mut values = Vec::new();
     let mut got = 0;
     while got < rows {
-        let (records, _, _) = read(defs, values)?;
+        let (records, _, _) = reader
+            .read_records(rows, Some(defs), None, &mut values)
+            .map_err(|e| e.to_string())?;
         if records == 0 {
             break;
         }
         got += records;
     }
-    Ok(())
+    Ok(values)
 }
 
 enum Values {

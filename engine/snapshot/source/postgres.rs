@@ -63,29 +63,11 @@ pub fn load(
         Some(t) => primary_key(&mut client, t).map_err(|e| query_error(src, &e))?,
         None => None,
     };
-    let select = match &db.table {
-        Some(t) => sql::select_table(
-            src.table,
-            t,
-            &probed,
-            &db.columns,
-            Dialect::Postgres,
-            params,
-            match &key {
-                Some(key) => sql::Order::Key(key),
-                None => sql::Order::Stored,
-            },
-        )
-        .map_err(|e| {
-            source_error(
-                "E-SOURCE-COLUMN",
-                src,
-                e,
-                "fix `columns` in snapshot.yaml: marqa column: database column",
-            )
-        })?,
-        None => sql::select_query(&inner, &probed, Dialect::Postgres),
+    let order = match &key {
+        Some(key) => sql::Order::Key(key),
+        None => sql::Order::Stored,
     };
+    let select = sql::select_for(src, db, &inner, &probed, Dialect::Postgres, params, order)?;
     let copy = format!("COPY ({select}) TO STDOUT (FORMAT csv, HEADER)");
     let mut reader = client
         .copy_out(copy.as_str())

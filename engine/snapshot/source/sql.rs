@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use jiff::civil::Date;
 use jiff::Timestamp;
 
-use super::Params;
-use crate::diag::did_you_mean;
+use super::{source_error, Database, Params};
+use crate::diag::{did_you_mean, Diagnostics};
+use crate::snapshot::load::TableSource;
 use crate::snapshot::spec::TableName;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,6 +280,32 @@ fn window(
     // A text column is compared as an instant only if the server parses it: a window
     // on untyped text is skipped rather than guessed.
     typed.then(|| format!("{col} >= {}", instant(from, dialect)))
+}
+
+/// The SELECT marqa runs for `db`: `select_table` when it names a table (a mapped column the
+/// table lacks is `E-SOURCE-COLUMN`), else the user's query `inner` under `select_query`.
+pub fn select_for(
+    src: &TableSource,
+    db: &Database,
+    inner: &str,
+    probed: &[Probed],
+    dialect: Dialect,
+    params: &Params,
+    order: Order,
+) -> Result<String, Diagnostics> {
+    match &db.table {
+        Some(t) => {
+            select_table(src.table, t, probed, &db.columns, dialect, params, order).map_err(|e| {
+                source_error(
+                    "E-SOURCE-COLUMN",
+                    src,
+                    e,
+                    "fix `columns` in snapshot.yaml: marqa column: database column",
+                )
+            })
+        }
+        None => Ok(select_query(inner, probed, dialect)),
+    }
 }
 
 /// The SELECT around a user's query: every column it returns, as text.
