@@ -47,19 +47,7 @@ pub fn load(
         .http_status_as_error(false)
         .build()
         .into();
-    let inner = match (&db.table, &db.query) {
-        (Some(t), _) => format!("SELECT * FROM {}", sql::ident(t, Dialect::Clickhouse)),
-        (None, Some(q)) => sql::fill(q, Dialect::Clickhouse, params).map_err(|e| {
-            source_error(
-                "E-SOURCE-PARAM",
-                src,
-                e,
-                "see docs/sources.md for the parameters",
-            )
-        })?,
-        (None, None) => unreachable!("checked with the manifest"),
-    };
-    let inner = inner.trim().trim_end_matches(';').to_string();
+    let inner = sql::inner_query(src, db, Dialect::Clickhouse, params)?;
     // The columns and their types, without reading a row.
     let probe = format!("SELECT * FROM ({inner}) LIMIT 0 FORMAT TabSeparatedWithNamesAndTypes");
     let mut text = String::new();

@@ -46,18 +46,7 @@ pub fn load(
              SET max_parallel_workers_per_gather = 0; SET synchronize_seqscans = off",
         )
         .map_err(|e| query_error(src, &e))?;
-    let inner = match (&db.table, &db.query) {
-        (Some(t), _) => format!("SELECT * FROM {}", sql::ident(t, Dialect::Postgres)),
-        (None, Some(q)) => sql::fill(q, Dialect::Postgres, params).map_err(|e| {
-            source_error(
-                "E-SOURCE-PARAM",
-                src,
-                e,
-                "see docs/sources.md for the parameters",
-            )
-        })?,
-        (None, None) => unreachable!("checked with the manifest"),
-    };
+    let inner = sql::inner_query(src, db, Dialect::Postgres, params)?;
     let probed = describe(&mut client, &inner).map_err(|e| query_error(src, &e))?;
     let key = match &db.table {
         Some(t) => primary_key(&mut client, t).map_err(|e| query_error(src, &e))?,

@@ -282,6 +282,29 @@ fn window(
     typed.then(|| format!("{col} >= {}", instant(from, dialect)))
 }
 
+/// The rows `db` names, as a query: its table whole, or the user's query with its
+/// parameters filled in and without a closing `;` (it is wrapped in marqa's own SELECT).
+pub fn inner_query(
+    src: &TableSource,
+    db: &Database,
+    dialect: Dialect,
+    params: &Params,
+) -> Result<String, Diagnostics> {
+    let q = match (&db.table, &db.query) {
+        (Some(t), _) => format!("SELECT * FROM {}", ident(t, dialect)),
+        (None, Some(q)) => fill(q, dialect, params).map_err(|e| {
+            source_error(
+                "E-SOURCE-PARAM",
+                src,
+                e,
+                "see docs/sources.md for the parameters",
+            )
+        })?,
+        (None, None) => unreachable!("checked with the manifest"),
+    };
+    Ok(q.trim().trim_end_matches(';').to_string())
+}
+
 /// The SELECT marqa runs for `db`: `select_table` when it names a table (a mapped column the
 /// table lacks is `E-SOURCE-COLUMN`), else the user's query `inner` under `select_query`.
 pub fn select_for(
