@@ -1,10 +1,18 @@
-//! PostgreSQL: the sync `postgres` client, `COPY (SELECT …) TO STDOUT (FORMAT csv, HEADER)`
-//! streamed into the loader. The query's columns are first described by the server
-//! (`prepare`, which runs nothing), so marqa can select the columns it knows and render each
-//! as the text the loader reads (instants in UTC with `Z`, booleans as `true`/`false`).
+//! PostgreSQL: `tokio-postgres` on a private current-thread runtime, `COPY (SELECT …) TO
+//! STDOUT (FORMAT csv, HEADER)` streamed into the loader. The query's columns are first
+//! described by the server (`prepare`, which runs nothing), so marqa can select the columns
+//! it knows and render each as the text the loader reads (instants in UTC, booleans as
+//! `true`/`false`). The server sends one message per row: they are gathered into blocks on a
+//! thread that drives the runtime for the whole COPY (one `block_on`, not one per row).
 //! No TLS: a URL with `sslmode=require` is refused with a clear error.
 
+use std::io::Read;
+use std::sync::mpsc;
 use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::runtime::Runtime;
+use tokio_postgres::{Client, Config, Error, NoTls};
 
 use super::sql::{self, Dialect, Probed};
 use super::{source_error, Database, Params};
@@ -13,6 +21,8 @@ use crate::snapshot::load::{load_csv_stream, LoadOptions, TableSource};
 use crate::snapshot::table::{SourceFormat, Table};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bytes of COPY rows handed to the loader at a time.
+const BLOCK: usize = 1 << 20;
 
 pub fn load(
     src: &TableSource,
@@ -21,7 +31,7 @@ pub fn load(
     params: &Params,
     opts: LoadOptions,
 ) -> Result<Table, Diagnostics> {
-    let mut config: postgres::Config = url.parse().map_err(|e| {
+    let mut config: Config = url.parse().map_err(|e| {
         source_error(
             "E-SOURCE-URL",
             src,
@@ -32,24 +42,37 @@ pub fn load(
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
-    let mut client = config
-        .connect(postgres::NoTls)
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            source_error(
+                "E-SOURCE-CONNECT",
+                src,
+                format!("cannot start the PostgreSQL client: {e}"),
+                "run again; the system may be out of threads or file handles",
+            )
+        })?;
+    let (client, connection) = rt
+        .block_on(config.connect(NoTls))
         .map_err(|e| connect_error(src, db, &e))?;
+    // The connection's task runs whenever the runtime is driven (each `block_on`).
+    rt.spawn(connection);
+    let query = |e: Error| query_error(src, &e);
     // Instants in UTC with their offset, dates in ISO order: what `sql::as_text` expects.
     // No parallel plans and no synchronized scans: a sequential scan then returns the
     // heap's order from its first page, every time (workers interleave their pages as they
     // run, and a scan joining another one starts mid-table), so the same table gives the
     // same report (docs/sources.md, "Row order").
-    client
-        .batch_execute(
-            "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; \
-             SET max_parallel_workers_per_gather = 0; SET synchronize_seqscans = off",
-        )
-        .map_err(|e| query_error(src, &e))?;
+    rt.block_on(client.batch_execute(
+        "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; \
+         SET max_parallel_workers_per_gather = 0; SET synchronize_seqscans = off",
+    ))
+    .map_err(query)?;
     let inner = sql::inner_query(src, db, Dialect::Postgres, params)?;
-    let probed = describe(&mut client, &inner).map_err(|e| query_error(src, &e))?;
+    let probed = rt.block_on(describe(&client, &inner)).map_err(query)?;
     let key = match &db.table {
-        Some(t) => primary_key(&mut client, t).map_err(|e| query_error(src, &e))?,
+        Some(t) => rt.block_on(primary_key(&client, t)).map_err(query)?,
         None => None,
     };
     let order = match &key {
@@ -58,32 +81,101 @@ pub fn load(
     };
     let select = sql::select_for(src, db, &inner, &probed, Dialect::Postgres, params, order)?;
     let copy = format!("COPY ({select}) TO STDOUT (FORMAT csv, HEADER)");
-    let mut reader = client
-        .copy_out(copy.as_str())
-        .map_err(|e| query_error(src, &e))?;
-    load_csv_stream(src, opts, &mut reader, SourceFormat::Postgres)
+    let rows = rt.block_on(client.copy_out(copy.as_str())).map_err(query)?;
+    let (tx, rx) = mpsc::sync_channel(2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || send_blocks(rt, client, rows, tx));
+        let mut reader = Blocks {
+            rx,
+            block: Vec::new(),
+            at: 0,
+        };
+        let table = load_csv_stream(src, opts, &mut reader, SourceFormat::Postgres);
+        // A table that ended early (an error) stops the sender: its next send fails.
+        drop(reader);
+        table
+    })
+}
+
+/// Drive the COPY to its end, sending its rows in blocks of about `BLOCK` bytes; an error
+/// mid-stream (a lost connection) is sent as the stream's error. Stops when the receiver is
+/// gone.
+fn send_blocks(
+    rt: Runtime,
+    _client: Client,
+    rows: tokio_postgres::CopyOutStream,
+    tx: mpsc::SyncSender<std::io::Result<Vec<u8>>>,
+) {
+    rt.block_on(async move {
+        let mut rows = std::pin::pin!(rows);
+        let mut block = Vec::with_capacity(BLOCK + (BLOCK >> 3));
+        while let Some(row) = rows.next().await {
+            match row {
+                Ok(bytes) => block.extend_from_slice(&bytes),
+                Err(e) => {
+                    let _ = tx.send(Err(std::io::Error::other(chain(&e))));
+                    return;
+                }
+            }
+            if block.len() >= BLOCK {
+                let full = std::mem::replace(&mut block, Vec::with_capacity(BLOCK + (BLOCK >> 3)));
+                if tx.send(Ok(full)).is_err() {
+                    return;
+                }
+            }
+        }
+        if !block.is_empty() {
+            let _ = tx.send(Ok(block));
+        }
+    })
+}
+
+/// The blocks of `send_blocks` as one stream.
+struct Blocks {
+    rx: mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    block: Vec<u8>,
+    at: usize,
+}
+
+impl Read for Blocks {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.block.len() {
+            match self.rx.recv() {
+                Ok(Ok(b)) => {
+                    self.block = b;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                // The sender finished: the end of the rows.
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.block.len() - self.at);
+        out[..n].copy_from_slice(&self.block[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
 }
 
 /// The columns of `table`'s primary key, in the key's order; None without one (or for a
 /// view).
-fn primary_key(
-    client: &mut postgres::Client,
-    table: &str,
-) -> Result<Option<Vec<String>>, postgres::Error> {
-    let rows = client.query(
-        "SELECT a.attname::text FROM pg_index i \
-         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) \
-         WHERE i.indrelid = to_regclass($1) AND i.indisprimary \
-         ORDER BY array_position(i.indkey::int2[], a.attnum)",
-        &[&sql::ident(table, Dialect::Postgres)],
-    )?;
+async fn primary_key(client: &Client, table: &str) -> Result<Option<Vec<String>>, Error> {
+    let rows = client
+        .query(
+            "SELECT a.attname::text FROM pg_index i \
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) \
+             WHERE i.indrelid = to_regclass($1) AND i.indisprimary \
+             ORDER BY array_position(i.indkey::int2[], a.attnum)",
+            &[&sql::ident(table, Dialect::Postgres)],
+        )
+        .await?;
     let key: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
     Ok((!key.is_empty()).then_some(key))
 }
 
 /// The columns a query returns, by name and type, without running it.
-fn describe(client: &mut postgres::Client, query: &str) -> Result<Vec<Probed>, postgres::Error> {
-    let stmt = client.prepare(query)?;
+async fn describe(client: &Client, query: &str) -> Result<Vec<Probed>, Error> {
+    let stmt = client.prepare(query).await?;
     Ok(stmt
         .columns()
         .iter()
@@ -94,7 +186,7 @@ fn describe(client: &mut postgres::Client, query: &str) -> Result<Vec<Probed>, p
         .collect())
 }
 
-fn connect_error(src: &TableSource, db: &Database, e: &postgres::Error) -> Diagnostics {
+fn connect_error(src: &TableSource, db: &Database, e: &Error) -> Diagnostics {
     if let Some(d) = e.as_db_error() {
         let code = d.code().code();
         if code.starts_with("28") {
@@ -132,7 +224,7 @@ fn connect_error(src: &TableSource, db: &Database, e: &postgres::Error) -> Diagn
     )
 }
 
-fn query_error(src: &TableSource, e: &postgres::Error) -> Diagnostics {
+fn query_error(src: &TableSource, e: &Error) -> Diagnostics {
     match e.as_db_error() {
         Some(d) => {
             let mut msg = format!("the query failed: {}", d.message());
