@@ -20,7 +20,7 @@ use std::process::Command;
 
 use db_load::{cell, csv_of, load_into_clickhouse, load_into_postgres, raw_tables};
 use marqa::snapshot::load::{LoadOptions, TableSource};
-use marqa::snapshot::{ColType, ColumnData, LocalClock, Table, TableName};
+use marqa::snapshot::{LocalClock, Table, TableName};
 use serde_json::Value;
 
 fn demo() -> PathBuf {
@@ -579,6 +579,7 @@ fn parquet_source_equals_csv() {
     assert_eq!(code, want_code, "{err}");
     assert_same("parquet", &got.unwrap(), &want);
 
+    use marqa::snapshot::{ColType, Column, ColumnData};
     // A cell that does not type is named by its row (the first row is line 2) and column,
     // across row groups: the deals' `amount` written as text, "ten" in the 603rd row (its second group).
     let mut deals = tables
@@ -591,7 +592,7 @@ fn parquet_source_equals_csv() {
         .iter()
         .position(|c| c.name == "amount")
         .unwrap();
-    let mut text = marqa::snapshot::Column::new("amount", ColType::Text, false);
+    let mut text = Column::new("amount", ColType::Text, false);
     if let ColumnData::Str(v) = &mut text.data {
         for r in 0..deals.rows {
             let amount = cell(&deals, at, r, false).unwrap_or_default();
