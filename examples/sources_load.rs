@@ -14,6 +14,8 @@ mod db_load;
 use std::io::Read;
 use std::path::Path;
 
+use base64::prelude::{Engine as _, BASE64_STANDARD};
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [kind, snap, out, rest @ ..] = args.as_slice() else {
@@ -106,19 +108,6 @@ fn clickhouse_parts(url: &str) -> (String, String) {
     let rest = url.strip_prefix("http://").expect("http://");
     let (userinfo, host) = rest.split_once('@').expect("user:password@host");
     let host = host.trim_end_matches('/');
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut b64 = String::new();
-    for c in userinfo.as_bytes().chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
-        for k in 0..4 {
-            b64.push(if k <= c.len() {
-                ABC[(n >> (18 - 6 * k) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
+    let b64 = BASE64_STANDARD.encode(userinfo);
     (format!("Basic {b64}"), format!("http://{host}/"))
 }

@@ -21,23 +21,21 @@ use crate::rules::model::{Expr, Rule, Shape};
 use crate::rules::pack::params_json;
 use crate::rules::texts;
 
-/// Functions of the script API (`eval/script.rs`) that read the snapshot's tables or its
-/// clock: without data they have no value to illustrate.
-const DATA_FUNCTIONS: &[&str] = &[
-    "has_table",
-    "row_count",
-    "count",
-    "columns",
-    "column",
-    "group_counts",
+/// Functions of the script API (`eval/script.rs`) that read the snapshot besides its tables
+/// (`script::TABLE_FUNCTIONS`): groups, the plan, retention, the clock. Without data they have
+/// no value to illustrate.
+const OTHER_DATA_FUNCTIONS: &[&str] = &[
     "groups",
-    "sum",
     "plan",
     "retention",
     "date",
     "format_date",
     "format_time",
 ];
+
+fn reads_data(f: &str) -> bool {
+    super::script::TABLE_FUNCTIONS.contains(&f) || OTHER_DATA_FUNCTIONS.contains(&f)
+}
 
 /// Renders the message for a value, a threshold and the metrics' values.
 type Render<'a> =
@@ -332,7 +330,7 @@ fn failing_check(
         .iter()
         .flat_map(|e| calls(&e.source))
         .map(|(f, _)| f)
-        .filter(|f| DATA_FUNCTIONS.contains(&f.as_str()))
+        .filter(|f| reads_data(f))
         .collect();
     data.dedup();
     if !data.is_empty() {

@@ -190,58 +190,6 @@ pub struct Suppressed {
     pub line: u64,
 }
 
-impl Suppressed {
-    /// `reason (owner OWNER, until DATE, FILE:LINE)`, for one-line formats.
-    pub fn describe(&self) -> String {
-        format!(
-            "{} (owner {}, until {}, {}:{})",
-            self.reason,
-            self.owner,
-            self.expires,
-            self.file.display(),
-            self.line
-        )
-    }
-}
-
-impl Suppression {
-    /// `RULE [GROUP] ids A, B`: what it covers.
-    pub fn scope(&self) -> String {
-        let mut s = self.rule.clone();
-        if let Some(g) = &self.group {
-            s.push_str(&format!(" [{g}]"));
-        }
-        if !self.ids.is_empty() {
-            s.push_str(&format!(" ids {}", self.ids.join(", ")));
-        }
-        s
-    }
-}
-
-impl Outcome {
-    /// One line: state, scope, reason, owner, expiry and place (and why an id-scoped one
-    /// covers nothing).
-    pub fn describe(&self) -> String {
-        let s = &self.suppression;
-        let mut line = format!(
-            "{} {}: {} (owner {}, until {}, {}:{}); matched {}",
-            self.state.as_str(),
-            s.scope(),
-            s.reason,
-            s.owner,
-            s.expires,
-            s.file.display(),
-            s.line,
-            self.matched
-        );
-        if let Some(n) = &self.note {
-            line.push_str("; ");
-            line.push_str(n);
-        }
-        line
-    }
-}
-
 /// How a suppression fared in this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -609,7 +557,7 @@ mod tests {
             r.entries[0].note.as_deref(),
             Some("its ids match 1 of the 4 offending rows of a; 3 more are not named (`lead_id`: L9, L7, (empty)), so the finding still fails: name them too, or suppress without `ids`")
         );
-        assert!(r.entries[0].describe().ends_with("matched 0; its ids match 1 of the 4 offending rows of a; 3 more are not named (`lead_id`: L9, L7, (empty)), so the finding still fails: name them too, or suppress without `ids`"));
+        assert!(crate::report::i18n::suppression("en", &r.entries[0]).ends_with("matched 0; its ids match 1 of the 4 offending rows of a; 3 more are not named (`lead_id`: L9, L7, (empty)), so the finding still fails: name them too, or suppress without `ids`"));
         // No failure of the rule at all: the plain "unused", no note.
         let mut fs = vec![finding("a", None, Status::Pass, &[])];
         let r = apply(&mut fs, &sups, 0);

@@ -367,15 +367,24 @@ pub fn label(locale: &str, key: &str) -> String {
 
 /// A suppressed finding in one line: `reason (owner O, until D, FILE:LINE)`.
 pub fn suppressed(locale: &str, s: &crate::eval::suppression::Suppressed) -> String {
+    provenance(locale, &s.reason, &s.owner, &s.expires, &s.file, s.line)
+}
+
+/// `reason (owner O, until D, FILE:LINE)`: why a suppression exists, whose it is, until when,
+/// and where it is declared.
+fn provenance(
+    locale: &str,
+    reason: &str,
+    owner: &str,
+    expires: &str,
+    file: &std::path::Path,
+    line: u64,
+) -> String {
     format!(
-        "{} ({} {}, {} {}, {}:{})",
-        s.reason,
+        "{reason} ({} {owner}, {} {expires}, {}:{line})",
         label(locale, "owner").to_lowercase(),
-        s.owner,
         label(locale, "until"),
-        s.expires,
-        s.file.display(),
-        s.line
+        file.display(),
     )
 }
 
@@ -391,15 +400,9 @@ pub fn suppression(locale: &str, e: &crate::eval::suppression::Outcome) -> Strin
         scope.push_str(&format!(" {} {}", label(locale, "ids"), s.ids.join(", ")));
     }
     let mut line = format!(
-        "{} {scope}: {} ({} {}, {} {}, {}:{}); {} {}",
+        "{} {scope}: {}; {} {}",
         label(locale, &format!("suppression_{}", e.state.as_str())),
-        s.reason,
-        label(locale, "owner").to_lowercase(),
-        s.owner,
-        label(locale, "until"),
-        s.expires,
-        s.file.display(),
-        s.line,
+        provenance(locale, &s.reason, &s.owner, &s.expires, &s.file, s.line),
         label(locale, "matched"),
         e.matched
     );

@@ -605,11 +605,6 @@ pub fn load_csv_stream(
     stream: &mut (dyn Read + Send),
     format: SourceFormat,
 ) -> Result<Table, Diagnostics> {
-    let dialect = Dialect {
-        encoding: Encoding::Utf8,
-        bom: false,
-        delimiter: b',',
-    };
     let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
     std::thread::scope(|scope| {
         // The reader runs ahead of the typing by up to two blocks.
@@ -641,21 +636,26 @@ pub fn load_csv_stream(
                 return;
             }
         });
-        let result = type_stream(src, opts, &dialect, rx, format);
         // A table that ended early (an error) leaves the reader blocked on a full channel:
-        // the receiver was dropped with `type_stream`, so its next send fails and it stops.
-        result
+        // the receiver is dropped with `load_csv_blocks`, so its next send fails and it stops.
+        load_csv_blocks(src, opts, rx, format)
     })
 }
 
-/// The typing side of `load_csv_stream`: blocks from `rx` (an empty one is the end).
-fn type_stream(
+/// `load_csv_stream` for text that already arrives in blocks (any cut, not only between
+/// records): each block from `rx`; an empty block or a closed channel is the end, an error is
+/// the stream's error. A sender gone early stops at its next send once this returns.
+pub fn load_csv_blocks(
     src: &TableSource,
     opts: LoadOptions,
-    dialect: &Dialect,
     rx: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
     format: SourceFormat,
 ) -> Result<Table, Diagnostics> {
+    let dialect = &Dialect {
+        encoding: Encoding::Utf8,
+        bom: false,
+        delimiter: b',',
+    };
     let mut b = Builder::new(src, opts);
     let mut buf: Vec<u8> = Vec::new();
     let mut bytes = 0u64;

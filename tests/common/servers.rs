@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::prelude::{Engine as _, BASE64_STANDARD};
+
 pub const PASSWORD: &str = "marqa-test-pw";
 
 /// None (after a note) when the binary is missing and CI does not require it.
@@ -280,7 +282,10 @@ impl Server {
         let resp = ureq::post(&format!("http://127.0.0.1:{}/", self.port))
             .header(
                 "Authorization",
-                &format!("Basic {}", base64(format!("marqa:{PASSWORD}").as_bytes())),
+                &format!(
+                    "Basic {}",
+                    BASE64_STANDARD.encode(format!("marqa:{PASSWORD}"))
+                ),
             )
             .config()
             .http_status_as_error(false)
@@ -292,24 +297,6 @@ impl Server {
         assert_eq!(status, 200, "{query}: {text}");
         text
     }
-}
-
-pub fn base64(data: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in data.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
-        for k in 0..4 {
-            out.push(if k <= c.len() {
-                ABC[(n >> (18 - 6 * k) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 /// A proxy on 127.0.0.1 that forwards one connection after another to `port` and cuts

@@ -6,7 +6,6 @@
 //! thread that drives the runtime for the whole COPY (one `block_on`, not one per row).
 //! No TLS: a URL with `sslmode=require` is refused with a clear error.
 
-use std::io::Read;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ use tokio_postgres::{Client, Config, Error, NoTls};
 use super::sql::{self, Dialect, Probed};
 use super::{source_error, Database, Params};
 use crate::diag::Diagnostics;
-use crate::snapshot::load::{load_csv_stream, LoadOptions, TableSource};
+use crate::snapshot::load::{load_csv_blocks, LoadOptions, TableSource};
 use crate::snapshot::table::{SourceFormat, Table};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -85,15 +84,7 @@ pub fn load(
     let (tx, rx) = mpsc::sync_channel(2);
     std::thread::scope(|scope| {
         scope.spawn(move || send_blocks(rt, client, rows, tx));
-        let mut reader = Blocks {
-            rx,
-            block: Vec::new(),
-            at: 0,
-        };
-        let table = load_csv_stream(src, opts, &mut reader, SourceFormat::Postgres);
-        // A table that ended early (an error) stops the sender: its next send fails.
-        drop(reader);
-        table
+        load_csv_blocks(src, opts, rx, SourceFormat::Postgres)
     })
 }
 
@@ -128,33 +119,6 @@ fn send_blocks(
             let _ = tx.send(Ok(block));
         }
     })
-}
-
-/// The blocks of `send_blocks` as one stream.
-struct Blocks {
-    rx: mpsc::Receiver<std::io::Result<Vec<u8>>>,
-    block: Vec<u8>,
-    at: usize,
-}
-
-impl Read for Blocks {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        while self.at == self.block.len() {
-            match self.rx.recv() {
-                Ok(Ok(b)) => {
-                    self.block = b;
-                    self.at = 0;
-                }
-                Ok(Err(e)) => return Err(e),
-                // The sender finished: the end of the rows.
-                Err(_) => return Ok(0),
-            }
-        }
-        let n = out.len().min(self.block.len() - self.at);
-        out[..n].copy_from_slice(&self.block[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
 }
 
 /// The columns of `table`'s primary key, in the key's order; None without one (or for a

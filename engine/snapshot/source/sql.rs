@@ -331,8 +331,9 @@ pub fn select_for(
     }
 }
 
-/// The SELECT around a user's query: every column it returns, as text.
-pub fn select_query(inner: &str, probed: &[Probed], dialect: Dialect) -> String {
+/// The SELECT around a user's query (`inner_query`'s, without a closing `;`): every column
+/// it returns, as text.
+fn select_query(inner: &str, probed: &[Probed], dialect: Dialect) -> String {
     let list: Vec<String> = probed
         .iter()
         .map(|x| {
@@ -344,11 +345,7 @@ pub fn select_query(inner: &str, probed: &[Probed], dialect: Dialect) -> String 
             )
         })
         .collect();
-    format!(
-        "SELECT {} FROM ({}) AS q",
-        list.join(", "),
-        inner.trim().trim_end_matches(';')
-    )
+    format!("SELECT {} FROM ({inner}) AS q", list.join(", "))
 }
 
 #[cfg(test)]
