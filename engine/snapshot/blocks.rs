@@ -1,14 +1,22 @@
 //! Tables whose cells arrive already split, column by column, in blocks of rows: a Parquet
 //! file's row groups. There is no text to cut into records, so a block goes straight to the
-//! loader's typing (`Builder::type_columns`: the parsing, vocabularies, required cells and
-//! messages of a CSV cell); the blocks of a round are decoded and typed on every core, then
-//! appended in order. Positions are rows numbered as an export's lines: line 1 would be the
-//! header, the first row is line 2.
+//! loader's typing: text cells get exactly the parsing, vocabularies, required cells and
+//! messages of a CSV cell (`type_cells`); values the source has already typed as the
+//! column's own type (a Parquet TIMESTAMP for a timestamp column) are taken as they are,
+//! and dictionary-encoded text is typed once per distinct value. The blocks of a round are
+//! decoded and typed on every core, then appended in order. Positions are rows numbered as
+//! an export's lines: line 1 would be the header, the first row is line 2.
 
 use rayon::prelude::*;
 
-use super::load::{Builder, LoadOptions, TableSource, ROUND};
+use super::column::{Column, ColumnData, NULL_DATE, NULL_I64};
+use super::load::{
+    cat_code, push_null, type_cells, BadCells, Builder, CellFault, LoadOptions, TableSource,
+    EMPTY_REQUIRED, NUL_BYTE, ROUND,
+};
+use super::spec::ColumnSpec;
 use super::table::{SourceFormat, Table};
+use super::time::LocalClock;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 
 /// The cells of one column of a block, as text: written into `text`, each ended by
@@ -25,6 +33,13 @@ impl CellText {
             text: Vec::with_capacity(bytes),
             ends: Vec::with_capacity(rows),
         }
+    }
+
+    /// Cells given whole: `text`, and where each cell ends in it.
+    pub fn from_parts(text: Vec<u8>, ends: Vec<usize>) -> Self {
+        debug_assert!(ends.windows(2).all(|w| w[0] <= w[1]));
+        debug_assert!(ends.last().is_none_or(|&e| e == text.len()));
+        CellText { text, ends }
     }
 
     /// Where the current cell's text is written.
@@ -62,13 +77,52 @@ impl CellText {
             && self.ends.iter().all(|&e| s.is_char_boundary(e));
         whole.then_some(s)
     }
+
+    /// The cells of a clean column (`clean`), row by row.
+    fn cells<'t>(&'t self, text: &'t str) -> impl Iterator<Item = &'t str> + 't {
+        (0..self.len()).map(move |r| {
+            let (a, b) = self.span(r);
+            &text[a..b]
+        })
+    }
 }
 
-/// One block of rows: a `CellText` per column, each with `rows` cells.
+/// One column of a block, as the source gave it.
+#[derive(Debug)]
+pub enum BlockCells {
+    /// Text, typed like the cells of a CSV file.
+    Text(CellText),
+    /// Values already of the column's type, in its own representation (`Column::data` of
+    /// the block's rows, nulls as its null markers); never `Str` or `Cat`.
+    Typed(ColumnData),
+    /// Dictionary-encoded clean text (made by `BlockCells::dict`).
+    Dict { keys: Vec<u32>, dict: CellText },
+}
+
+impl BlockCells {
+    /// Dictionary-encoded cells: row r holds `dict` cell `keys[r] - 1` (key 0: null). A
+    /// dictionary that is not clean text is expanded into the rows' text, so that its bad
+    /// bytes are named row by row.
+    pub fn dict(keys: Vec<u32>, dict: CellText) -> BlockCells {
+        if dict.clean().is_some() {
+            return BlockCells::Dict { keys, dict };
+        }
+        let mut text = CellText::with_capacity(keys.len(), 0);
+        for &k in &keys {
+            if let Some(i) = k.checked_sub(1) {
+                text.text().extend_from_slice(dict.cell(i as usize));
+            }
+            text.end_cell();
+        }
+        BlockCells::Text(text)
+    }
+}
+
+/// One block of rows: the cells of each column, each with `rows` rows.
 #[derive(Debug, Default)]
 pub struct ColumnBlock {
     pub rows: usize,
-    pub columns: Vec<CellText>,
+    pub columns: Vec<BlockCells>,
 }
 
 /// Load a table of `blocks` blocks with the columns `names` (in the blocks' order); `block(i)`
@@ -121,25 +175,121 @@ pub fn load_blocks(
 }
 
 impl Builder<'_> {
-    /// Type a block: column by column when every column is clean text, else row by row so
-    /// that bad text is named cell by cell and errors stay in file order.
+    /// Type a block, column by column (errors are put back in file order by `type_columns`).
     fn type_block(&mut self, blk: &ColumnBlock) {
-        let clean: Option<Vec<&str>> = blk.columns.iter().map(CellText::clean).collect();
-        match clean {
-            Some(text) => self.type_columns(
-                blk.rows,
-                |c| {
-                    let (col, text) = (&blk.columns[c], text[c]);
-                    (0..blk.rows).map(move |r| {
-                        let (a, b) = col.span(r);
-                        &text[a..b]
-                    })
-                },
-                |r| r as u32,
-            ),
-            None => (0..blk.rows)
-                .for_each(|r| self.push_row(blk.columns.iter().map(|col| col.cell(r)), r as u32)),
+        self.type_columns(
+            blk.rows,
+            |c, col, spec, clock, bad| match &blk.columns[c] {
+                BlockCells::Text(text) => type_text(col, spec, clock, text, bad),
+                BlockCells::Typed(values) => type_values(col, spec, values, bad),
+                BlockCells::Dict { keys, dict } => type_dict(col, spec, clock, keys, dict, bad),
+            },
+            |r| r as u32,
+        );
+    }
+}
+
+/// Text cells: all at once when the column is clean text, else cell by cell so that bytes
+/// that are not UTF-8 text are named where they are.
+fn type_text<'t>(
+    col: &mut Column,
+    spec: Option<&ColumnSpec>,
+    clock: &LocalClock,
+    text: &'t CellText,
+    bad: &mut BadCells<'t>,
+) {
+    if let Some(clean) = text.clean() {
+        return type_cells(col, spec, clock, text.cells(clean), bad);
+    }
+    let mut one = BadCells::default();
+    for r in 0..text.len() {
+        match std::str::from_utf8(text.cell(r)) {
+            Err(_) => {
+                push_null(col);
+                bad.fault(r, "", CellFault::NotUtf8);
+            }
+            Ok(s) if s.contains('\0') => {
+                push_null(col);
+                bad.add(r, s, NUL_BYTE.into());
+            }
+            Ok(s) => {
+                type_cells(col, spec, clock, std::iter::once(s), &mut one);
+                for (_, raw, fault) in one.take() {
+                    bad.fault(r, raw, fault);
+                }
+            }
         }
+    }
+}
+
+/// Values the source typed as the column's own type: appended as they are; a null in a
+/// required column is an error, as an empty cell is.
+fn type_values(col: &mut Column, spec: Option<&ColumnSpec>, values: &ColumnData, bad: &mut BadCells) {
+    fn append<T: Copy + PartialEq>(
+        out: &mut Vec<T>,
+        values: &[T],
+        is_null: impl Fn(T) -> bool,
+        required: bool,
+        bad: &mut BadCells,
+    ) {
+        if required {
+            for (r, _) in values.iter().enumerate().filter(|(_, &v)| is_null(v)) {
+                bad.add(r, "", EMPTY_REQUIRED.into());
+            }
+        }
+        out.extend_from_slice(values);
+    }
+    let required = spec.is_some_and(|s| s.required);
+    match (&mut col.data, values) {
+        (ColumnData::Time(out), ColumnData::Time(v))
+        | (ColumnData::Money(out), ColumnData::Money(v))
+        | (ColumnData::Int(out), ColumnData::Int(v)) => {
+            append(out, v, |x| x == NULL_I64, required, bad)
+        }
+        (ColumnData::Date(out), ColumnData::Date(v)) => {
+            append(out, v, |x| x == NULL_DATE, required, bad)
+        }
+        (ColumnData::Num(out), ColumnData::Num(v)) => append(out, v, f64::is_nan, required, bad),
+        (ColumnData::Bool(out), ColumnData::Bool(v)) => append(out, v, |x| x == 2, required, bad),
+        (data, values) => unreachable!(
+            "a source types a column only as its own type: {:?} into {:?}",
+            std::mem::discriminant(values),
+            std::mem::discriminant(data)
+        ),
+    }
+}
+
+/// Dictionary-encoded text. Into a category column each distinct value is coded (and
+/// checked against the vocabulary) once, at its first row, so codes are given in row order
+/// as for a CSV file; other columns type the text of every row.
+fn type_dict<'t>(
+    col: &mut Column,
+    spec: Option<&ColumnSpec>,
+    clock: &LocalClock,
+    keys: &[u32],
+    dict: &'t CellText,
+    bad: &mut BadCells<'t>,
+) {
+    let text = dict.clean().expect("BlockCells::dict keeps clean dictionaries only");
+    let values: Vec<&'t str> = dict.cells(text).collect();
+    let value = |k: u32| k.checked_sub(1).map_or("", |i| values[i as usize]);
+    let required = spec.is_some_and(|s| s.required);
+    let allowed = spec.and_then(|s| s.values);
+    let ColumnData::Cat(v) = &mut col.data else {
+        return type_cells(col, spec, clock, keys.iter().map(|&k| value(k)), bad);
+    };
+    // Per dictionary entry: its code, or why it is not a value (None: not met yet).
+    let mut coded: Vec<Option<Result<u32, &'static str>>> = vec![None; values.len()];
+    v.codes.reserve(keys.len());
+    for (r, &k) in keys.iter().enumerate() {
+        let code = match k.checked_sub(1) {
+            None => cat_code(v, "", required, allowed),
+            Some(i) => *coded[i as usize].get_or_insert_with(|| cat_code(v, value(k), required, allowed)),
+        };
+        v.codes.push(code.unwrap_or_else(|why| {
+            bad.add(r, value(k), why.into());
+            0
+        }));
     }
 }
 
@@ -184,7 +334,7 @@ mod tests {
                 let columns = blocks.lock().unwrap()[i].take().unwrap();
                 Ok(ColumnBlock {
                     rows: columns[0].len(),
-                    columns,
+                    columns: columns.into_iter().map(BlockCells::Text).collect(),
                 })
             },
             SourceFormat::Parquet,

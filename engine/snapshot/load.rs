@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use super::chunks::{self, ChunkEnd, ChunkError, ChunkReader, PlanError, Source};
-use super::column::{Column, ColumnData, NULL_DATE, NULL_I64};
+use super::column::{CatColumn, Column, ColumnData, NULL_DATE, NULL_I64};
 use super::dialect::{self, Dialect, Encoding};
 use super::records::{Grid, Rows, MAX_RECORD_BYTES};
 use super::spec::{ColType, ColumnSpec, TableName};
@@ -163,28 +163,37 @@ impl<'a> Builder<'a> {
 
     /// A block of well-formed records, typed column by column (`type_columns`).
     fn type_grid(&mut self, grid: &Grid, rows: &Rows) {
-        self.type_columns(rows.len(), |c| grid.column(c), |r| rows.newlines(r) as u32);
+        self.type_columns(
+            rows.len(),
+            |c, col, spec, clock, bad| type_cells(col, spec, clock, grid.column(c), bad),
+            |r| rows.newlines(r) as u32,
+        );
     }
 
-    /// Type `n` rows given column by column: `cells(c)` yields column c's cells row by row
-    /// (text without NUL bytes), `line(r)` is row r's line from the block's start. One loop
-    /// per column, so the column's type is matched once per block instead of once per
-    /// cell; cell errors are found column by column, then put back in file order.
-    pub(super) fn type_columns<'t, I>(
+    /// Type `n` rows given column by column: `type_column(c, …)` appends column c's `n`
+    /// cells to the column and notes in `bad` the ones that did not type; `line(r)` is row
+    /// r's line from the block's start. One call per column, so the column's type is
+    /// matched once per block instead of once per cell; cell errors are found column by
+    /// column, then put back in file order.
+    pub(super) fn type_columns<'t>(
         &mut self,
         n: usize,
-        cells: impl Fn(usize) -> I,
+        mut type_column: impl FnMut(
+            usize,
+            &mut Column,
+            Option<&'static ColumnSpec>,
+            &LocalClock,
+            &mut BadCells<'t>,
+        ),
         line: impl Fn(usize) -> u32,
-    ) where
-        I: Iterator<Item = &'t str>,
-    {
+    ) {
         let mut bad = BadCells::default();
         // (row, column, error): sorted into file order once the block is typed.
         let mut found = Vec::new();
         for c in 0..self.columns.len() {
             bad.clear();
             let (col, spec) = (&mut self.columns[c], self.specs[c]);
-            type_cells(col, spec, self.src.clock, cells(c), &mut bad);
+            type_column(c, col, spec, self.src.clock, &mut bad);
             if bad.count == 0 {
                 continue;
             }
@@ -192,8 +201,11 @@ impl<'a> Builder<'a> {
                 *self.nulled.entry(col.name.clone()).or_default() += bad.count;
                 continue;
             }
-            for (r, raw, why) in bad.first.drain(..) {
-                let d = self.cell_diagnostic(c, raw, line(r), &why);
+            for (r, raw, fault) in bad.first.drain(..) {
+                let d = match fault {
+                    CellFault::Value(why) => self.cell_diagnostic(c, raw, line(r), &why),
+                    CellFault::NotUtf8 => utf8_error(&self.src.path, line(r), c),
+                };
                 found.push((r, c, d));
             }
         }
@@ -267,14 +279,13 @@ impl<'a> Builder<'a> {
     fn push(&mut self, c: usize, raw: &str, line: u32) {
         if raw.contains('\0') {
             push_null(&mut self.columns[c]);
-            let why = "a NUL byte in the cell; the file is binary or UTF-16, not UTF-8 text";
-            self.cell_error(c, raw, line, why);
+            self.cell_error(c, raw, line, NUL_BYTE);
             return;
         }
         let mut bad = BadCells::default();
         let (col, spec) = (&mut self.columns[c], self.specs[c]);
         type_cells(col, spec, self.src.clock, std::iter::once(raw), &mut bad);
-        if let Some((_, raw, why)) = bad.first.pop() {
+        if let Some((_, raw, CellFault::Value(why))) = bad.first.pop() {
             self.cell_error(c, raw, line, &why);
         }
     }
@@ -373,30 +384,48 @@ impl<'a> Builder<'a> {
 /// Cells of one column that did not type: how many, and the first MAX_CELL_ERRORS of them
 /// (row within the cells given, the cell's text, why).
 #[derive(Default)]
-struct BadCells<'t> {
+pub(super) struct BadCells<'t> {
     count: usize,
-    first: Vec<(usize, &'t str, CellError)>,
+    first: Vec<(usize, &'t str, CellFault)>,
+}
+
+/// Why a cell did not type.
+pub(super) enum CellFault {
+    /// Its text is not a value of the column's type.
+    Value(CellError),
+    /// Its bytes are not UTF-8 text.
+    NotUtf8,
 }
 
 impl<'t> BadCells<'t> {
-    fn add(&mut self, row: usize, raw: &'t str, why: CellError) {
+    pub(super) fn add(&mut self, row: usize, raw: &'t str, why: CellError) {
+        self.fault(row, raw, CellFault::Value(why));
+    }
+    pub(super) fn fault(&mut self, row: usize, raw: &'t str, fault: CellFault) {
         self.count += 1;
         if self.first.len() < MAX_CELL_ERRORS {
-            self.first.push((row, raw, why));
+            self.first.push((row, raw, fault));
         }
     }
     fn clear(&mut self) {
         self.count = 0;
         self.first.clear();
     }
+    /// The cells kept, leaving this empty.
+    pub(super) fn take(&mut self) -> Vec<(usize, &'t str, CellFault)> {
+        self.count = 0;
+        std::mem::take(&mut self.first)
+    }
 }
 
-const EMPTY_REQUIRED: &str = "a required value is empty";
+pub(super) const EMPTY_REQUIRED: &str = "a required value is empty";
+pub(super) const NUL_BYTE: &str =
+    "a NUL byte in the cell; the file is binary or UTF-16, not UTF-8 text";
 
 /// Append `cells` (consecutive rows, text without NUL bytes) to `col`. Empty cells are null,
 /// and an error in a required column; typed cells are trimmed; a cell that does not parse is
 /// loaded as null and added to `bad`.
-fn type_cells<'t>(
+pub(super) fn type_cells<'t>(
     col: &mut Column,
     spec: Option<&ColumnSpec>,
     clock: &LocalClock,
@@ -416,22 +445,10 @@ fn type_cells<'t>(
         ColumnData::Cat(v) => {
             let allowed = spec.and_then(|s| s.values);
             for (r, s) in cells.enumerate() {
-                let code = if s.is_empty() {
-                    if required {
-                        bad.add(r, s, EMPTY_REQUIRED.into());
-                    }
+                let code = cat_code(v, s, required, allowed).unwrap_or_else(|why| {
+                    bad.add(r, s, why.into());
                     0
-                } else {
-                    match v.find(s) {
-                        Some(code) => code,
-                        // Only a value new to the column is checked against the vocabulary.
-                        None if allowed.is_some_and(|values| !values.contains(&s)) => {
-                            bad.add(r, s, "not an allowed value".into());
-                            0
-                        }
-                        None => v.code_for(s),
-                    }
-                };
+                });
                 v.codes.push(code);
             }
         }
@@ -445,6 +462,24 @@ fn type_cells<'t>(
         ColumnData::Bool(v) => typed(v, 2, cells, required, bad, |s| {
             value::parse_bool(s).map(u8::from)
         }),
+    }
+}
+
+/// The code of category cell `s` in `v` (0: null), or why it is not a value of the column.
+pub(super) fn cat_code(
+    v: &mut CatColumn,
+    s: &str,
+    required: bool,
+    allowed: Option<&[&str]>,
+) -> Result<u32, &'static str> {
+    if s.is_empty() {
+        return if required { Err(EMPTY_REQUIRED) } else { Ok(0) };
+    }
+    match v.find(s) {
+        Some(code) => Ok(code),
+        // Only a value new to the column is checked against the vocabulary.
+        None if allowed.is_some_and(|values| !values.contains(&s)) => Err("not an allowed value"),
+        None => Ok(v.code_for(s)),
     }
 }
 
@@ -489,7 +524,7 @@ fn trim_typed(raw: &str) -> &str {
     }
 }
 
-fn push_null(col: &mut Column) {
+pub(super) fn push_null(col: &mut Column) {
     match &mut col.data {
         ColumnData::Str(c) => c.push(""),
         ColumnData::Cat(c) => c.push(""),

@@ -1,31 +1,45 @@
-//! Parquet files (the `parquet` crate without arrow). Row groups are decoded column by
-//! column on every core and handed to the loader as blocks of cell text (`snapshot/blocks`),
-//! typed like the cells of a CSV file, so a Parquet table gets exactly the checks and messages
-//! of its CSV twin (positions are rows: the first row is line 2, as in an export with a header).
+//! Parquet files, read with the `parquet` crate's arrow reader. Row groups are decoded on
+//! every core and handed to the loader as blocks (`snapshot/blocks`): a column whose Parquet
+//! type is the marqa column's own type (TIMESTAMP for a timestamp, DATE for a date, DECIMAL
+//! or an integer for money…) is taken as it is; a category column keeps its dictionary, so
+//! each distinct value is typed once; every other column is written as text and typed like
+//! the cells of its CSV twin, with the same checks and messages (positions are rows: the
+//! first row is line 2, as in an export with a header).
 //!
 //! Flat schemas only (a column per field); strings, integers, floats, booleans, DATE,
 //! TIMESTAMP (milli/micro/nano, UTC or local), INT96 timestamps and DECIMAL are read.
 //! Compression: snappy, gzip, lz4 (zstd and brotli are not built in: docs/sources.md).
+//! Text in a column the file declares UTF-8 is checked by the reader, which names the row
+//! group of a bad value but not its row; undeclared byte arrays are checked cell by cell.
 //!
 //! `write_table` writes a loaded table back as Parquet (typed columns); `marqa` uses it for
-//! nothing at run time: the tests and `bench/sources.sh` (via `examples/to_parquet.rs`) make
-//! their Parquet snapshots with it.
+//! nothing at run time: the tests and `bench/sources.sh` (via `examples/sources_load.rs`)
+//! make their Parquet snapshots with it.
 
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use parquet::basic::{ConvertedType, LogicalType, Repetition, TimeUnit, Type as Physical};
-use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
-use parquet::data_type::{ByteArray, DataType, Int96};
-use parquet::file::reader::{FileReader, SerializedFileReader};
-use parquet::schema::types::ColumnDescriptor;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    ArrowPrimitiveType, Date32Type, Decimal128Type, Decimal32Type, Decimal64Type, Float32Type,
+    Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt16Type,
+    UInt32Type, UInt64Type, UInt8Type,
+};
+use arrow_array::{Array, OffsetSizeTrait};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use parquet::basic::{ConvertedType, LogicalType, Repetition, TimeUnit as ParquetUnit, Type as Physical};
 
 use super::source_error;
 use crate::diag::Diagnostics;
-use crate::snapshot::blocks::{load_blocks, CellText, ColumnBlock};
+use crate::snapshot::blocks::{load_blocks, BlockCells, CellText, ColumnBlock};
 use crate::snapshot::column::{ColumnData, MONEY_SCALE, NULL_DATE, NULL_I64};
 use crate::snapshot::load::{LoadOptions, TableSource};
+use crate::snapshot::spec::ColType;
 use crate::snapshot::table::{SourceFormat, Table};
 use crate::snapshot::time::date_from_days;
 
@@ -39,23 +53,62 @@ pub fn load(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
         )
     };
     let file = File::open(&src.path).map_err(|e| open_error(e.to_string()))?;
-    let reader = SerializedFileReader::new(file).map_err(|e| open_error(e.to_string()))?;
-    let schema = reader.metadata().file_metadata().schema_descr_ptr();
-    let mut kinds = Vec::new();
-    for col in schema.columns() {
-        if col.max_rep_level() > 0 || col.path().parts().len() > 1 {
+    // The arrow schema a writer may have embedded is not used: the columns' types come from
+    // the Parquet schema alone, whatever wrote the file.
+    let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
+    let meta = ArrowReaderMetadata::load(&file, options.clone())
+        .map_err(|e| open_error(e.to_string()))?;
+    let parquet_columns = meta.parquet_schema().columns();
+    if let Some(col) = parquet_columns
+        .iter()
+        .find(|c| c.max_rep_level() > 0 || c.path().parts().len() > 1)
+    {
+        return Err(open_error(format!(
+            "column `{}` is nested; marqa reads flat tables (one field per column)",
+            col.path()
+        )));
+    }
+    let mut fields = Vec::new();
+    let mut targets = Vec::new();
+    for (field, col) in meta.schema().fields().iter().zip(parquet_columns) {
+        let target = src
+            .table
+            .spec()
+            .column(field.name())
+            .map_or(ColType::Text, |s| s.ty);
+        let ty = match field.data_type() {
+            // A category keeps the file's dictionary: its values are typed once each.
+            t @ (DataType::Utf8 | DataType::Binary) if target == ColType::Category => {
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(t.clone()))
+            }
+            // INT96 (Impala, old Spark) holds UTC instants.
+            DataType::Timestamp(TimeUnit::Nanosecond, None)
+                if col.physical_type() == Physical::INT96 =>
+            {
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+            }
+            t => t.clone(),
+        };
+        if !readable(&ty) {
             return Err(open_error(format!(
-                "column `{}` is nested; marqa reads flat tables (one field per column)",
-                col.path()
+                "column `{}` has the type {}, which marqa does not read",
+                field.name(),
+                field.data_type()
             )));
         }
-        kinds.push(Render::of(col).map_err(open_error)?);
+        fields.push(Field::new(field.name(), ty, true));
+        targets.push(target);
     }
-    let names: Vec<&str> = schema.columns().iter().map(|c| c.name()).collect();
+    let meta = ArrowReaderMetadata::try_new(
+        meta.metadata().clone(),
+        options.with_schema(Arc::new(Schema::new(fields))),
+    )
+    .map_err(|e| open_error(e.to_string()))?;
+    let names: Vec<&str> = parquet_columns.iter().map(|c| c.name()).collect();
     let bytes = std::fs::metadata(&src.path).map_or(0, |m| m.len());
-    // Each row group is decoded by a reader of its own: the crate reads a `File` through
-    // clones that share one file offset, so two groups decoded at once on one reader
-    // would read each other's pages.
+    // Each row group is decoded from a `File` of its own: the crate reads a `File` through
+    // clones that share one file offset, so two groups decoded at once on one `File` would
+    // read each other's pages.
     let group = |g: usize| -> Result<ColumnBlock, Diagnostics> {
         let read_error = |e: String| {
             source_error(
@@ -65,228 +118,295 @@ pub fn load(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
                 "check that the file is not cut short or damaged; write it again from its source",
             )
         };
-        let own = if g == 0 {
-            None
-        } else {
-            let file = File::open(&src.path).map_err(|e| read_error(e.to_string()))?;
-            Some(SerializedFileReader::new(file).map_err(|e| read_error(e.to_string()))?)
+        let rows = meta.metadata().row_group(g).num_rows() as usize;
+        let file = File::open(&src.path).map_err(|e| read_error(e.to_string()))?;
+        let mut batches = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone())
+            .with_row_groups(vec![g])
+            .with_batch_size(rows.max(1))
+            .build()
+            .map_err(|e| read_error(e.to_string()))?;
+        let columns = match batches.next() {
+            None => targets.iter().map(|_| BlockCells::Text(CellText::default())).collect(),
+            Some(batch) => {
+                let batch = batch.map_err(|e| read_error(e.to_string()))?;
+                debug_assert_eq!(batch.num_rows(), rows, "a row group is one batch");
+                batch
+                    .columns()
+                    .iter()
+                    .zip(&targets)
+                    .map(|(array, &target)| cells(array.as_ref(), target))
+                    .collect()
+            }
         };
-        decode_group(own.as_ref().unwrap_or(&reader), g, &kinds).map_err(read_error)
+        Ok(ColumnBlock { rows, columns })
     };
     load_blocks(
         src,
         opts,
         &names,
-        reader.num_row_groups(),
+        meta.metadata().num_row_groups(),
         group,
         SourceFormat::Parquet,
         bytes,
     )
 }
 
-/// How a column's values become text.
-#[derive(Debug, Clone, Copy)]
-enum Render {
-    Bool,
-    Int,
-    Float,
-    Text,
-    Date,
-    /// Units per second, and whether the instant is UTC (else a local time).
-    Timestamp(i64, bool),
-    Int96,
-    Decimal(u32),
-}
-
-impl Render {
-    fn of(col: &ColumnDescriptor) -> Result<Render, String> {
-        let conv = col.converted_type();
-        let logical = col.logical_type_ref();
-        if let Some(LogicalType::Decimal(d)) = logical {
-            return Ok(Render::Decimal(d.scale.max(0) as u32));
-        }
-        if conv == ConvertedType::DECIMAL {
-            return Ok(Render::Decimal(col.type_scale().max(0) as u32));
-        }
-        Ok(match col.physical_type() {
-            Physical::BOOLEAN => Render::Bool,
-            Physical::INT32 if conv == ConvertedType::DATE => Render::Date,
-            Physical::INT32 => Render::Int,
-            Physical::INT64 => match (logical, conv) {
-                (Some(LogicalType::Timestamp(t)), _) => Render::Timestamp(
-                    match t.unit {
-                        TimeUnit::MILLIS => 1_000,
-                        TimeUnit::MICROS => 1_000_000,
-                        _ => 1_000_000_000,
-                    },
-                    t.is_adjusted_to_u_t_c,
-                ),
-                (_, ConvertedType::TIMESTAMP_MILLIS) => Render::Timestamp(1_000, true),
-                (_, ConvertedType::TIMESTAMP_MICROS) => Render::Timestamp(1_000_000, true),
-                _ => Render::Int,
-            },
-            Physical::INT96 => Render::Int96,
-            Physical::FLOAT | Physical::DOUBLE => Render::Float,
-            Physical::BYTE_ARRAY => Render::Text,
-            other => {
-                return Err(format!(
-                    "column `{}` has the type {other}, which marqa does not read",
-                    col.name()
-                ))
-            }
-        })
+/// The arrow types `cells` reads (what the Parquet types above become).
+fn readable(ty: &DataType) -> bool {
+    use DataType::*;
+    match ty {
+        Dictionary(_, values) => matches!(**values, Utf8 | Binary),
+        Boolean | Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 | Float32
+        | Float64 | Date32 | Timestamp(..) | Decimal32(..) | Decimal64(..) | Decimal128(..)
+        | Utf8 | LargeUtf8 | Binary | LargeBinary | FixedSizeBinary(_) => true,
+        _ => false,
     }
 }
 
-/// One row group's cells as text, column by column.
-fn decode_group(
-    reader: &SerializedFileReader<File>,
-    g: usize,
-    kinds: &[Render],
-) -> Result<ColumnBlock, String> {
-    let io = |e: parquet::errors::ParquetError| e.to_string();
-    let rg = reader.get_row_group(g).map_err(io)?;
-    let rows = rg.metadata().num_rows() as usize;
-    let mut cols: Vec<Cells> = Vec::with_capacity(kinds.len());
-    for (c, &kind) in kinds.iter().enumerate() {
-        let max_def = rg.metadata().column(c).column_descr().max_def_level();
-        let mut defs: Vec<i16> = Vec::new();
-        let values = match rg.get_column_reader(c).map_err(io)? {
-            ColumnReader::BoolColumnReader(r) => Values::Bool(read_column(r, rows, &mut defs)?),
-            ColumnReader::Int32ColumnReader(r) => Values::I64(
-                read_column(r, rows, &mut defs)?
-                    .into_iter()
-                    .map(i64::from)
-                    .collect(),
-            ),
-            ColumnReader::Int64ColumnReader(r) => Values::I64(read_column(r, rows, &mut defs)?),
-            ColumnReader::Int96ColumnReader(r) => Values::I64(
-                read_column(r, rows, &mut defs)?
-                    .iter()
-                    .map(Int96::to_seconds)
-                    .collect(),
-            ),
-            ColumnReader::FloatColumnReader(r) => Values::F64(
-                read_column(r, rows, &mut defs)?
-                    .into_iter()
-                    .map(f64::from)
-                    .collect(),
-            ),
-            ColumnReader::DoubleColumnReader(r) => Values::F64(read_column(r, rows, &mut defs)?),
-            ColumnReader::ByteArrayColumnReader(r) => {
-                Values::Bytes(read_column(r, rows, &mut defs)?)
-            }
-            ColumnReader::FixedLenByteArrayColumnReader(r) => Values::Bytes(
-                read_column(r, rows, &mut defs)?
-                    .into_iter()
-                    .map(|f| ByteArray::from(f.data().to_vec()))
-                    .collect(),
-            ),
-        };
-        cols.push(Cells {
-            kind,
-            max_def,
-            defs,
-            values,
-            next: 0,
-        });
+/// One column of a row group for the loader: values of the column's own type as they are,
+/// dictionaries as dictionaries, anything else as the text a CSV export would hold.
+fn cells(a: &dyn Array, target: ColType) -> BlockCells {
+    if let Some(values) = own_type(a, target) {
+        return BlockCells::Typed(values);
     }
-    let columns = cols
-        .iter_mut()
-        .map(|col| {
-            let mut text = CellText::with_capacity(rows, rows * col.width());
-            for r in 0..rows {
-                col.write(r, text.text());
-                text.end_cell();
-            }
-            text
-        })
-        .collect();
-    Ok(ColumnBlock { rows, columns })
-}
-
-/// A column chunk's `rows` records: their values, and their definition levels into `defs`.
-fn read_column<T: DataType>(
-    mut reader: ColumnReaderImpl<T>,
-    rows: usize,
-    defs: &mut Vec<i16>,
-) -> Result<Vec<T::T>, String> {
-    let mut values = Vec::new();
-    let mut got = 0;
-    while got < rows {
-        let (records, _, _) = reader
-            .read_records(rows, Some(defs), None, &mut values)
-            .map_err(|e| e.to_string())?;
-        if records == 0 {
-            break;
+    match a.data_type() {
+        DataType::Dictionary(..) => {
+            let d = a.as_dictionary::<Int32Type>();
+            let keys = (0..d.len())
+                .map(|r| if d.is_null(r) { 0 } else { d.keys().value(r) as u32 + 1 })
+                .collect();
+            BlockCells::dict(keys, text(d.values().as_ref()))
         }
-        got += records;
+        _ => BlockCells::Text(text(a)),
     }
-    Ok(values)
 }
 
-enum Values {
-    Bool(Vec<bool>),
-    I64(Vec<i64>),
-    F64(Vec<f64>),
-    Bytes(Vec<ByteArray>),
+/// The column's values in marqa's representation when the file already holds exactly
+/// them (None: typed from text instead, as are local timestamps, more than four decimals
+/// of money, or a value that would not fit).
+fn own_type(a: &dyn Array, target: ColType) -> Option<ColumnData> {
+    Some(match (target, a.data_type()) {
+        (ColType::Timestamp, DataType::Timestamp(unit, Some(_))) => {
+            let per_sec = per_second(unit);
+            ColumnData::Time(timestamps(a, unit, NULL_I64, |v| {
+                Some(v.div_euclid(per_sec)).filter(|&s| s != NULL_I64)
+            })?)
+        }
+        (ColType::Date, DataType::Date32) => ColumnData::Date(primitive::<Date32Type, _>(
+            a,
+            NULL_DATE,
+            |d| Some(d).filter(|&d| d != NULL_DATE),
+        )?),
+        (ColType::Money, t) if decimal_scale(t).is_some_and(|s| (0..=4).contains(&s)) => {
+            let per_unit = 10i128.pow(4 - decimal_scale(t)? as u32);
+            ColumnData::Money(decimals(a, NULL_I64, |v| money(v.checked_mul(per_unit)?))?)
+        }
+        (ColType::Money, _) => {
+            ColumnData::Money(integers(a, NULL_I64, |v| money(v.checked_mul(MONEY_SCALE as i128)?))?)
+        }
+        (ColType::Int, t) if decimal_scale(t) == Some(0) => {
+            ColumnData::Int(decimals(a, NULL_I64, int)?)
+        }
+        (ColType::Int, _) => ColumnData::Int(integers(a, NULL_I64, int)?),
+        (ColType::Number, DataType::Float64) => {
+            ColumnData::Num(primitive::<Float64Type, _>(a, f64::NAN, number)?)
+        }
+        (ColType::Number, DataType::Float32) => {
+            ColumnData::Num(primitive::<Float32Type, _>(a, f64::NAN, |v| number(v as f64))?)
+        }
+        (ColType::Number, _) => ColumnData::Num(integers(a, f64::NAN, |v| Some(v as f64))?),
+        (ColType::Bool, DataType::Boolean) => {
+            let b = a.as_boolean();
+            ColumnData::Bool((0..b.len()).map(|r| if b.is_null(r) { 2 } else { u8::from(b.value(r)) }).collect())
+        }
+        _ => return None,
+    })
 }
 
-/// A decoded column chunk, read row by row (nulls have a definition level below the max and
-/// no value).
-struct Cells {
-    kind: Render,
-    max_def: i16,
-    defs: Vec<i16>,
-    values: Values,
-    next: usize,
+/// An integer that is not `NULL_I64`.
+fn int(v: i128) -> Option<i64> {
+    i64::try_from(v).ok().filter(|&v| v != NULL_I64)
 }
 
-impl Cells {
-    /// About how many bytes a cell's text takes, to make room for a column once.
-    fn width(&self) -> usize {
-        match &self.values {
-            Values::Bytes(v) => v.iter().map(|b| b.len()).sum::<usize>() / v.len().max(1),
-            Values::Bool(_) => 5,
-            Values::I64(_) | Values::F64(_) => 20,
+/// Ten-thousandths of the currency unit that fit and are not `NULL_I64`.
+fn money(v: i128) -> Option<i64> {
+    int(v)
+}
+
+/// Infinities and NaN load as null, as their text (written as an empty cell) did.
+fn number(v: f64) -> Option<f64> {
+    Some(if v.is_finite() { v } else { f64::NAN })
+}
+
+fn per_second(unit: &TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Second => 1,
+        TimeUnit::Millisecond => 1_000,
+        TimeUnit::Microsecond => 1_000_000,
+        TimeUnit::Nanosecond => 1_000_000_000,
+    }
+}
+
+fn decimal_scale(t: &DataType) -> Option<i8> {
+    match t {
+        DataType::Decimal32(_, s) | DataType::Decimal64(_, s) | DataType::Decimal128(_, s) => {
+            Some(*s)
+        }
+        _ => None,
+    }
+}
+
+/// A primitive column's values through `f`, `null` for its nulls; None when `f` refuses a
+/// value.
+fn primitive<T: ArrowPrimitiveType, U: Copy>(
+    a: &dyn Array,
+    null: U,
+    f: impl Fn(T::Native) -> Option<U>,
+) -> Option<Vec<U>> {
+    let p = a.as_primitive::<T>();
+    let mut out = Vec::with_capacity(p.len());
+    match p.nulls() {
+        None => {
+            for &v in p.values().iter() {
+                out.push(f(v)?);
+            }
+        }
+        Some(nulls) => {
+            for (r, &v) in p.values().iter().enumerate() {
+                out.push(if nulls.is_null(r) { null } else { f(v)? });
+            }
         }
     }
+    Some(out)
+}
 
-    fn write(&mut self, r: usize, out: &mut Vec<u8>) {
-        if self.max_def > 0 && self.defs.get(r).is_some_and(|&d| d < self.max_def) {
-            return;
+/// `primitive` over any integer column (None for other types).
+fn integers<U: Copy>(a: &dyn Array, null: U, f: impl Fn(i128) -> Option<U>) -> Option<Vec<U>> {
+    match a.data_type() {
+        DataType::Int8 => primitive::<Int8Type, _>(a, null, |v| f(v.into())),
+        DataType::Int16 => primitive::<Int16Type, _>(a, null, |v| f(v.into())),
+        DataType::Int32 => primitive::<Int32Type, _>(a, null, |v| f(v.into())),
+        DataType::Int64 => primitive::<Int64Type, _>(a, null, |v| f(v.into())),
+        DataType::UInt8 => primitive::<UInt8Type, _>(a, null, |v| f(v.into())),
+        DataType::UInt16 => primitive::<UInt16Type, _>(a, null, |v| f(v.into())),
+        DataType::UInt32 => primitive::<UInt32Type, _>(a, null, |v| f(v.into())),
+        DataType::UInt64 => primitive::<UInt64Type, _>(a, null, |v| f(v.into())),
+        _ => None,
+    }
+}
+
+/// `primitive` over a decimal column's unscaled values (None for other types).
+fn decimals<U: Copy>(a: &dyn Array, null: U, f: impl Fn(i128) -> Option<U>) -> Option<Vec<U>> {
+    match a.data_type() {
+        DataType::Decimal32(..) => primitive::<Decimal32Type, _>(a, null, |v| f(v.into())),
+        DataType::Decimal64(..) => primitive::<Decimal64Type, _>(a, null, |v| f(v.into())),
+        DataType::Decimal128(..) => primitive::<Decimal128Type, _>(a, null, f),
+        _ => None,
+    }
+}
+
+/// `primitive` over a timestamp column of `unit`.
+fn timestamps<U: Copy>(
+    a: &dyn Array,
+    unit: &TimeUnit,
+    null: U,
+    f: impl Fn(i64) -> Option<U>,
+) -> Option<Vec<U>> {
+    match unit {
+        TimeUnit::Second => primitive::<TimestampSecondType, _>(a, null, f),
+        TimeUnit::Millisecond => primitive::<TimestampMillisecondType, _>(a, null, f),
+        TimeUnit::Microsecond => primitive::<TimestampMicrosecondType, _>(a, null, f),
+        TimeUnit::Nanosecond => primitive::<TimestampNanosecondType, _>(a, null, f),
+    }
+}
+
+/// A column as the text of its CSV export: an empty cell for a null.
+fn text(a: &dyn Array) -> CellText {
+    match a.data_type() {
+        DataType::Utf8 => {
+            let s = a.as_string::<i32>();
+            bytes_text(a, s.value_offsets(), s.values())
         }
-        let i = self.next;
-        self.next += 1;
-        match (&self.values, self.kind) {
-            (Values::Bool(v), _) => out.extend_from_slice(if v[i] { b"true" } else { b"false" }),
-            (Values::I64(v), Render::Date) => write_date(v[i] as i32, out),
-            (Values::I64(v), Render::Timestamp(per_sec, utc)) => {
-                write_instant(v[i].div_euclid(per_sec), utc, out)
-            }
-            (Values::I64(v), Render::Int96) => write_instant(v[i], true, out),
-            (Values::I64(v), Render::Decimal(scale)) => write_decimal(v[i] as i128, scale, out),
-            (Values::I64(v), _) => write_int(v[i] as i128, out),
-            (Values::F64(v), _) => {
-                if v[i].is_finite() {
-                    let _ = std::io::Write::write_fmt(out, format_args!("{}", v[i]));
-                }
-            }
-            (Values::Bytes(v), Render::Decimal(scale)) => {
-                let b = v[i].data();
-                // Big-endian two's complement, up to 16 bytes.
-                let mut n: i128 = if b.first().is_some_and(|&x| x & 0x80 != 0) {
-                    -1
-                } else {
-                    0
-                };
-                for &x in b.iter().take(16) {
-                    n = (n << 8) | x as i128;
-                }
-                write_decimal(n, scale, out)
-            }
-            (Values::Bytes(v), _) => out.extend_from_slice(v[i].data()),
+        DataType::LargeUtf8 => {
+            let s = a.as_string::<i64>();
+            bytes_text(a, s.value_offsets(), s.values())
         }
+        DataType::Binary => {
+            let b = a.as_binary::<i32>();
+            bytes_text(a, b.value_offsets(), b.values())
+        }
+        DataType::LargeBinary => {
+            let b = a.as_binary::<i64>();
+            bytes_text(a, b.value_offsets(), b.values())
+        }
+        DataType::FixedSizeBinary(_) => {
+            let b = a.as_fixed_size_binary();
+            write_cells(a, |r, out| out.extend_from_slice(b.value(r)))
+        }
+        DataType::Boolean => {
+            let b = a.as_boolean();
+            write_cells(a, |r, out| {
+                out.extend_from_slice(if b.value(r) { b"true" } else { b"false" })
+            })
+        }
+        DataType::Float32 => {
+            let v = a.as_primitive::<Float32Type>();
+            write_cells(a, |r, out| write_float(v.value(r) as f64, out))
+        }
+        DataType::Float64 => {
+            let v = a.as_primitive::<Float64Type>();
+            write_cells(a, |r, out| write_float(v.value(r), out))
+        }
+        DataType::Date32 => {
+            let v = a.as_primitive::<Date32Type>();
+            write_cells(a, |r, out| write_date(v.value(r), out))
+        }
+        DataType::Timestamp(unit, zone) => {
+            let per_sec = per_second(unit);
+            let utc = zone.is_some();
+            let secs = timestamps(a, unit, 0, Some).expect("a timestamp column");
+            write_cells(a, |r, out| write_instant(secs[r].div_euclid(per_sec), utc, out))
+        }
+        t => {
+            if let Some(scale) = decimal_scale(t) {
+                let v = decimals(a, 0, Some).expect("a decimal column");
+                write_cells(a, |r, out| write_decimal(v[r], scale.max(0) as u32, out))
+            } else {
+                let v = integers(a, 0, Some).expect("`readable` lets only integers through here");
+                write_cells(a, |r, out| write_int(v[r], out))
+            }
+        }
+    }
+}
+
+/// Cells written one by one by `write(row, out)`; nulls stay empty.
+fn write_cells(a: &dyn Array, mut write: impl FnMut(usize, &mut Vec<u8>)) -> CellText {
+    let mut t = CellText::with_capacity(a.len(), a.len() * 12);
+    for r in 0..a.len() {
+        if a.is_valid(r) {
+            write(r, t.text());
+        }
+        t.end_cell();
+    }
+    t
+}
+
+/// A string or binary column's cells: its values buffer taken whole. (The reader leaves a
+/// null's slot empty; were one not, the cells are written one by one.)
+fn bytes_text<O: OffsetSizeTrait>(a: &dyn Array, offsets: &[O], values: &[u8]) -> CellText {
+    let span = |r: usize| offsets[r].as_usize()..offsets[r + 1].as_usize();
+    if a.null_count() > 0 && (0..a.len()).any(|r| a.is_null(r) && !span(r).is_empty()) {
+        return write_cells(a, |r, out| out.extend_from_slice(&values[span(r)]));
+    }
+    let first = offsets.first().map_or(0, |o| o.as_usize());
+    let last = offsets.last().map_or(0, |o| o.as_usize());
+    let ends = offsets.iter().skip(1).map(|o| o.as_usize() - first).collect();
+    CellText::from_parts(values[first..last].to_vec(), ends)
+}
+
+fn write_float(v: f64, out: &mut Vec<u8>) {
+    if v.is_finite() {
+        let _ = std::io::Write::write_fmt(out, format_args!("{v}"));
     }
 }
 
@@ -373,7 +493,7 @@ fn write_instant(secs: i64, utc: bool, out: &mut Vec<u8>) {
 /// DOUBLE, booleans as BOOLEAN), snappy-compressed, in row groups of `group_rows`.
 pub fn write_table(table: &Table, path: &Path, group_rows: usize) -> Result<(), String> {
     use parquet::basic::Compression;
-    use parquet::data_type::{BoolType, ByteArrayType, DoubleType, Int32Type, Int64Type};
+    use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type};
     use parquet::file::properties::WriterProperties;
     use parquet::file::writer::SerializedFileWriter;
     use parquet::schema::types::Type;
@@ -390,7 +510,7 @@ pub fn write_table(table: &Table, path: &Path, group_rows: usize) -> Result<(), 
             ColumnData::Time(_) => (
                 Physical::INT64,
                 ConvertedType::NONE,
-                Some(LogicalType::timestamp(true, TimeUnit::MILLIS)),
+                Some(LogicalType::timestamp(true, ParquetUnit::MILLIS)),
             ),
             ColumnData::Date(_) => (
                 Physical::INT32,
