@@ -224,7 +224,12 @@ fn type_text<'t>(
 
 /// Values the source typed as the column's own type: appended as they are; a null in a
 /// required column is an error, as an empty cell is.
-fn type_values(col: &mut Column, spec: Option<&ColumnSpec>, values: &ColumnData, bad: &mut BadCells) {
+fn type_values(
+    col: &mut Column,
+    spec: Option<&ColumnSpec>,
+    values: &ColumnData,
+    bad: &mut BadCells,
+) {
     fn append<T: Copy + PartialEq>(
         out: &mut Vec<T>,
         values: &[T],
@@ -270,7 +275,9 @@ fn type_dict<'t>(
     dict: &'t CellText,
     bad: &mut BadCells<'t>,
 ) {
-    let text = dict.clean().expect("BlockCells::dict keeps clean dictionaries only");
+    let text = dict
+        .clean()
+        .expect("BlockCells::dict keeps clean dictionaries only");
     let values: Vec<&'t str> = dict.cells(text).collect();
     let value = |k: u32| k.checked_sub(1).map_or("", |i| values[i as usize]);
     let required = spec.is_some_and(|s| s.required);
@@ -284,7 +291,9 @@ fn type_dict<'t>(
     for (r, &k) in keys.iter().enumerate() {
         let code = match k.checked_sub(1) {
             None => cat_code(v, "", required, allowed),
-            Some(i) => *coded[i as usize].get_or_insert_with(|| cat_code(v, value(k), required, allowed)),
+            Some(i) => {
+                *coded[i as usize].get_or_insert_with(|| cat_code(v, value(k), required, allowed))
+            }
         };
         v.codes.push(code.unwrap_or_else(|why| {
             bad.add(r, value(k), why.into());

@@ -24,15 +24,17 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{
     ArrowPrimitiveType, Date32Type, Decimal128Type, Decimal32Type, Decimal64Type, Float32Type,
     Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, TimestampMicrosecondType,
-    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt16Type,
-    UInt32Type, UInt64Type, UInt8Type,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type,
+    UInt64Type, UInt8Type,
 };
 use arrow_array::{Array, OffsetSizeTrait};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
-use parquet::basic::{ConvertedType, LogicalType, Repetition, TimeUnit as ParquetUnit, Type as Physical};
+use parquet::basic::{
+    ConvertedType, LogicalType, Repetition, TimeUnit as ParquetUnit, Type as Physical,
+};
 
 use super::source_error;
 use crate::diag::Diagnostics;
@@ -56,8 +58,8 @@ pub fn load(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
     // The arrow schema a writer may have embedded is not used: the columns' types come from
     // the Parquet schema alone, whatever wrote the file.
     let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
-    let meta = ArrowReaderMetadata::load(&file, options.clone())
-        .map_err(|e| open_error(e.to_string()))?;
+    let meta =
+        ArrowReaderMetadata::load(&file, options.clone()).map_err(|e| open_error(e.to_string()))?;
     let parquet_columns = meta.parquet_schema().columns();
     if let Some(col) = parquet_columns
         .iter()
@@ -126,7 +128,10 @@ pub fn load(src: &TableSource, opts: LoadOptions) -> Result<Table, Diagnostics> 
             .build()
             .map_err(|e| read_error(e.to_string()))?;
         let columns = match batches.next() {
-            None => targets.iter().map(|_| BlockCells::Text(CellText::default())).collect(),
+            None => targets
+                .iter()
+                .map(|_| BlockCells::Text(CellText::default()))
+                .collect(),
             Some(batch) => {
                 let batch = batch.map_err(|e| read_error(e.to_string()))?;
                 debug_assert_eq!(batch.num_rows(), rows, "a row group is one batch");
@@ -173,7 +178,13 @@ fn cells(a: &dyn Array, target: ColType) -> BlockCells {
         DataType::Dictionary(..) => {
             let d = a.as_dictionary::<Int32Type>();
             let keys = (0..d.len())
-                .map(|r| if d.is_null(r) { 0 } else { d.keys().value(r) as u32 + 1 })
+                .map(|r| {
+                    if d.is_null(r) {
+                        0
+                    } else {
+                        d.keys().value(r) as u32 + 1
+                    }
+                })
                 .collect();
             BlockCells::dict(keys, text(d.values().as_ref()))
         }
@@ -182,8 +193,8 @@ fn cells(a: &dyn Array, target: ColType) -> BlockCells {
 }
 
 /// The column's values in marqa's representation when the file already holds exactly
-/// them (None: typed from text instead, as are local timestamps, more than four decimals
-/// of money, or a value that would not fit).
+/// them (None: typed from text instead, as are local timestamps, money with a non-zero
+/// fifth decimal, or a value that would not fit).
 fn own_type(a: &dyn Array, target: ColType) -> Option<ColumnData> {
     Some(match (target, a.data_type()) {
         (ColType::Timestamp, DataType::Timestamp(unit, Some(_))) => {
@@ -192,18 +203,26 @@ fn own_type(a: &dyn Array, target: ColType) -> Option<ColumnData> {
                 Some(v.div_euclid(per_sec)).filter(|&s| s != NULL_I64)
             })?)
         }
-        (ColType::Date, DataType::Date32) => ColumnData::Date(primitive::<Date32Type, _>(
-            a,
-            NULL_DATE,
-            |d| Some(d).filter(|&d| d != NULL_DATE),
-        )?),
-        (ColType::Money, t) if decimal_scale(t).is_some_and(|s| (0..=4).contains(&s)) => {
-            let per_unit = 10i128.pow(4 - decimal_scale(t)? as u32);
-            ColumnData::Money(decimals(a, NULL_I64, |v| money(v.checked_mul(per_unit)?))?)
+        (ColType::Date, DataType::Date32) => {
+            ColumnData::Date(primitive::<Date32Type, _>(a, NULL_DATE, |d| {
+                Some(d).filter(|&d| d != NULL_DATE)
+            })?)
         }
-        (ColType::Money, _) => {
-            ColumnData::Money(integers(a, NULL_I64, |v| money(v.checked_mul(MONEY_SCALE as i128)?))?)
+        (ColType::Money, t) if decimal_scale(t).is_some_and(|s| s >= 0) => {
+            // More places than money keeps are fine while they are zeros.
+            let (scale, places) = (decimal_scale(t)? as u32, MONEY_SCALE.ilog10());
+            ColumnData::Money(decimals(a, NULL_I64, |v| {
+                if scale <= places {
+                    money(v.checked_mul(10i128.pow(places - scale))?)
+                } else {
+                    let per = 10i128.checked_pow(scale - places)?;
+                    (v % per == 0).then(|| money(v / per))?
+                }
+            })?)
         }
+        (ColType::Money, _) => ColumnData::Money(integers(a, NULL_I64, |v| {
+            money(v.checked_mul(MONEY_SCALE as i128)?)
+        })?),
         (ColType::Int, t) if decimal_scale(t) == Some(0) => {
             ColumnData::Int(decimals(a, NULL_I64, int)?)
         }
@@ -212,12 +231,24 @@ fn own_type(a: &dyn Array, target: ColType) -> Option<ColumnData> {
             ColumnData::Num(primitive::<Float64Type, _>(a, f64::NAN, number)?)
         }
         (ColType::Number, DataType::Float32) => {
-            ColumnData::Num(primitive::<Float32Type, _>(a, f64::NAN, |v| number(v as f64))?)
+            ColumnData::Num(primitive::<Float32Type, _>(a, f64::NAN, |v| {
+                number(v as f64)
+            })?)
         }
         (ColType::Number, _) => ColumnData::Num(integers(a, f64::NAN, |v| Some(v as f64))?),
         (ColType::Bool, DataType::Boolean) => {
             let b = a.as_boolean();
-            ColumnData::Bool((0..b.len()).map(|r| if b.is_null(r) { 2 } else { u8::from(b.value(r)) }).collect())
+            ColumnData::Bool(
+                (0..b.len())
+                    .map(|r| {
+                        if b.is_null(r) {
+                            2
+                        } else {
+                            u8::from(b.value(r))
+                        }
+                    })
+                    .collect(),
+            )
         }
         _ => return None,
     })
@@ -365,7 +396,9 @@ fn text(a: &dyn Array) -> CellText {
             let per_sec = per_second(unit);
             let utc = zone.is_some();
             let secs = timestamps(a, unit, 0, Some).expect("a timestamp column");
-            write_cells(a, |r, out| write_instant(secs[r].div_euclid(per_sec), utc, out))
+            write_cells(a, |r, out| {
+                write_instant(secs[r].div_euclid(per_sec), utc, out)
+            })
         }
         t => {
             if let Some(scale) = decimal_scale(t) {
@@ -400,7 +433,11 @@ fn bytes_text<O: OffsetSizeTrait>(a: &dyn Array, offsets: &[O], values: &[u8]) -
     }
     let first = offsets.first().map_or(0, |o| o.as_usize());
     let last = offsets.last().map_or(0, |o| o.as_usize());
-    let ends = offsets.iter().skip(1).map(|o| o.as_usize() - first).collect();
+    let ends = offsets
+        .iter()
+        .skip(1)
+        .map(|o| o.as_usize() - first)
+        .collect();
     CellText::from_parts(values[first..last].to_vec(), ends)
 }
 
@@ -493,7 +530,9 @@ fn write_instant(secs: i64, utc: bool, out: &mut Vec<u8>) {
 /// DOUBLE, booleans as BOOLEAN), snappy-compressed, in row groups of `group_rows`.
 pub fn write_table(table: &Table, path: &Path, group_rows: usize) -> Result<(), String> {
     use parquet::basic::Compression;
-    use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type};
+    use parquet::data_type::{
+        BoolType, ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type,
+    };
     use parquet::file::properties::WriterProperties;
     use parquet::file::writer::SerializedFileWriter;
     use parquet::schema::types::Type;
@@ -634,4 +673,227 @@ pub fn write_table(table: &Table, path: &Path, group_rows: usize) -> Result<(), 
     }
     w.close().map_err(err)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::load::load_table;
+    use crate::snapshot::spec::TableName;
+    use crate::snapshot::time::LocalClock;
+    use parquet::data_type::{
+        ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type, Int96, Int96Type,
+    };
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::parser::parse_message_type;
+
+    /// The deals below as a Parquet writer would type them: UTC and local timestamps,
+    /// integer ids, dictionary-encoded categories, money as DECIMAL with two places and with
+    /// six (zeros past the fourth), an undeclared byte array, an unknown column.
+    const SCHEMA: &str = "message deals {
+        OPTIONAL BYTE_ARRAY deal_id (UTF8);
+        OPTIONAL INT64 created_at (TIMESTAMP(MILLIS,true));
+        OPTIONAL INT64 closed_at (TIMESTAMP(MICROS,false));
+        OPTIONAL INT64 lead_id;
+        OPTIONAL BYTE_ARRAY stage (UTF8);
+        OPTIONAL BYTE_ARRAY status (UTF8);
+        OPTIONAL INT32 amount (DECIMAL(9,2));
+        OPTIONAL INT64 gross_profit (DECIMAL(18,6));
+        OPTIONAL BYTE_ARRAY owner;
+        OPTIONAL DOUBLE score;
+        OPTIONAL INT96 synced_at;
+    }";
+
+    /// The same rows as the CSV export of the table.
+    const CSV: &str = "deal_id,created_at,closed_at,lead_id,stage,status,amount,gross_profit,owner,score,synced_at
+D1,2026-03-01T07:00:00Z,2026-03-02T10:00:00,101,new,open,1500.25,12.34,Анна,0.5,2026-03-01T07:00:00Z
+D2,2026-03-01T08:30:00Z,,,won,won,,,,,2026-03-01T08:30:00Z
+D3,2026-03-02T09:00:00Z,2026-03-05T18:30:15,103,new,lost,-20.00,0.0001,Анна,2,2026-03-02T09:00:00Z
+";
+
+    struct Deal<'a> {
+        id: &'a str,
+        created_ms: Option<i64>,
+        closed_local_us: Option<i64>,
+        lead: Option<i64>,
+        stage: &'a str,
+        status: &'a str,
+        amount_cents: Option<i32>,
+        profit_micros: Option<i64>,
+        owner: Option<&'a [u8]>,
+        score: Option<f64>,
+    }
+
+    fn deals() -> Vec<Deal<'static>> {
+        // 2026-03-01T07:00:00Z and the local wall times of the CSV.
+        let t = 1_772_348_400i64;
+        let local = 1_772_445_600i64; // 2026-03-02T10:00:00 as if UTC
+        vec![
+            Deal {
+                id: "D1",
+                created_ms: Some(t * 1000),
+                closed_local_us: Some(local * 1_000_000),
+                lead: Some(101),
+                stage: "new",
+                status: "open",
+                amount_cents: Some(150_025),
+                profit_micros: Some(12_340_000),
+                owner: Some("Анна".as_bytes()),
+                score: Some(0.5),
+            },
+            Deal {
+                id: "D2",
+                created_ms: Some((t + 5400) * 1000),
+                closed_local_us: None,
+                lead: None,
+                stage: "won",
+                status: "won",
+                amount_cents: None,
+                profit_micros: None,
+                owner: None,
+                score: None,
+            },
+            Deal {
+                id: "D3",
+                created_ms: Some((t + 93_600) * 1000),
+                closed_local_us: Some((local + 3 * 86_400 + 30_615) * 1_000_000),
+                lead: Some(103),
+                stage: "new",
+                status: "lost",
+                amount_cents: Some(-2000),
+                profit_micros: Some(100),
+                owner: Some("Анна".as_bytes()),
+                score: Some(2.0),
+            },
+        ]
+    }
+
+    fn write(path: &Path, rows: &[Deal]) {
+        fn column<T: parquet::data_type::DataType>(
+            rg: &mut parquet::file::writer::SerializedRowGroupWriter<File>,
+            values: Vec<Option<T::T>>,
+        ) {
+            let mut col = rg.next_column().unwrap().unwrap();
+            let defs: Vec<i16> = values.iter().map(|v| i16::from(v.is_some())).collect();
+            let present: Vec<T::T> = values.into_iter().flatten().collect();
+            col.typed::<T>()
+                .write_batch(&present, Some(&defs), None)
+                .unwrap();
+            col.close().unwrap();
+        }
+        let text = |s: &str| Some(ByteArray::from(s));
+        let schema = Arc::new(parse_message_type(SCHEMA).unwrap());
+        let props = Arc::new(WriterProperties::builder().build());
+        let mut w = SerializedFileWriter::new(File::create(path).unwrap(), schema, props).unwrap();
+        let mut rg = w.next_row_group().unwrap();
+        column::<ByteArrayType>(&mut rg, rows.iter().map(|d| text(d.id)).collect());
+        column::<Int64Type>(&mut rg, rows.iter().map(|d| d.created_ms).collect());
+        column::<Int64Type>(&mut rg, rows.iter().map(|d| d.closed_local_us).collect());
+        column::<Int64Type>(&mut rg, rows.iter().map(|d| d.lead).collect());
+        column::<ByteArrayType>(&mut rg, rows.iter().map(|d| text(d.stage)).collect());
+        column::<ByteArrayType>(&mut rg, rows.iter().map(|d| text(d.status)).collect());
+        column::<Int32Type>(&mut rg, rows.iter().map(|d| d.amount_cents).collect());
+        column::<Int64Type>(&mut rg, rows.iter().map(|d| d.profit_micros).collect());
+        column::<ByteArrayType>(
+            &mut rg,
+            rows.iter()
+                .map(|d| d.owner.map(|o| ByteArray::from(o.to_vec())))
+                .collect(),
+        );
+        column::<DoubleType>(&mut rg, rows.iter().map(|d| d.score).collect());
+        // INT96: nanoseconds of the day, then the Julian day (1970-01-01 is day 2 440 588).
+        let int96 = |ms: i64| {
+            let (days, nanos) = (
+                ms.div_euclid(86_400_000),
+                ms.rem_euclid(86_400_000) * 1_000_000,
+            );
+            let mut v = Int96::new();
+            v.set_data(
+                nanos as u32,
+                (nanos >> 32) as u32,
+                (days + 2_440_588) as u32,
+            );
+            v
+        };
+        column::<Int96Type>(
+            &mut rg,
+            rows.iter().map(|d| d.created_ms.map(int96)).collect(),
+        );
+        rg.close().unwrap();
+        w.close().unwrap();
+    }
+
+    fn load_deals(path: &Path, clock: &LocalClock) -> Result<Table, Diagnostics> {
+        let src = TableSource {
+            table: TableName::Deals,
+            path: path.to_path_buf(),
+            jsonl: false,
+            encoding: None,
+            delimiter: None,
+            clock,
+        };
+        let parquet = path.extension().is_some_and(|e| e == "parquet");
+        if parquet {
+            load(&src, LoadOptions::default())
+        } else {
+            load_table(&src, LoadOptions::default())
+        }
+    }
+
+    fn errors(e: Diagnostics) -> Vec<(String, u64, u64)> {
+        e.0.iter()
+            .map(|d| {
+                let at = d.location.as_ref().unwrap();
+                (d.code.to_string(), at.line.unwrap(), at.column.unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn typed_columns_load_as_their_csv_export_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = LocalClock::new(jiff::tz::TimeZone::get("Europe/Moscow").unwrap());
+        write(&dir.path().join("deals.parquet"), &deals());
+        std::fs::write(dir.path().join("deals.csv"), CSV).unwrap();
+        let parquet = load_deals(&dir.path().join("deals.parquet"), &clock).unwrap();
+        let csv = load_deals(&dir.path().join("deals.csv"), &clock).unwrap();
+        assert_eq!(parquet.rows, 3);
+        assert_eq!(parquet.lines, csv.lines);
+        for (p, c) in parquet.columns.iter().zip(&csv.columns) {
+            assert_eq!(p, c, "column {}", c.name);
+        }
+        // Hand-checked: 15:00 in Moscow on 2 March is 07:00 UTC; 1500.25 in ten-thousandths.
+        let closed = parquet
+            .columns
+            .iter()
+            .find(|c| c.name == "closed_at")
+            .unwrap();
+        assert_eq!(closed.times().unwrap()[0], 1_772_445_600 - 3 * 3600);
+        let amount = parquet.columns.iter().find(|c| c.name == "amount").unwrap();
+        assert_eq!(amount.money().unwrap(), [15_002_500, NULL_I64, -200_000]);
+    }
+
+    #[test]
+    fn bad_values_are_named_by_row_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = LocalClock::new(jiff::tz::TimeZone::UTC);
+        let path = dir.path().join("deals.parquet");
+        let mut rows = deals();
+        rows[0].owner = Some(b"\xff\xfe");
+        rows[1].created_ms = None;
+        rows[2].status = "bogus";
+        rows[2].profit_micros = Some(1);
+        write(&path, &rows);
+        let e = load_deals(&path, &clock).unwrap_err();
+        assert_eq!(
+            errors(e),
+            [
+                ("E-ENCODING".to_string(), 2, 9),
+                ("E-CELL".to_string(), 3, 2),
+                ("E-CELL".to_string(), 4, 6),
+                ("E-CELL".to_string(), 4, 8),
+            ]
+        );
+    }
 }
