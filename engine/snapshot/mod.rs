@@ -214,8 +214,9 @@ struct Databases<'a> {
 /// Read the planned tables, in parallel (each is independent until references are
 /// checked); every table's problems together. Database tables are read only with
 /// `databases` (a broken manifest gives no period to query with). A touches table from a
-/// database waits for the leads: its window starts at the earliest lead's attribution
-/// look-back (`source::sql::window`).
+/// database is read from the earliest lead's attribution look-back on
+/// (`source::sql::window`): at once when the leads' database tells when that lead was
+/// created (`source::earliest_lead`), else once the leads are loaded.
 fn load_tables(
     planned: &[PlannedTable],
     clock: &LocalClock,
@@ -246,8 +247,6 @@ fn load_tables(
         };
         r.map(|r| (p.name, r))
     };
-    let later =
-        |p: &PlannedTable| p.name == TableName::Touches && matches!(p.from, From::Database(_));
     let mut params = databases.map(|d| d.params).unwrap_or(source::Params {
         period_from: jiff::civil::Date::default(),
         period_to: jiff::civil::Date::default(),
@@ -256,21 +255,54 @@ fn load_tables(
         as_of: 0,
         touches_from: None,
     });
-    let mut results: Vec<(TableName, Result<Table, Diagnostics>)> = planned
+    let leads_db = planned
+        .iter()
+        .find(|p| p.name == TableName::Leads)
+        .and_then(|p| match &p.from {
+            From::Database(db) => Some(db),
+            _ => None,
+        });
+    let touches_from = |earliest: Option<i64>, d: &Databases| {
+        earliest.unwrap_or(d.params.period_start) - d.lookback.max(0)
+    };
+    // Touches from a database are read with the leads when the leads' database can say
+    // when the earliest lead was created; else after the leads, from the loaded column.
+    let loaded: Vec<Result<_, &PlannedTable>> = planned
         .par_iter()
-        .filter(|p| !later(p))
-        .filter_map(|p| load_one(p, &params))
+        .filter_map(|p| match (&p.from, databases) {
+            (From::Database(_), Some(d)) if p.name == TableName::Touches => {
+                let clock = p.clock.as_ref().unwrap_or(clock);
+                match leads_db.and_then(|db| source::earliest_lead(db, d.conns, &params, clock)) {
+                    Some(earliest) => {
+                        let params = source::Params {
+                            touches_from: Some(touches_from(earliest, d)),
+                            ..params
+                        };
+                        load_one(p, &params).map(Ok)
+                    }
+                    None => Some(Err(p)),
+                }
+            }
+            _ => load_one(p, &params).map(Ok),
+        })
         .collect();
-    if let (Some(p), Some(d)) = (planned.iter().find(|p| later(p)), databases) {
+    let mut results = Vec::new();
+    let mut waiting = None;
+    for r in loaded {
+        match r {
+            Ok(table) => results.push(table),
+            Err(p) => waiting = Some(p),
+        }
+    }
+    if let (Some(p), Some(d)) = (waiting, databases) {
         let earliest = results
             .iter()
             .find(|(n, _)| *n == TableName::Leads)
             .and_then(|(_, t)| t.as_ref().ok())
             .and_then(|t| t.column("created_at"))
             .and_then(Column::times)
-            .and_then(|v| v.iter().copied().filter(|&x| x != column::NULL_I64).min())
-            .unwrap_or(d.params.period_start);
-        params.touches_from = Some(earliest - d.lookback.max(0));
+            .and_then(|v| v.iter().copied().filter(|&x| x != column::NULL_I64).min());
+        params.touches_from = Some(touches_from(earliest, d));
         results.extend(load_one(p, &params));
     }
     let mut tables = BTreeMap::new();

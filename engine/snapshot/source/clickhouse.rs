@@ -44,29 +44,9 @@ pub fn load(
             "write it like http://user:password@host:8123/database",
         )
     })?;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(CONNECT_TIMEOUT))
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent = agent();
     let inner = sql::inner_query(src, db, Dialect::Clickhouse, params)?;
-    // The columns and their types, without reading a row.
-    let probe = format!("SELECT * FROM ({inner}) LIMIT 0 FORMAT TabSeparatedWithNamesAndTypes");
-    let mut text = String::new();
-    send(&agent, &ep, &probe, &[], src, db)?
-        .read_to_string(&mut text)
-        .map_err(|e| read_error(src, &e))?;
-    let mut lines = text.lines();
-    let names = lines.next().unwrap_or("").split('\t');
-    let types = lines.next().unwrap_or("").split('\t');
-    let probed: Vec<Probed> = names
-        .zip(types)
-        .filter(|(n, _)| !n.is_empty())
-        .map(|(n, t)| Probed {
-            name: unescape_tsv(n),
-            ty: unescape_tsv(t),
-        })
-        .collect();
+    let probed = probe(&agent, &ep, &inner, src, db)?;
     // marqa's own SELECT is ordered (docs/sources.md, "Row order"): by the sorting key of
     // a MergeTree, else read by one thread in the order the table keeps.
     let sorting_key = match &db.table {
@@ -107,6 +87,82 @@ pub fn load(
 
 /// The sorting key of a MergeTree-family `table` (`db.table` or a table of the URL's
 /// database); None for other engines, a key of `tuple()`, or a table the server does not
+/// The earliest instant in column `column` of the rows `db` names, computed by the server
+/// (None: the column is not a DateTime, so only the loader can say; Some(None): no row has
+/// one).
+pub fn earliest(
+    src: &TableSource,
+    db: &Database,
+    url: &str,
+    params: &Params,
+    column: &str,
+) -> Result<Option<Option<i64>>, Diagnostics> {
+    let ep = endpoint(url).map_err(|e| {
+        source_error(
+            "E-SOURCE-URL",
+            src,
+            e,
+            "write it like http://user:password@host:8123/database",
+        )
+    })?;
+    let agent = agent();
+    let inner = sql::inner_query(src, db, Dialect::Clickhouse, params)?;
+    let probed = probe(&agent, &ep, &inner, src, db)?;
+    let instant = |ty: &str| ty.trim_start_matches("Nullable(").starts_with("DateTime");
+    if !probed.iter().any(|p| p.name == column && instant(&p.ty)) {
+        return Ok(None);
+    }
+    // min() of no rows is 1970 in ClickHouse: the count tells.
+    let col = sql::ident(column, Dialect::Clickhouse);
+    let min = format!(
+        "SELECT count({col}), toInt64(toUnixTimestamp(min({col}))) FROM ({inner}) FORMAT TabSeparated"
+    );
+    let mut text = String::new();
+    send(&agent, &ep, &min, &[], src, db)?
+        .read_to_string(&mut text)
+        .map_err(|e| read_error(src, &e))?;
+    let mut cells = text.trim().split('\t').map(str::parse::<i64>);
+    match (cells.next(), cells.next()) {
+        (Some(Ok(0)), _) => Ok(Some(None)),
+        (Some(Ok(_)), Some(Ok(t))) => Ok(Some(Some(t))),
+        _ => Ok(None),
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_connect(Some(CONNECT_TIMEOUT))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// The columns of `inner` and their types, without reading a row.
+fn probe(
+    agent: &ureq::Agent,
+    ep: &Endpoint,
+    inner: &str,
+    src: &TableSource,
+    db: &Database,
+) -> Result<Vec<Probed>, Diagnostics> {
+    let probe = format!("SELECT * FROM ({inner}) LIMIT 0 FORMAT TabSeparatedWithNamesAndTypes");
+    let mut text = String::new();
+    send(agent, ep, &probe, &[], src, db)?
+        .read_to_string(&mut text)
+        .map_err(|e| read_error(src, &e))?;
+    let mut lines = text.lines();
+    let names = lines.next().unwrap_or("").split('\t');
+    let types = lines.next().unwrap_or("").split('\t');
+    Ok(names
+        .zip(types)
+        .filter(|(n, _)| !n.is_empty())
+        .map(|(n, t)| Probed {
+            name: unescape_tsv(n),
+            ty: unescape_tsv(t),
+        })
+        .collect())
+}
+
 /// list (the SELECT then reports it).
 fn sorting_key(
     agent: &ureq::Agent,

@@ -151,7 +151,7 @@ pub fn load_database(
     opts: LoadOptions,
 ) -> Result<Table, Diagnostics> {
     let descriptor = db.descriptor(table);
-    let Some(url) = conns.get(&db.url_env).filter(|u| !u.trim().is_empty()) else {
+    let Some(url) = url(db, conns) else {
         return Err(Diagnostic::new(
             "E-SOURCE-URL",
             format!(
@@ -171,18 +171,55 @@ pub fn load_database(
         ))
         .into());
     };
-    let src = TableSource {
-        table,
-        path: descriptor,
-        jsonl: false,
-        encoding: None,
-        delimiter: None,
-        clock,
-    };
+    let src = db_source(table, db, clock);
     match db.kind {
         Kind::Postgres => postgres::load(&src, db, url, params, opts),
         Kind::Clickhouse => clickhouse::load(&src, db, url, params, opts),
         Kind::File | Kind::Parquet => unreachable!("not a database source"),
+    }
+}
+
+/// The earliest `created_at` of the leads `db` names, as the database computes it (a MIN
+/// over the leads' rows), so that the touches, whose window starts at the earliest lead's
+/// look-back, can be read while the leads are. None when only the loaded leads can tell
+/// (the column is not an instant in the database) or when asking fails (the leads' own
+/// load then says why); Some(None) when no lead has one.
+pub fn earliest_lead(
+    db: &Database,
+    conns: &Connections,
+    params: &Params,
+    clock: &LocalClock,
+) -> Option<Option<i64>> {
+    let url = url(db, conns)?;
+    let src = db_source(TableName::Leads, db, clock);
+    let column = match &db.table {
+        Some(_) => db
+            .columns
+            .get("created_at")
+            .map_or("created_at", String::as_str),
+        None => "created_at",
+    };
+    let found = match db.kind {
+        Kind::Postgres => postgres::earliest(&src, db, url, params, column),
+        Kind::Clickhouse => clickhouse::earliest(&src, db, url, params, column),
+        Kind::File | Kind::Parquet => unreachable!("not a database source"),
+    };
+    found.ok().flatten()
+}
+
+fn url<'c>(db: &Database, conns: &'c Connections) -> Option<&'c str> {
+    conns.get(&db.url_env).filter(|u| !u.trim().is_empty())
+}
+
+/// How the loader names a database table: by its source's descriptor.
+fn db_source<'c>(table: TableName, db: &Database, clock: &'c LocalClock) -> TableSource<'c> {
+    TableSource {
+        table,
+        path: db.descriptor(table),
+        jsonl: false,
+        encoding: None,
+        delimiter: None,
+        clock,
     }
 }
 

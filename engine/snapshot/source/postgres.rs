@@ -30,6 +30,62 @@ pub fn load(
     params: &Params,
     opts: LoadOptions,
 ) -> Result<Table, Diagnostics> {
+    let (rt, client) = open(src, db, url)?;
+    let query = |e: Error| query_error(src, &e);
+    let inner = sql::inner_query(src, db, Dialect::Postgres, params)?;
+    let probed = rt.block_on(describe(&client, &inner)).map_err(query)?;
+    let key = match &db.table {
+        Some(t) => rt.block_on(primary_key(&client, t)).map_err(query)?,
+        None => None,
+    };
+    let order = match &key {
+        Some(key) => sql::Order::Key(key),
+        None => sql::Order::Stored,
+    };
+    let select = sql::select_for(src, db, &inner, &probed, Dialect::Postgres, params, order)?;
+    let copy = format!("COPY ({select}) TO STDOUT (FORMAT csv, HEADER)");
+    let rows = rt.block_on(client.copy_out(copy.as_str())).map_err(query)?;
+    let (tx, rx) = mpsc::sync_channel(2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || send_blocks(rt, client, rows, tx));
+        load_csv_blocks(src, opts, rx, SourceFormat::Postgres)
+    })
+}
+
+/// The earliest instant in column `column` of the rows `db` names, computed by the server
+/// (None: the column is not a `timestamptz`, so only the loader can say; Some(None): no
+/// row has one).
+pub fn earliest(
+    src: &TableSource,
+    db: &Database,
+    url: &str,
+    params: &Params,
+    column: &str,
+) -> Result<Option<Option<i64>>, Diagnostics> {
+    let (rt, client) = open(src, db, url)?;
+    let query = |e: Error| query_error(src, &e);
+    let inner = sql::inner_query(src, db, Dialect::Postgres, params)?;
+    let probed = rt.block_on(describe(&client, &inner)).map_err(query)?;
+    if !probed
+        .iter()
+        .any(|p| p.name == column && p.ty == "timestamptz")
+    {
+        return Ok(None);
+    }
+    let col = sql::ident(column, Dialect::Postgres);
+    let min = format!("SELECT floor(extract(epoch FROM min({col})))::int8 FROM ({inner}) q");
+    let row = rt
+        .block_on(client.query_one(min.as_str(), &[]))
+        .map_err(query)?;
+    Ok(Some(row.get::<_, Option<i64>>(0)))
+}
+
+/// A connection for the session marqa reads in: instants in UTC with their offset, dates
+/// in ISO order (what `sql::as_text` expects); no parallel plans and no synchronized scans,
+/// so a sequential scan returns the heap's order from its first page, every time (workers
+/// interleave their pages as they run, and a scan joining another one starts mid-table),
+/// and the same table gives the same report (docs/sources.md, "Row order").
+fn open(src: &TableSource, db: &Database, url: &str) -> Result<(Runtime, Client), Diagnostics> {
     let mut config: Config = url.parse().map_err(|e| {
         source_error(
             "E-SOURCE-URL",
@@ -57,35 +113,12 @@ pub fn load(
         .map_err(|e| connect_error(src, db, &e))?;
     // The connection's task runs whenever the runtime is driven (each `block_on`).
     rt.spawn(connection);
-    let query = |e: Error| query_error(src, &e);
-    // Instants in UTC with their offset, dates in ISO order: what `sql::as_text` expects.
-    // No parallel plans and no synchronized scans: a sequential scan then returns the
-    // heap's order from its first page, every time (workers interleave their pages as they
-    // run, and a scan joining another one starts mid-table), so the same table gives the
-    // same report (docs/sources.md, "Row order").
     rt.block_on(client.batch_execute(
         "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; \
          SET max_parallel_workers_per_gather = 0; SET synchronize_seqscans = off",
     ))
-    .map_err(query)?;
-    let inner = sql::inner_query(src, db, Dialect::Postgres, params)?;
-    let probed = rt.block_on(describe(&client, &inner)).map_err(query)?;
-    let key = match &db.table {
-        Some(t) => rt.block_on(primary_key(&client, t)).map_err(query)?,
-        None => None,
-    };
-    let order = match &key {
-        Some(key) => sql::Order::Key(key),
-        None => sql::Order::Stored,
-    };
-    let select = sql::select_for(src, db, &inner, &probed, Dialect::Postgres, params, order)?;
-    let copy = format!("COPY ({select}) TO STDOUT (FORMAT csv, HEADER)");
-    let rows = rt.block_on(client.copy_out(copy.as_str())).map_err(query)?;
-    let (tx, rx) = mpsc::sync_channel(2);
-    std::thread::scope(|scope| {
-        scope.spawn(move || send_blocks(rt, client, rows, tx));
-        load_csv_blocks(src, opts, rx, SourceFormat::Postgres)
-    })
+    .map_err(|e| query_error(src, &e))?;
+    Ok((rt, client))
 }
 
 /// Drive the COPY to its end, sending its rows in blocks of about `BLOCK` bytes; an error
