@@ -87,11 +87,21 @@ impl CellText {
     }
 }
 
+/// Cells that are UTF-8 text already, without NUL bytes (a Parquet string column as the
+/// reader decoded and checked it): typed like CSV cells, without a copy.
+pub trait StrCells: Send + Sync + std::fmt::Debug {
+    fn len(&self) -> usize;
+    /// Row r's text; "" for a null.
+    fn cell(&self, r: usize) -> &str;
+}
+
 /// One column of a block, as the source gave it.
 #[derive(Debug)]
 pub enum BlockCells {
     /// Text, typed like the cells of a CSV file.
     Text(CellText),
+    /// Checked text, typed like the cells of a CSV file.
+    Strs(Box<dyn StrCells>),
     /// Values already of the column's type, in its own representation (`Column::data` of
     /// the block's rows, nulls as its null markers); never `Str` or `Cat`.
     Typed(ColumnData),
@@ -181,6 +191,13 @@ impl Builder<'_> {
             blk.rows,
             |c, col, spec, clock, bad| match &blk.columns[c] {
                 BlockCells::Text(text) => type_text(col, spec, clock, text, bad),
+                BlockCells::Strs(cells) => type_cells(
+                    col,
+                    spec,
+                    clock,
+                    (0..cells.len()).map(|r| cells.cell(r)),
+                    bad,
+                ),
                 BlockCells::Typed(values) => type_values(col, spec, values, bad),
                 BlockCells::Dict { keys, dict } => type_dict(col, spec, clock, keys, dict, bad),
             },

@@ -27,7 +27,7 @@ use arrow_array::types::{
     TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type,
     UInt64Type, UInt8Type,
 };
-use arrow_array::{Array, OffsetSizeTrait};
+use arrow_array::{Array, GenericStringArray, OffsetSizeTrait};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -38,7 +38,7 @@ use parquet::basic::{
 
 use super::source_error;
 use crate::diag::Diagnostics;
-use crate::snapshot::blocks::{load_blocks, BlockCells, CellText, ColumnBlock};
+use crate::snapshot::blocks::{load_blocks, BlockCells, CellText, ColumnBlock, StrCells};
 use crate::snapshot::column::{ColumnData, MONEY_SCALE, NULL_DATE, NULL_I64};
 use crate::snapshot::load::{LoadOptions, TableSource};
 use crate::snapshot::spec::ColType;
@@ -188,7 +188,31 @@ fn cells(a: &dyn Array, target: ColType) -> BlockCells {
                 .collect();
             BlockCells::dict(keys, text(d.values().as_ref()))
         }
+        DataType::Utf8 if no_nul(a.as_string::<i32>().values()) => {
+            BlockCells::Strs(Box::new(a.as_string::<i32>().clone()))
+        }
+        DataType::LargeUtf8 if no_nul(a.as_string::<i64>().values()) => {
+            BlockCells::Strs(Box::new(a.as_string::<i64>().clone()))
+        }
         _ => BlockCells::Text(text(a)),
+    }
+}
+
+fn no_nul(bytes: &[u8]) -> bool {
+    memchr::memchr(0, bytes).is_none()
+}
+
+/// A string column is text the reader has checked as UTF-8: typed without a copy.
+impl<O: OffsetSizeTrait> StrCells for GenericStringArray<O> {
+    fn len(&self) -> usize {
+        Array::len(self)
+    }
+    fn cell(&self, r: usize) -> &str {
+        if self.is_null(r) {
+            ""
+        } else {
+            self.value(r)
+        }
     }
 }
 

@@ -20,6 +20,8 @@ use crate::snapshot::load::{load_csv_blocks, LoadOptions, TableSource};
 use crate::snapshot::table::{SourceFormat, Table};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a closing session waits for the server to see it off.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Bytes of COPY rows handed to the loader at a time.
 const BLOCK: usize = 1 << 20;
 
@@ -30,12 +32,13 @@ pub fn load(
     params: &Params,
     opts: LoadOptions,
 ) -> Result<Table, Diagnostics> {
-    let (rt, client) = open(src, db, url)?;
+    let session = open(src, db, url)?;
+    let (rt, client) = (&session.rt, &session.client);
     let query = |e: Error| query_error(src, &e);
     let inner = sql::inner_query(src, db, Dialect::Postgres, params)?;
-    let probed = rt.block_on(describe(&client, &inner)).map_err(query)?;
+    let probed = rt.block_on(describe(client, &inner)).map_err(query)?;
     let key = match &db.table {
-        Some(t) => rt.block_on(primary_key(&client, t)).map_err(query)?,
+        Some(t) => rt.block_on(primary_key(client, t)).map_err(query)?,
         None => None,
     };
     let order = match &key {
@@ -47,7 +50,7 @@ pub fn load(
     let rows = rt.block_on(client.copy_out(copy.as_str())).map_err(query)?;
     let (tx, rx) = mpsc::sync_channel(2);
     std::thread::scope(|scope| {
-        scope.spawn(move || send_blocks(rt, client, rows, tx));
+        scope.spawn(move || send_blocks(session, rows, tx));
         load_csv_blocks(src, opts, rx, SourceFormat::Postgres)
     })
 }
@@ -62,10 +65,11 @@ pub fn earliest(
     params: &Params,
     column: &str,
 ) -> Result<Option<Option<i64>>, Diagnostics> {
-    let (rt, client) = open(src, db, url)?;
+    let session = open(src, db, url)?;
+    let (rt, client) = (&session.rt, &session.client);
     let query = |e: Error| query_error(src, &e);
     let inner = sql::inner_query(src, db, Dialect::Postgres, params)?;
-    let probed = rt.block_on(describe(&client, &inner)).map_err(query)?;
+    let probed = rt.block_on(describe(client, &inner)).map_err(query)?;
     if !probed
         .iter()
         .any(|p| p.name == column && p.ty == "timestamptz")
@@ -77,7 +81,30 @@ pub fn earliest(
     let row = rt
         .block_on(client.query_one(min.as_str(), &[]))
         .map_err(query)?;
+    session.close();
     Ok(Some(row.get::<_, Option<i64>>(0)))
+}
+
+/// A connection and the runtime that drives it.
+struct Session {
+    rt: Runtime,
+    client: Client,
+    connection: tokio::task::JoinHandle<Result<(), Error>>,
+}
+
+impl Session {
+    /// End the session the way the protocol says (a Terminate message, sent by the
+    /// connection once its client is gone): a dropped socket would be logged by the server
+    /// as a connection reset by its client.
+    fn close(self) {
+        let Session {
+            rt,
+            client,
+            connection,
+        } = self;
+        drop(client);
+        let _ = rt.block_on(tokio::time::timeout(CLOSE_TIMEOUT, connection));
+    }
 }
 
 /// A connection for the session marqa reads in: instants in UTC with their offset, dates
@@ -85,7 +112,7 @@ pub fn earliest(
 /// so a sequential scan returns the heap's order from its first page, every time (workers
 /// interleave their pages as they run, and a scan joining another one starts mid-table),
 /// and the same table gives the same report (docs/sources.md, "Row order").
-fn open(src: &TableSource, db: &Database, url: &str) -> Result<(Runtime, Client), Diagnostics> {
+fn open(src: &TableSource, db: &Database, url: &str) -> Result<Session, Diagnostics> {
     let mut config: Config = url.parse().map_err(|e| {
         source_error(
             "E-SOURCE-URL",
@@ -112,25 +139,28 @@ fn open(src: &TableSource, db: &Database, url: &str) -> Result<(Runtime, Client)
         .block_on(config.connect(NoTls))
         .map_err(|e| connect_error(src, db, &e))?;
     // The connection's task runs whenever the runtime is driven (each `block_on`).
-    rt.spawn(connection);
+    let connection = rt.spawn(connection);
     rt.block_on(client.batch_execute(
         "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; \
          SET max_parallel_workers_per_gather = 0; SET synchronize_seqscans = off",
     ))
     .map_err(|e| query_error(src, &e))?;
-    Ok((rt, client))
+    Ok(Session {
+        rt,
+        client,
+        connection,
+    })
 }
 
 /// Drive the COPY to its end, sending its rows in blocks of about `BLOCK` bytes; an error
 /// mid-stream (a lost connection) is sent as the stream's error. Stops when the receiver is
 /// gone.
 fn send_blocks(
-    rt: Runtime,
-    _client: Client,
+    session: Session,
     rows: tokio_postgres::CopyOutStream,
     tx: mpsc::SyncSender<std::io::Result<Vec<u8>>>,
 ) {
-    rt.block_on(async move {
+    session.rt.block_on(async move {
         let mut rows = std::pin::pin!(rows);
         let mut block = Vec::with_capacity(BLOCK + (BLOCK >> 3));
         while let Some(row) = rows.next().await {
@@ -151,7 +181,8 @@ fn send_blocks(
         if !block.is_empty() {
             let _ = tx.send(Ok(block));
         }
-    })
+    });
+    session.close();
 }
 
 /// The columns of `table`'s primary key, in the key's order; None without one (or for a
