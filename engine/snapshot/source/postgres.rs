@@ -103,7 +103,8 @@ impl Session {
             connection,
         } = self;
         drop(client);
-        let _ = rt.block_on(tokio::time::timeout(CLOSE_TIMEOUT, connection));
+        // The timer is made inside the runtime (its clock lives there).
+        let _ = rt.block_on(async { tokio::time::timeout(CLOSE_TIMEOUT, connection).await });
     }
 }
 
