@@ -85,8 +85,6 @@ pub fn load(
     result
 }
 
-/// The sorting key of a MergeTree-family `table` (`db.table` or a table of the URL's
-/// database); None for other engines, a key of `tuple()`, or a table the server does not
 /// The earliest instant in column `column` of the rows `db` names, computed by the server
 /// (None: the column is not a DateTime, so only the loader can say; Some(None): no row has
 /// one).
@@ -163,6 +161,8 @@ fn probe(
         .collect())
 }
 
+/// The sorting key of a MergeTree-family `table` (`db.table` or a table of the URL's
+/// database); None for other engines, a key of `tuple()`, or a table the server does not
 /// list (the SELECT then reports it).
 fn sorting_key(
     agent: &ureq::Agent,
