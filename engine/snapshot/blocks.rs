@@ -90,7 +90,7 @@ impl CellText {
 /// Cells that are UTF-8 text already, without NUL bytes (a Parquet string column as the
 /// reader decoded and checked it): typed like CSV cells, without a copy.
 pub trait StrCells: Send + Sync + std::fmt::Debug {
-    fn len(&self) -> usize;
+    fn rows(&self) -> usize;
     /// Row r's text; "" for a null.
     fn cell(&self, r: usize) -> &str;
 }
@@ -195,7 +195,7 @@ impl Builder<'_> {
                     col,
                     spec,
                     clock,
-                    (0..cells.len()).map(|r| cells.cell(r)),
+                    (0..cells.rows()).map(|r| cells.cell(r)),
                     bad,
                 ),
                 BlockCells::Typed(values) => type_values(col, spec, values, bad),

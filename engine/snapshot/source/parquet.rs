@@ -204,8 +204,8 @@ fn no_nul(bytes: &[u8]) -> bool {
 
 /// A string column is text the reader has checked as UTF-8: typed without a copy.
 impl<O: OffsetSizeTrait> StrCells for GenericStringArray<O> {
-    fn len(&self) -> usize {
-        Array::len(self)
+    fn rows(&self) -> usize {
+        self.len()
     }
     fn cell(&self, r: usize) -> &str {
         if self.is_null(r) {
