@@ -36,17 +36,7 @@ pub fn load(
     params: &Params,
     opts: LoadOptions,
 ) -> Result<Table, Diagnostics> {
-    let ep = endpoint(url).map_err(|e| {
-        source_error(
-            "E-SOURCE-URL",
-            src,
-            format!("${} is not a ClickHouse HTTP URL: {e}", db.url_env),
-            "write it like http://user:password@host:8123/database",
-        )
-    })?;
-    let agent = agent();
-    let inner = sql::inner_query(src, db, Dialect::Clickhouse, params)?;
-    let probed = probe(&agent, &ep, &inner, src, db)?;
+    let (ep, agent, inner, probed) = described(src, db, url, params)?;
     // marqa's own SELECT is ordered (docs/sources.md, "Row order"): by the sorting key of
     // a MergeTree, else read by one thread in the order the table keeps.
     let sorting_key = match &db.table {
@@ -95,17 +85,7 @@ pub fn earliest(
     params: &Params,
     column: &str,
 ) -> Result<Option<Option<i64>>, Diagnostics> {
-    let ep = endpoint(url).map_err(|e| {
-        source_error(
-            "E-SOURCE-URL",
-            src,
-            e,
-            "write it like http://user:password@host:8123/database",
-        )
-    })?;
-    let agent = agent();
-    let inner = sql::inner_query(src, db, Dialect::Clickhouse, params)?;
-    let probed = probe(&agent, &ep, &inner, src, db)?;
+    let (ep, agent, inner, probed) = described(src, db, url, params)?;
     let instant = |ty: &str| ty.trim_start_matches("Nullable(").starts_with("DateTime");
     if !probed.iter().any(|p| p.name == column && instant(&p.ty)) {
         return Ok(None);
@@ -127,38 +107,45 @@ pub fn earliest(
     }
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
+/// Where to send queries and with what, the rows `db` names as a query
+/// (`sql::inner_query`), and that query's columns and types (read without a row).
+fn described(
+    src: &TableSource,
+    db: &Database,
+    url: &str,
+    params: &Params,
+) -> Result<(Endpoint, ureq::Agent, String, Vec<Probed>), Diagnostics> {
+    let ep = endpoint(url).map_err(|e| {
+        source_error(
+            "E-SOURCE-URL",
+            src,
+            format!("${} is not a ClickHouse HTTP URL: {e}", db.url_env),
+            "write it like http://user:password@host:8123/database",
+        )
+    })?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_connect(Some(CONNECT_TIMEOUT))
         .http_status_as_error(false)
         .build()
-        .into()
-}
-
-/// The columns of `inner` and their types, without reading a row.
-fn probe(
-    agent: &ureq::Agent,
-    ep: &Endpoint,
-    inner: &str,
-    src: &TableSource,
-    db: &Database,
-) -> Result<Vec<Probed>, Diagnostics> {
+        .into();
+    let inner = sql::inner_query(src, db, Dialect::Clickhouse, params)?;
     let probe = format!("SELECT * FROM ({inner}) LIMIT 0 FORMAT TabSeparatedWithNamesAndTypes");
     let mut text = String::new();
-    send(agent, ep, &probe, &[], src, db)?
+    send(&agent, &ep, &probe, &[], src, db)?
         .read_to_string(&mut text)
         .map_err(|e| read_error(src, &e))?;
     let mut lines = text.lines();
     let names = lines.next().unwrap_or("").split('\t');
     let types = lines.next().unwrap_or("").split('\t');
-    Ok(names
+    let probed = names
         .zip(types)
         .filter(|(n, _)| !n.is_empty())
         .map(|(n, t)| Probed {
             name: unescape_tsv(n),
             ty: unescape_tsv(t),
         })
-        .collect())
+        .collect();
+    Ok((ep, agent, inner, probed))
 }
 
 /// The sorting key of a MergeTree-family `table` (`db.table` or a table of the URL's

@@ -32,11 +32,9 @@ pub fn load(
     params: &Params,
     opts: LoadOptions,
 ) -> Result<Table, Diagnostics> {
-    let session = open(src, db, url)?;
+    let (session, inner, probed) = described(src, db, url, params)?;
     let (rt, client) = (&session.rt, &session.client);
     let query = |e: Error| query_error(src, &e);
-    let inner = sql::inner_query(src, db, Dialect::Postgres, params)?;
-    let probed = rt.block_on(describe(client, &inner)).map_err(query)?;
     let key = match &db.table {
         Some(t) => rt.block_on(primary_key(client, t)).map_err(query)?,
         None => None,
@@ -65,24 +63,40 @@ pub fn earliest(
     params: &Params,
     column: &str,
 ) -> Result<Option<Option<i64>>, Diagnostics> {
-    let session = open(src, db, url)?;
-    let (rt, client) = (&session.rt, &session.client);
-    let query = |e: Error| query_error(src, &e);
-    let inner = sql::inner_query(src, db, Dialect::Postgres, params)?;
-    let probed = rt.block_on(describe(client, &inner)).map_err(query)?;
-    if !probed
+    let (session, inner, probed) = described(src, db, url, params)?;
+    let instant = probed
         .iter()
-        .any(|p| p.name == column && p.ty == "timestamptz")
-    {
-        return Ok(None);
-    }
-    let col = sql::ident(column, Dialect::Postgres);
-    let min = format!("SELECT floor(extract(epoch FROM min({col})))::int8 FROM ({inner}) q");
-    let row = rt
-        .block_on(client.query_one(min.as_str(), &[]))
-        .map_err(query)?;
+        .any(|p| p.name == column && p.ty == "timestamptz");
+    let earliest = if instant {
+        let col = sql::ident(column, Dialect::Postgres);
+        let min = format!("SELECT floor(extract(epoch FROM min({col})))::int8 FROM ({inner}) q");
+        let row = session
+            .rt
+            .block_on(session.client.query_one(min.as_str(), &[]))
+            .map_err(|e| query_error(src, &e))?;
+        Some(row.get::<_, Option<i64>>(0))
+    } else {
+        None
+    };
     session.close();
-    Ok(Some(row.get::<_, Option<i64>>(0)))
+    Ok(earliest)
+}
+
+/// A session (`open`), the rows `db` names as a query (`sql::inner_query`) and that query's
+/// columns as the server describes them.
+fn described(
+    src: &TableSource,
+    db: &Database,
+    url: &str,
+    params: &Params,
+) -> Result<(Session, String, Vec<Probed>), Diagnostics> {
+    let session = open(src, db, url)?;
+    let inner = sql::inner_query(src, db, Dialect::Postgres, params)?;
+    let probed = session
+        .rt
+        .block_on(describe(&session.client, &inner))
+        .map_err(|e| query_error(src, &e))?;
+    Ok((session, inner, probed))
 }
 
 /// A connection and the runtime that drives it.
